@@ -1,0 +1,100 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { provisionClickHouseServer } from "./clickhouse-provisioner.js";
+import { freePort } from "./free-port.js";
+import { infraConfig } from "./infra-config.js";
+import { ManagedProcess } from "./managed-process.js";
+import { waitUntil } from "./wait-until.js";
+
+/**
+ * A private ClickHouse server (Debian's 18.16 in tests) from a generated config in a temporary
+ * directory: its own ports, data and logs, nothing shared with a system-wide installation.
+ */
+export class ClickHouseServerProcess {
+  private process: ManagedProcess | undefined;
+
+  private constructor(
+    readonly httpPort: number,
+    readonly tcpPort: number,
+    readonly dir: string,
+    private readonly binary: string,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  static async start(): Promise<ClickHouseServerProcess> {
+    const binary = await provisionClickHouseServer();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-clickhouse-"));
+    const server = new ClickHouseServerProcess(await freePort(), await freePort(), dir, binary);
+    fs.writeFileSync(path.join(dir, "config.xml"), server.config());
+    fs.writeFileSync(path.join(dir, "users.xml"), usersConfig());
+    await server.launch();
+    return server;
+  }
+
+  /** Stops the server, keeping its data, so a fault test can bring it back with `restart`. */
+  async stop(): Promise<void> {
+    await this.process?.stop(20_000);
+  }
+
+  async restart(): Promise<void> {
+    if (this.process?.running) throw new Error("clickhouse-server is already running");
+    await this.launch();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    if (!infraConfig().MANDATE_KEEP_INFRA_DIRS) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async launch(): Promise<void> {
+    const process_ = ManagedProcess.start(
+      "clickhouse-server",
+      this.binary,
+      [`--config-file=${path.join(this.dir, "config.xml")}`],
+      { cwd: this.dir, logFile: path.join(this.dir, "stdout.log") },
+    );
+    this.process = process_;
+    await waitUntil(`clickhouse-server on ${this.url}`, async () => {
+      if (!process_.running) throw new Error(`clickhouse-server exited; see ${this.dir}/error.log\n${process_.tail()}`);
+      const response = await fetch(`${this.url}/ping`);
+      return response.ok;
+    });
+  }
+
+  // `<yandex>` is the root element 18.16 understands; newer servers still accept it.
+  private config(): string {
+    const d = this.dir;
+    return `<yandex>
+  <logger><level>warning</level><log>${d}/server.log</log><errorlog>${d}/error.log</errorlog><console>0</console></logger>
+  <http_port>${this.httpPort}</http_port>
+  <tcp_port>${this.tcpPort}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>${d}/data/</path>
+  <tmp_path>${d}/tmp/</tmp_path>
+  <user_files_path>${d}/user_files/</user_files_path>
+  <users_config>${d}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+</yandex>
+`;
+  }
+}
+
+function usersConfig(): string {
+  return `<yandex>
+  <profiles>
+    <default><max_memory_usage>4000000000</max_memory_usage></default>
+    <readonly><readonly>1</readonly></readonly>
+  </profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`;
+}

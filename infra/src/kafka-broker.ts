@@ -1,0 +1,173 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { freePort } from "./free-port.js";
+import { infraConfig } from "./infra-config.js";
+import { provisionKafka } from "./kafka-provisioner.js";
+import { ManagedProcess } from "./managed-process.js";
+import { runCommand } from "./run-command.js";
+import { waitUntil } from "./wait-until.js";
+
+export interface KafkaBrokerOptions {
+  port?: number;
+  controllerPort?: number;
+  /** Where the log directories live; a fresh temporary directory when omitted. */
+  dir?: string;
+}
+
+/**
+ * One Apache Kafka broker in KRaft mode (combined broker and controller), from Maven Central jars.
+ * Single-node settings: every internal topic has replication factor 1, so transactions work.
+ */
+export class KafkaBroker {
+  private process: ManagedProcess | undefined;
+
+  private constructor(
+    readonly port: number,
+    readonly controllerPort: number,
+    readonly dir: string,
+    private readonly classpath: string,
+  ) {}
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  static async start(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+    const { classpath } = await provisionKafka();
+    const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mandate-kafka-"));
+    const broker = new KafkaBroker(
+      options.port ?? (await freePort()),
+      options.controllerPort ?? (await freePort()),
+      dir,
+      classpath,
+    );
+    await broker.format();
+    await broker.launch();
+    return broker;
+  }
+
+  /** Starts the same broker again on the same ports and data (after `stop` or `kill`). */
+  async restart(): Promise<void> {
+    if (this.process?.running) throw new Error("kafka broker is already running");
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    await this.process?.stop(20_000);
+  }
+
+  /** Crash without a clean shutdown, for fault tests. */
+  async kill(): Promise<void> {
+    await this.process?.kill();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    if (!infraConfig().MANDATE_KEEP_INFRA_DIRS) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private get propertiesFile(): string {
+    return path.join(this.dir, "server.properties");
+  }
+
+  private async format(): Promise<void> {
+    fs.mkdirSync(path.join(this.dir, "data"), { recursive: true });
+    fs.writeFileSync(this.propertiesFile, this.properties());
+    fs.writeFileSync(path.join(this.dir, "log4j.properties"), log4jProperties(path.join(this.dir, "broker.log")));
+    if (fs.existsSync(path.join(this.dir, "data", "meta.properties"))) return;
+    const clusterId = (await runCommand("java", ["-cp", this.classpath, "kafka.tools.StorageTool", "random-uuid"]))
+      .trim()
+      .split("\n")
+      .pop() as string;
+    await runCommand("java", [
+      "-cp",
+      this.classpath,
+      `-Dlog4j.configuration=file:${path.join(this.dir, "log4j.properties")}`,
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      clusterId,
+      "-c",
+      this.propertiesFile,
+    ]);
+  }
+
+  private async launch(): Promise<void> {
+    this.process = ManagedProcess.start(
+      "kafka",
+      "java",
+      [
+        "-Xms256m",
+        "-Xmx768m",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        `-Dlog4j.configuration=file:${path.join(this.dir, "log4j.properties")}`,
+        "-cp",
+        this.classpath,
+        "kafka.Kafka",
+        this.propertiesFile,
+      ],
+      { cwd: this.dir, logFile: path.join(this.dir, "stdout.log") },
+    );
+    const kafka = new Kafka({ brokers: [this.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    try {
+      await waitUntil(
+        `Kafka broker on ${this.bootstrap}`,
+        async () => {
+          if (!this.process?.running) {
+            throw new Error(`broker exited; see ${this.dir}/broker.log\n${this.process?.tail()}`);
+          }
+          await admin.connect();
+          const cluster = await admin.describeCluster();
+          return cluster.brokers.length > 0;
+        },
+        { timeoutMs: 90_000, intervalMs: 300 },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private properties(): string {
+    return [
+      "process.roles=broker,controller",
+      "node.id=1",
+      `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}`,
+      "controller.listener.names=CONTROLLER",
+      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      "inter.broker.listener.name=PLAINTEXT",
+      `log.dirs=${path.join(this.dir, "data")}`,
+      // One broker: every internal topic must fit on it, or transactions and groups never become available.
+      "offsets.topic.replication.factor=1",
+      "offsets.topic.num.partitions=4",
+      "transaction.state.log.replication.factor=1",
+      "transaction.state.log.min.isr=1",
+      "transaction.state.log.num.partitions=4",
+      "min.insync.replicas=1",
+      "group.initial.rebalance.delay.ms=0",
+      // Topics are created explicitly, with their partition counts, by the services' topic setup.
+      "auto.create.topics.enable=false",
+      "num.partitions=1",
+      "log.cleaner.dedupe.buffer.size=8388608",
+      "",
+    ].join("\n");
+  }
+}
+
+function log4jProperties(file: string): string {
+  return [
+    "log4j.rootLogger=INFO, file",
+    "log4j.appender.file=org.apache.log4j.FileAppender",
+    `log4j.appender.file.File=${file}`,
+    "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
+    "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
+    "log4j.logger.kafka=INFO",
+    "log4j.logger.org.apache.kafka=INFO",
+    "",
+  ].join("\n");
+}

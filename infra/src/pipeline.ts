@@ -1,0 +1,80 @@
+import type { ClickHouseTarget } from "../../services/common/src/clickhouse-target.js";
+import type { TopicNames } from "../../services/common/src/topics.js";
+import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
+import { SinkService } from "../../services/sink/src/sink-service.js";
+import type { DecisionEngine } from "../../services/validator/src/decision-engine.js";
+import { validatorConfigSchema } from "../../services/validator/src/validator-config.js";
+import { ValidatorService } from "../../services/validator/src/validator-service.js";
+import type { InfraStack } from "./infra-stack.js";
+
+export interface PipelineOptions {
+  topics: TopicNames;
+  database: string;
+  clickhouse?: ClickHouseTarget;
+  validators?: number;
+  validatorGroupId?: string;
+  sinkGroupId?: string;
+  logLevel?: "silent" | "error" | "warn" | "info" | "debug";
+  engine?: () => DecisionEngine;
+}
+
+export interface RunningPipeline {
+  validators: ValidatorService[];
+  sink: SinkService | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the validator(s) and the sink in this process against a stack. The services are the same
+ * classes their `main.ts` starts; running them in-process lets the demo and the tests read the
+ * embedded trail through the sink, which must own the chdb data directory.
+ */
+export async function startPipeline(stack: InfraStack, options: PipelineOptions): Promise<RunningPipeline> {
+  const connection = {
+    kafkaBrokers: stack.kafkaBrokers,
+    schemaRegistryUrl: stack.schemaRegistryUrl,
+    topics: options.topics,
+    logLevel: options.logLevel ?? "warn",
+  };
+  const validators = Array.from(
+    { length: options.validators ?? 1 },
+    (_, i) =>
+      new ValidatorService(
+        validatorConfigSchema.parse({
+          ...connection,
+          validatorId: `validator-${i + 1}-${options.topics.actions}`.replace(/[^A-Za-z0-9._-]/g, "-"),
+          groupId: options.validatorGroupId ?? `mandate-validator-${options.topics.actions}`,
+        }),
+        options.engine?.(),
+      ),
+  );
+  const clickhouse = options.clickhouse ?? stack.clickhouse;
+  const sink = clickhouse
+    ? new SinkService(
+        sinkConfigSchema.parse({
+          ...connection,
+          groupId: options.sinkGroupId ?? `mandate-sink-${options.topics.actions}`,
+          clickhouse,
+          database: options.database,
+        }),
+      )
+    : undefined;
+  const started: Array<{ stop(): Promise<void> }> = [];
+  try {
+    for (const service of [...validators, ...(sink ? [sink] : [])]) {
+      await service.start();
+      started.push(service);
+    }
+  } catch (error) {
+    await Promise.allSettled(started.map((s) => s.stop()));
+    throw error;
+  }
+  return {
+    validators,
+    sink,
+    async stop() {
+      await Promise.all(validators.map((v) => v.stop()));
+      await sink?.stop();
+    },
+  };
+}

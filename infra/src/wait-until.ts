@@ -1,0 +1,19 @@
+/** Polls `probe` until it returns true or the deadline passes; the last probe error is kept for the message. */
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  { timeoutMs = 60_000, intervalMs = 200 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await probe()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  const cause = lastError instanceof Error ? `: ${lastError.message}` : "";
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+}

@@ -1,0 +1,15 @@
+import { DEFAULT_TOPICS, type TopicNames } from "../../services/common/src/topics.js";
+
+export interface ConnectionOptions {
+  kafkaBrokers: string[];
+  schemaRegistryUrl: string;
+  /** Override only to isolate tests; production uses the default topic names. */
+  topics?: TopicNames;
+}
+
+export function topicsOf(options: ConnectionOptions): TopicNames {
+  return options.topics ?? DEFAULT_TOPICS;
+}
+
+/** How long `propose()` waits for a verdict unless told otherwise; no verdict in time means no execution. */
+export const DEFAULT_VERDICT_TIMEOUT_MS = 10_000;

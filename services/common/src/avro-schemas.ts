@@ -1,0 +1,25 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const schemaDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../schemas/avro");
+
+export type AvroSchemaJson = Record<string, unknown>;
+
+export function readAvroSchema(file: string): AvroSchemaJson {
+  return JSON.parse(fs.readFileSync(path.join(schemaDir, file), "utf8")) as AvroSchemaJson;
+}
+
+/**
+ * The three contracts. The decision record names `dev.mandate.v1.ActionProposed`; it is inlined
+ * here so every registered schema is self-contained and any Confluent client can read it without
+ * schema references.
+ */
+export function mandateSchemas(): { action: AvroSchemaJson; decision: AvroSchemaJson; registration: AvroSchemaJson } {
+  const action = readAvroSchema("action-proposed.avsc");
+  const decision = readAvroSchema("decision-record.avsc");
+  const fields = (decision.fields as Array<{ name: string; type: unknown }>).map((field) =>
+    field.type === "dev.mandate.v1.ActionProposed" ? { ...field, type: action } : field,
+  );
+  return { action, decision: { ...decision, fields }, registration: readAvroSchema("agent-registration.avsc") };
+}

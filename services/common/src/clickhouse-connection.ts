@@ -1,0 +1,68 @@
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { ClickHouseTarget } from "./clickhouse-target.js";
+
+export type { ClickHouseClient };
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>["connection"]>;
+
+/**
+ * One `@clickhouse/client` interface over both modes: the embedded engine (chdb) bound to a data
+ * directory, or a server over HTTP.
+ *
+ * NOTE: chdb locks its data directory to one process. In embedded mode the process that owns the
+ * trail (the sink) must also answer every read, so it hands out its client rather than others opening one.
+ */
+export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHouseClient> {
+  if (target.mode === "server") {
+    return createClient({
+      url: target.url,
+      username: target.username ?? "default",
+      password: target.password ?? "",
+      request_timeout: 30_000,
+    });
+  }
+  const { createChdbConnection } = await import("chdb/connection");
+  // NOTE: chdb types its connection against its own copy of @clickhouse/client-common; the runtime contract is the same.
+  const connection = createChdbConnection({ path: target.path }) as unknown as ClientConnection;
+  return createClient({ connection });
+}
+
+/** What the connected server can do; column types are chosen from it so one schema runs on 18.16 and 26.x. */
+export interface ClickHouseCapabilities {
+  version: string;
+  /** DateTime64 arrived in 20.1; before it, timestamps are whole seconds. */
+  dateTime64: boolean;
+  /** LowCardinality is stable from 19.x; 18.16 has it only as an experimental setting. */
+  lowCardinality: boolean;
+  /** Query parameters ({name:Type}) arrived in 19.x. */
+  queryParameters: boolean;
+}
+
+export async function detectCapabilities(client: ClickHouseClient): Promise<ClickHouseCapabilities> {
+  const result = await client.query({ query: "SELECT version() AS version", format: "JSONEachRow" });
+  const [row] = (await result.json()) as Array<{ version: string }>;
+  const version = row?.version ?? "0";
+  const major = Number(version.split(".")[0]);
+  return { version, dateTime64: major >= 20, lowCardinality: major >= 19, queryParameters: major >= 19 };
+}
+
+/** A timestamp as ClickHouse parses it in every version we support, in UTC. */
+export function formatTimestamp(epochMs: number, capabilities: ClickHouseCapabilities): string {
+  const iso = new Date(epochMs).toISOString(); // 2026-01-01T00:00:00.123Z
+  const seconds = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  return capabilities.dateTime64 ? `${seconds}.${iso.slice(20, 23)}` : seconds;
+}
+
+/**
+ * A string literal for SQL text. Used instead of query parameters because 18.16 has none; every
+ * value that reaches SQL text from outside goes through here.
+ */
+export function sqlString(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** A database name we create; restricted to identifier characters so it never needs quoting. */
+export function assertIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new Error(`not a safe ClickHouse identifier: ${name}`);
+  return name;
+}

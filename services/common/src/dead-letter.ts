@@ -1,0 +1,46 @@
+import type { IHeaders, Message } from "kafkajs";
+
+/** Where a message failed, and why, in the stable vocabulary of reason codes. */
+export interface DeadLetterCause {
+  step: string;
+  reason: string;
+  detail: string;
+}
+
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * A dead letter keeps the original key and bytes untouched and says what happened in headers, so it
+ * can be inspected and replayed onto its source topic.
+ */
+export function deadLetterMessage(
+  original: { key: Buffer | null; value: Buffer | null },
+  source: SourcePosition,
+  cause: DeadLetterCause,
+  now = Date.now(),
+): Message {
+  return {
+    key: original.key,
+    value: original.value,
+    headers: {
+      reason: cause.reason,
+      step: cause.step,
+      timestamp: String(now),
+      detail: cause.detail.slice(0, 1000),
+      "source-topic": source.topic,
+      "source-partition": String(source.partition),
+      "source-offset": source.offset,
+    },
+  };
+}
+
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  if (value === undefined) return undefined;
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}

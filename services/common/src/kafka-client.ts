@@ -1,0 +1,26 @@
+import { Kafka, logLevel, type LogEntry } from "kafkajs";
+import type { Logger } from "./logger.js";
+
+const levels: Record<number, "error" | "warn" | "info" | "debug"> = {
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warn",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+};
+
+/** A kafkajs client whose own logs go through pino at warn and above (its info lines are per-connection noise). */
+export function createKafka(brokers: string[], clientId: string, logger: Logger): Kafka {
+  return new Kafka({
+    brokers,
+    clientId,
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...rest } = log;
+        logger[levels[level] ?? "info"]({ event: "kafka_client", ...rest }, message);
+      },
+    // No retry count here: kafkajs keeps idempotent producers retrying indefinitely, which their guarantees need.
+    retry: { initialRetryTime: 100 },
+  });
+}

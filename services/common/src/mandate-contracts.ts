@@ -1,0 +1,28 @@
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import type { ProposedAction } from "./action.js";
+import { AvroCodec } from "./avro-codec.js";
+import { mandateSchemas } from "./avro-schemas.js";
+import type { DecisionRecord } from "./decision.js";
+import type { AgentRegistration } from "./registration.js";
+import type { TopicNames } from "./topics.js";
+
+/** The three wire contracts, registered under `<topic>-value` (Confluent's TopicNameStrategy). */
+export interface MandateContracts {
+  action: AvroCodec<ProposedAction>;
+  decision: AvroCodec<DecisionRecord>;
+  registration: AvroCodec<AgentRegistration>;
+}
+
+export async function openContracts(registryUrl: string, topics: TopicNames): Promise<MandateContracts> {
+  const registry = new SchemaRegistry({ host: registryUrl, clientId: "mandate" });
+  const schemas = mandateSchemas();
+  const contracts: MandateContracts = {
+    action: new AvroCodec<ProposedAction>(registry, `${topics.actions}-value`, schemas.action),
+    decision: new AvroCodec<DecisionRecord>(registry, `${topics.decisions}-value`, schemas.decision),
+    registration: new AvroCodec<AgentRegistration>(registry, `${topics.registry}-value`, schemas.registration),
+  };
+  await contracts.action.register(registryUrl);
+  await contracts.decision.register(registryUrl);
+  await contracts.registration.register(registryUrl);
+  return contracts;
+}

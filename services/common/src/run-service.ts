@@ -1,0 +1,41 @@
+import type { Logger } from "./logger.js";
+
+/**
+ * The shared `main` of every service: `--check-config` validates and exits; otherwise start, and
+ * on SIGTERM or SIGINT stop in reverse order (stop fetching, finish in-flight work, commit, disconnect).
+ */
+export async function runService(
+  name: string,
+  argv: string[],
+  loadConfig: () => unknown,
+  start: (config: never) => Promise<{ stop(): Promise<void>; logger: Logger }>,
+): Promise<void> {
+  let config: unknown;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  if (argv.includes("--check-config")) {
+    process.stdout.write(`${name}: configuration is valid\n${JSON.stringify(config, null, 2)}\n`);
+    return;
+  }
+  const service = await start(config as never);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    service.logger.info({ event: "service_stopping", signal }, `${name} stopping`);
+    try {
+      await service.stop();
+      service.logger.info({ event: "service_stopped" }, `${name} stopped`);
+      process.exit(0);
+    } catch (error) {
+      service.logger.error({ event: "service_stop_failed", err: error }, `${name} did not stop cleanly`);
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}

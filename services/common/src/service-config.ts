@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+import { DEFAULT_TOPICS } from "./topics.js";
+
+export const topicNamesSchema = z.object({
+  actions: z.string().min(1),
+  decisions: z.string().min(1),
+  registry: z.string().min(1),
+  policies: z.string().min(1),
+  deadLetters: z.string().min(1),
+});
+
+/** Settings every service shares: where Kafka and the registry are, and which topics to use. */
+export const connectionConfigSchema = z.object({
+  kafkaBrokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, "expected host:port")).min(1),
+  schemaRegistryUrl: z.string().url(),
+  topics: topicNamesSchema.default(DEFAULT_TOPICS),
+  /** Partitions of the action and decision topics when a service creates them. */
+  actionPartitions: z.number().int().min(1).max(1000).default(6),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** Parses once, reporting every problem together, so a misconfigured service fails at start with one message. */
+export function parseConfig<S extends z.ZodTypeAny>(service: string, schema: S, raw: unknown): z.infer<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new ConfigError(`${service}: invalid configuration\n${problems.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** Reads the shared settings from the environment; undefined values fall through to defaults. */
+export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
+  return {
+    kafkaBrokers: env.MANDATE_KAFKA_BROKERS?.split(",").map((b) => b.trim()).filter(Boolean) ?? ["127.0.0.1:9092"],
+    schemaRegistryUrl: env.MANDATE_SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
+    logLevel: env.MANDATE_LOG_LEVEL,
+    actionPartitions: numberFromEnv(env.MANDATE_ACTION_PARTITIONS),
+  };
+}
+
+export function numberFromEnv(value: string | undefined): number | undefined {
+  return value === undefined || value === "" ? undefined : Number(value);
+}

@@ -1,0 +1,131 @@
+import type { Consumer, EachBatchPayload, Message, Producer } from "kafkajs";
+import {
+  detectCapabilities,
+  openClickHouse,
+  type ClickHouseCapabilities,
+  type ClickHouseClient,
+} from "../../common/src/clickhouse-connection.js";
+import { deadLetterMessage, headerText } from "../../common/src/dead-letter.js";
+import { UndecodableMessageError } from "../../common/src/errors.js";
+import { createKafka } from "../../common/src/kafka-client.js";
+import { createLogger, type Logger } from "../../common/src/logger.js";
+import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
+import { ensureTopics } from "../../common/src/topics.js";
+import { migrateTrail } from "../../common/src/trail-migrations.js";
+import type { SinkConfig } from "./sink-config.js";
+import { actionRow, deadLetterRow, decisionRow } from "./trail-rows.js";
+import { TrailWriter, type TrailTable } from "./trail-writer.js";
+
+const DEAD_LETTER_HEADERS = ["reason", "step", "timestamp", "detail", "source-topic", "source-partition", "source-offset"];
+
+/**
+ * Writes actions, decisions and dead letters to the ClickHouse trail. For each partition batch it
+ * inserts the rows first and commits the offsets only after ClickHouse has them; a crash in between
+ * re-delivers the batch, and the ReplacingMergeTree keys collapse the repeated rows.
+ */
+export class SinkService {
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private contracts: MandateContracts | undefined;
+  private capabilities: ClickHouseCapabilities | undefined;
+  private writer: TrailWriter | undefined;
+  private clickhouse: ClickHouseClient | undefined;
+  readonly logger: Logger;
+
+  constructor(private readonly config: SinkConfig) {
+    this.logger = createLogger("sink", config.logLevel);
+  }
+
+  /** The trail's client. In embedded mode it is the only one that may exist, so readers borrow it. */
+  get trail(): ClickHouseClient {
+    if (!this.clickhouse) throw new Error("sink is not started");
+    return this.clickhouse;
+  }
+
+  get degraded(): boolean {
+    return this.writer?.degraded ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    this.clickhouse = await openClickHouse(config.clickhouse);
+    const { applied } = await migrateTrail(this.clickhouse, config.database);
+    this.capabilities = await detectCapabilities(this.clickhouse);
+    this.logger.info(
+      { event: "trail_migrated", applied, clickhouse_version: this.capabilities.version, mode: config.clickhouse.mode },
+      "trail schema up to date",
+    );
+    this.writer = new TrailWriter(this.clickhouse, config.database, this.logger, config.maxRetryDelayMs);
+
+    const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, config.topics, { actionPartitions: config.actionPartitions });
+    await admin.disconnect();
+    this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
+
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+    this.consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false });
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [config.topics.actions, config.topics.decisions, config.topics.deadLetters],
+      fromBeginning: true,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.storeBatch(payload),
+    });
+    this.logger.info({ event: "sink_started", group_id: config.groupId }, "sink started");
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+    await this.clickhouse?.close();
+  }
+
+  private async storeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topics } = this.config;
+    const contracts = this.contracts as MandateContracts;
+    const caps = this.capabilities as ClickHouseCapabilities;
+    const rows: Record<string, unknown>[] = [];
+    const deadLetters: Message[] = [];
+    const table: TrailTable =
+      batch.topic === topics.actions ? "actions" : batch.topic === topics.decisions ? "decisions" : "dead_letters";
+    const now = Date.now();
+
+    for (const message of batch.messages) {
+      const at = { partition: batch.partition, offset: message.offset };
+      try {
+        if (table === "actions") rows.push(actionRow(await contracts.action.decode(message.value), at, caps, now));
+        else if (table === "decisions") rows.push(decisionRow(await contracts.decision.decode(message.value), at, caps, now));
+        else {
+          const headers = Object.fromEntries(DEAD_LETTER_HEADERS.map((h) => [h, headerText(message.headers, h)]));
+          rows.push(deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at, caps));
+        }
+      } catch (error) {
+        if (!(error instanceof UndecodableMessageError)) throw error;
+        deadLetters.push(
+          deadLetterMessage(message, { topic: batch.topic, ...at }, { step: "sink.decode", reason: error.reason, detail: error.message }),
+        );
+        this.logger.warn({ event: "trail_message_dead_lettered", topic: batch.topic, offset: message.offset, reason: error.reason }, error.message);
+      }
+    }
+    const lastOffset = batch.messages.at(-1)?.offset;
+    if (lastOffset === undefined) return;
+
+    const stored = await (this.writer as TrailWriter).insert(table, rows, heartbeat, () => isRunning() && !isStale());
+    // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.
+    if (!stored) return;
+    if (deadLetters.length > 0) {
+      await (this.producer as Producer).send({ topic: topics.deadLetters, messages: deadLetters, acks: -1 });
+    }
+    await (this.consumer as Consumer).commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: String(Number(lastOffset) + 1) },
+    ]);
+    resolveOffset(lastOffset);
+    await heartbeat();
+  }
+}

@@ -1,0 +1,94 @@
+import type { ProposedAction } from "../../common/src/action.js";
+import { formatTimestamp, type ClickHouseCapabilities } from "../../common/src/clickhouse-connection.js";
+import type { DecisionRecord } from "../../common/src/decision.js";
+
+export interface KafkaPosition {
+  partition: number;
+  offset: string;
+}
+
+/** One row of `actions`; column names match schemas/clickhouse exactly. */
+export function actionRow(action: ProposedAction, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
+  return {
+    action_id: action.action_id,
+    agent_id: action.agent_id,
+    session_id: action.session_id,
+    session_task: action.session_task ?? "",
+    tool: action.tool,
+    operation: action.operation,
+    resource: action.resource ?? "",
+    destination: action.destination ?? "",
+    arguments_json: action.arguments_json,
+    intent: action.intent ?? "",
+    proposed_at: formatTimestamp(action.proposed_at, caps),
+    nonce: action.nonce,
+    key_id: action.key_id ?? "",
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+    ingested_at: formatTimestamp(now, caps),
+  };
+}
+
+/** One wide row of `decisions`: the action, every axis score and the reasons as parallel arrays. */
+export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
+  const { action } = decision;
+  return {
+    decision_id: decision.decision_id,
+    action_id: action.action_id,
+    agent_id: action.agent_id,
+    session_id: action.session_id,
+    session_task: action.session_task ?? "",
+    tool: action.tool,
+    operation: action.operation,
+    resource: action.resource ?? "",
+    destination: action.destination ?? "",
+    arguments_json: action.arguments_json,
+    intent: action.intent ?? "",
+    proposed_at: formatTimestamp(action.proposed_at, caps),
+    verdict: decision.verdict,
+    score_identity: decision.scores.identity,
+    score_scope: decision.scores.scope,
+    score_payload: decision.scores.payload,
+    score_alignment: decision.scores.alignment,
+    score_drift: decision.scores.drift,
+    reason_axes: decision.reasons.map((r) => r.axis),
+    reason_codes: decision.reasons.map((r) => r.code),
+    reason_severities: decision.reasons.map((r) => r.severity),
+    reason_messages: decision.reasons.map((r) => r.message),
+    policy_version: decision.policy_version,
+    registration_version: decision.registration_version,
+    validator_id: decision.validator_id,
+    decided_at: formatTimestamp(decision.decided_at, caps),
+    expires_at: formatTimestamp(decision.expires_at, caps),
+    latency_ms: action.proposed_at > 0 ? Math.max(0, decision.decided_at - action.proposed_at) : 0,
+    supersedes: decision.supersedes ?? "",
+    reviewer: decision.reviewer ?? "",
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+    ingested_at: formatTimestamp(now, caps),
+  };
+}
+
+/** A dead letter as analysts see it; the bytes themselves stay on the topic. */
+export function deadLetterRow(
+  headers: Record<string, string | undefined>,
+  key: string,
+  size: number,
+  at: KafkaPosition,
+  caps: ClickHouseCapabilities,
+) {
+  const failedAt = Number(headers.timestamp);
+  return {
+    source_topic: headers["source-topic"] ?? "",
+    source_partition: Number(headers["source-partition"] ?? 0),
+    source_offset: headers["source-offset"] ?? "0",
+    step: headers.step ?? "",
+    reason: headers.reason ?? "",
+    detail: headers.detail ?? "",
+    message_key: key,
+    size_bytes: size,
+    failed_at: formatTimestamp(Number.isFinite(failedAt) ? failedAt : Date.now(), caps),
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+  };
+}

@@ -1,0 +1,58 @@
+import type { ClickHouseClient } from "../../common/src/clickhouse-connection.js";
+import type { Logger } from "../../common/src/logger.js";
+
+export type TrailTable = "actions" | "decisions" | "dead_letters";
+
+/**
+ * Inserts rows into the trail, retrying with exponential backoff and jitter until ClickHouse takes
+ * them. It never gives up on its own: the caller has not committed the offsets, so waiting is how
+ * an outage pauses consumption without losing anything. `keepAlive` runs between attempts so the
+ * consumer group does not evict a sink that is only waiting.
+ */
+export class TrailWriter {
+  private failingSince: number | undefined;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly database: string,
+    private readonly logger: Logger,
+    private readonly maxRetryDelayMs: number,
+  ) {}
+
+  /** True while inserts are failing: the sink is degraded and its lag grows. */
+  get degraded(): boolean {
+    return this.failingSince !== undefined;
+  }
+
+  async insert(
+    table: TrailTable,
+    rows: readonly Record<string, unknown>[],
+    keepAlive: () => Promise<void>,
+    shouldContinue: () => boolean,
+  ): Promise<boolean> {
+    if (rows.length === 0) return true;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.client.insert({ table: `${this.database}.${table}`, values: rows as Record<string, unknown>[], format: "JSONEachRow" });
+        if (this.failingSince !== undefined) {
+          this.logger.info(
+            { event: "trail_recovered", table, outage_ms: Date.now() - this.failingSince },
+            "ClickHouse accepts inserts again",
+          );
+          this.failingSince = undefined;
+        }
+        return true;
+      } catch (error) {
+        this.failingSince ??= Date.now();
+        const delay = Math.min(this.maxRetryDelayMs, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.logger.warn(
+          { event: "trail_insert_failed", table, rows: rows.length, attempt, retry_in_ms: Math.round(delay), err: error },
+          "ClickHouse insert failed; retrying",
+        );
+        await new Promise((r) => setTimeout(r, delay));
+        if (!shouldContinue()) return false;
+        await keepAlive();
+      }
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import os from "node:os";
+import { z } from "zod";
+import {
+  connectionConfigSchema,
+  connectionSettingsFromEnv,
+  numberFromEnv,
+  parseConfig,
+} from "../../common/src/service-config.js";
+
+export const validatorConfigSchema = connectionConfigSchema.extend({
+  /** Identifies this instance in decisions and its transactional id; stable across restarts of one instance. */
+  validatorId: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, dot, dash, underscore"),
+  groupId: z.string().min(1).default("mandate-validator"),
+  /** Larger action messages are not decoded: dead letter plus a rejected verdict. */
+  maxActionBytes: z.number().int().min(1024).default(256 * 1024),
+  /** How long an executor may act on an approved decision. */
+  decisionTtlSeconds: z.number().int().min(1).max(3600).default(60),
+});
+
+export type ValidatorConfig = z.infer<typeof validatorConfigSchema>;
+
+export function validatorConfigFromEnv(env: NodeJS.ProcessEnv): ValidatorConfig {
+  return parseConfig("validator", validatorConfigSchema, {
+    ...connectionSettingsFromEnv(env),
+    validatorId: env.MANDATE_VALIDATOR_ID ?? `${os.hostname()}-validator`,
+    groupId: env.MANDATE_VALIDATOR_GROUP,
+    maxActionBytes: numberFromEnv(env.MANDATE_MAX_ACTION_BYTES),
+    decisionTtlSeconds: numberFromEnv(env.MANDATE_DECISION_TTL_SECONDS),
+  });
+}
