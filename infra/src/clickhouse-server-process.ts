@@ -36,6 +36,10 @@ export class ClickHouseServerProcess {
   }
 
   /** Stops the server, keeping its data, so a fault test can bring it back with `restart`. */
+  get pid(): number | undefined {
+    return this.process?.running ? this.process.pid : undefined;
+  }
+
   async stop(): Promise<void> {
     await this.process?.stop(20_000);
   }

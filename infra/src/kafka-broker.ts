@@ -54,6 +54,10 @@ export class KafkaBroker {
     await this.launch();
   }
 
+  get pid(): number | undefined {
+    return this.process?.running ? this.process.pid : undefined;
+  }
+
   async stop(): Promise<void> {
     await this.process?.stop(20_000);
   }

@@ -13,6 +13,8 @@ export interface LocalStack extends InfraStack {
   broker: KafkaBroker;
   registry: SchemaRegistryProcess;
   clickhouseServer: ClickHouseServerProcess | undefined;
+  /** Process ids of every running part, so tests can check nothing outlives `stop`. */
+  processIds(): number[];
 }
 
 /**
@@ -43,6 +45,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       kafkaBrokers: [broker.bootstrap],
       schemaRegistryUrl: registry.url,
       clickhouse,
+      processIds: () => [broker.pid, registry.pid, clickhouseServer?.pid].filter((p): p is number => p !== undefined),
       async stop() {
         await Promise.all(started.map((part) => part.destroy()));
         if (embeddedDir && !infraConfig().MANDATE_KEEP_INFRA_DIRS) fs.rmSync(embeddedDir, { recursive: true, force: true });

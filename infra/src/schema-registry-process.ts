@@ -19,6 +19,10 @@ export class SchemaRegistryProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  get pid(): number {
+    return this.process.pid;
+  }
+
   static async start(options: { port?: number } = {}): Promise<SchemaRegistryProcess> {
     const binary = await provisionSchemaRegistry();
     const port = options.port ?? (await freePort());

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { formatTimestamp, sqlString, type ClickHouseCapabilities } from "../../services/common/src/clickhouse-connection.js";
+import { readMigrations, renderMigration, splitStatements } from "../../services/common/src/trail-migrations.js";
+
+const modern: ClickHouseCapabilities = { version: "26.7", dateTime64: true, lowCardinality: true, queryParameters: true };
+const debian: ClickHouseCapabilities = { version: "18.16.1", dateTime64: false, lowCardinality: false, queryParameters: false };
+
+describe("trail migrations", () => {
+  it("are numbered, in order, and idempotent", () => {
+    const migrations = readMigrations();
+    expect(migrations.length).toBeGreaterThan(0);
+    expect(migrations.map((m) => m.version)).toEqual([...migrations.map((m) => m.version)].sort((a, b) => a - b));
+    for (const m of migrations) {
+      for (const statement of splitStatements(m.sql)) expect(statement).toMatch(/IF NOT EXISTS/);
+    }
+  });
+
+  it("choose column types from the server's capabilities, keeping names", () => {
+    const sql = readMigrations()[0]!.sql;
+    const onModern = renderMigration(sql, "db", modern);
+    const onDebian = renderMigration(sql, "db", debian);
+    expect(onModern).toContain("decided_at DateTime64(3, 'UTC')");
+    expect(onModern).toContain("verdict LowCardinality(String)");
+    expect(onDebian).toContain("decided_at DateTime('UTC')");
+    expect(onDebian).toContain("verdict String");
+    expect(onDebian).not.toContain("{{");
+  });
+
+  it("formats timestamps in UTC, with milliseconds only where the server keeps them", () => {
+    const at = Date.UTC(2026, 10, 22, 8, 5, 3, 42);
+    expect(formatTimestamp(at, modern)).toBe("2026-11-22 08:05:03.042");
+    expect(formatTimestamp(at, debian)).toBe("2026-11-22 08:05:03");
+  });
+
+  it("quotes string literals so input cannot end them", () => {
+    expect(sqlString("it's")).toBe("'it\\'s'");
+    expect(sqlString("a\\' OR 1=1 --")).toBe("'a\\\\\\' OR 1=1 --'");
+  });
+});
