@@ -7,6 +7,9 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // Two cores: integration suites share one broker, and running two files at a time keeps it responsive.
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       {
         test: {
@@ -22,9 +25,6 @@ export default defineConfig({
           globalSetup: ["test/support/global-infrastructure.ts"],
           testTimeout: 120_000,
           hookTimeout: 240_000,
-          // Two cores: suites share one broker, and running them two at a time keeps it responsive.
-          maxWorkers: 2,
-          minWorkers: 1,
         },
       },
     ],

@@ -81,8 +81,9 @@ export function parseRegistrationFile(text: string, fileName: string, now = Date
     return {
       ok: false,
       errors: parsed.error.issues.map((issue) => {
-        const { line, col } = locate(document, lineCounter, issue.path);
-        const where = issue.path.length > 0 ? issue.path.join(".") : "(file)";
+        const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+        const { line, col } = locate(document, lineCounter, path);
+        const where = path.length > 0 ? path.join(".") : "(file)";
         return `${fileName}:${line}:${col}: ${where}: ${issue.message}`;
       }),
     };

@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+const unit = z.number().min(0).max(1);
+const cosineValue = z.number().min(-1).max(1);
+
+/**
+ * Thresholds and weights of the alignment axis. They are configuration, versioned with
+ * the policy; the defaults come from the spread of similarities between unrelated and
+ * related agent actions, never from any one case.
+ */
+export const alignmentConfigSchema = z
+  .object({
+    /** Cosine similarities are mapped linearly onto 0..1 between these two values. */
+    similarityFloor: cosineValue.default(0.1),
+    similarityCeiling: cosineValue.default(0.6),
+    /** How the calibrated similarities add up to the score (renormalised over the parts present). */
+    weights: z
+      .object({
+        purpose: z.number().min(0).default(0.45),
+        task: z.number().min(0).default(0.35),
+        anchors: z.number().min(0).default(0.2),
+        vocabulary: z.number().min(0).default(0.15),
+      })
+      .prefault({}),
+    /** Words with a smaller SIF weight (the ~100 most frequent) are not content words. */
+    contentWordWeight: unit.default(0.6),
+    /** Vocabulary coverage at or above this counts fully: a call always brings some words of its own. */
+    vocabularyCoverageCeiling: unit.default(0.6),
+    /** The anchor part runs from 0 to 1 as the lead of the nearest in-purpose statement over the nearest counter-example goes from -span to +span. */
+    anchorLeadSpan: z.number().positive().default(0.25),
+    /** Below: `alignment.low` (suspicious). */
+    lowScore: unit.default(0.45),
+    /** Below: `alignment.very_low` (critical). */
+    veryLowScore: unit.default(0.15),
+    /** `alignment.counter_example` when the nearest counter-example is at least this similar… */
+    counterExampleSimilarity: cosineValue.default(0.55),
+    /** …and closer than the nearest example (the purpose, when there are none) by this margin. */
+    counterExampleMargin: z.number().min(0).max(2).default(0.03),
+    /** `alignment.tool_unrelated_to_task` when the tool (name and description) is less similar to the task. */
+    toolTaskSimilarity: cosineValue.default(0.05),
+    /** The score is multiplied by this for each unexplained value (at most two count). */
+    unexplainedValueFactor: unit.default(0.6),
+    /** A tool's registered description is shared by every call, so it counts less than the call's own words. */
+    toolDescriptionWeight: z.number().min(0).default(0.5),
+    /** Session tasks whose vectors stay cached (per word-vector set). */
+    taskCacheSize: z.number().int().min(1).default(1024),
+    arguments: z
+      .object({
+        maxJsonChars: z.number().int().min(0).default(262_144),
+        maxValueChars: z.number().int().min(1).default(200),
+        maxTokens: z.number().int().min(1).default(96),
+        maxDepth: z.number().int().min(1).default(32),
+      })
+      .prefault({}),
+  })
+  .refine((c) => c.veryLowScore <= c.lowScore, { message: "veryLowScore must not exceed lowScore" })
+  .refine((c) => c.similarityFloor < c.similarityCeiling, {
+    message: "similarityFloor must be below similarityCeiling",
+  });
+
+export type AlignmentConfig = z.infer<typeof alignmentConfigSchema>;
+
+/** Parses once, reporting every problem together (zod collects them). */
+export function parseAlignmentConfig(input: unknown): AlignmentConfig {
+  return alignmentConfigSchema.parse(input);
+}
+
+export const DEFAULT_ALIGNMENT_CONFIG: Readonly<AlignmentConfig> = Object.freeze(parseAlignmentConfig({}));

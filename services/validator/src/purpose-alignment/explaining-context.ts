@@ -1,0 +1,164 @@
+import {
+  type IntentValue,
+  isBareHost,
+  normaliseAccount,
+  normaliseHost,
+  normalisePath,
+  normalisePhone,
+} from "./intent-values.js";
+import { tokenize } from "./tokenize.js";
+
+/**
+ * What a piece of prose (a session task, a registration) says about places and people, in
+ * the normalised forms of `intent-values.ts`, so an action's values can be checked against
+ * it in a few set look-ups.
+ */
+export interface ExplainingContext {
+  /** Lowercased text, for values quoted verbatim. */
+  text: string;
+  /** Uppercased with spaces and dashes removed: account numbers are often written in groups. */
+  compact: string;
+  tokens: ReadonlySet<string>;
+  /** Words written with a capital (`Amy`), lowercased: how a task names a person. */
+  names: ReadonlySet<string>;
+  hosts: ReadonlySet<string>;
+  phones: readonly string[];
+  paths: ReadonlySet<string>;
+}
+
+const URL_HOST = /\b[a-z][a-z0-9+.-]*:\/\/(?:[^\s/?#@"'<>]*@)?([^\s/?#:"'<>]+)/gi;
+const EMAIL_DOMAIN = /@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24})\b/gi;
+const BARE_DOMAIN = /(?<![@\w.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b/gi;
+const PHONE_IN_TEXT = /\+?\d[\d ().-]{5,20}\d/g;
+const PATH_IN_TEXT = /(?:^|[\s("'`])((?:~|\.{1,2})?\/[^\s,;"'`)]+|[a-z]:\\[^\s,;"'`)]+)/gi;
+/** A capitalised word that does not open a sentence. */
+const CAPITALISED = /(?<!(?:^|[.!?])\s*)\b[A-Z][a-z]+\b/g;
+
+export function explainingContext(prose: string): ExplainingContext {
+  const hosts = new Set<string>();
+  for (const match of prose.matchAll(URL_HOST)) hosts.add(normaliseHost(match[1] ?? ""));
+  for (const match of prose.matchAll(EMAIL_DOMAIN)) hosts.add((match[1] ?? "").toLowerCase());
+  for (const match of prose.matchAll(BARE_DOMAIN)) {
+    if (isBareHost(match[0])) hosts.add(match[0].toLowerCase());
+  }
+  const phones: string[] = [];
+  for (const match of prose.matchAll(PHONE_IN_TEXT)) {
+    const digits = normalisePhone(match[0]);
+    if (digits.length >= 7) phones.push(digits);
+  }
+  const paths = new Set<string>();
+  for (const match of prose.matchAll(PATH_IN_TEXT)) paths.add(normalisePath((match[1] ?? "").replace(/[.:]$/, "")));
+  const names = new Set<string>();
+  for (const match of prose.matchAll(CAPITALISED)) names.add(match[0].toLowerCase());
+  return {
+    text: prose.toLowerCase(),
+    compact: normaliseAccount(prose),
+    tokens: new Set(tokenize(prose)),
+    names,
+    hosts,
+    phones,
+    paths,
+  };
+}
+
+/** `*` matches any run of characters; the rest is literal, case-insensitive. */
+export function globPattern(glob: string): RegExp {
+  const body = glob
+    .trim()
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${body}$`, "i");
+}
+
+export interface ExplainingSources {
+  registration: ExplainingContext;
+  task: ExplainingContext | null;
+  recent: ReadonlySet<string>;
+  /** The registration's destination patterns; they explain hosts. */
+  destinations: readonly RegExp[];
+  /** Destination patterns with a literal domain (`*.acme.com`, not `*`); they also explain recipients there. */
+  namedDestinations: readonly RegExp[];
+  resources: readonly RegExp[];
+}
+
+/**
+ * Free-mail domains: one address there says nothing about another, so naming the domain
+ * (a registration saying "the user's gmail.com inbox") explains no recipient at it.
+ */
+const SHARED_MAIL_DOMAINS = new Set(
+  `gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com icloud.com
+   me.com aol.com proton.me protonmail.com gmx.com gmx.net mail.com yandex.com zoho.com`.split(/\s+/),
+);
+
+function contexts(sources: ExplainingSources): ExplainingContext[] {
+  return sources.task ? [sources.registration, sources.task] : [sources.registration];
+}
+
+/** `a.b.example.com`, `b.example.com`, `example.com`: a host is explained by any domain it sits under. */
+function hostOrParentIn(host: string, known: (candidate: string) => boolean): boolean {
+  for (let candidate = host; candidate.includes("."); candidate = candidate.slice(candidate.indexOf(".") + 1)) {
+    if (known(candidate)) return true;
+  }
+  return false;
+}
+
+/** The path and each directory above it, up to (not including) the root. */
+function pathOrParentIn(path: string, known: (candidate: string) => boolean): boolean {
+  for (let candidate = path; candidate.length > 1 && candidate !== "~";) {
+    if (known(candidate)) return true;
+    const slash = candidate.lastIndexOf("/");
+    if (slash <= 0) return false;
+    candidate = candidate.slice(0, slash);
+  }
+  return false;
+}
+
+function emailExplained(email: string, sources: ExplainingSources): boolean {
+  if (sources.recent.has(email) || contexts(sources).some((c) => c.text.includes(email))) return true;
+  const domain = email.slice(email.lastIndexOf("@") + 1);
+  if (!SHARED_MAIL_DOMAINS.has(domain)) {
+    if (sources.namedDestinations.some((p) => p.test(domain))) return true;
+    if (hostOrParentIn(domain, (h) => contexts(sources).some((c) => c.hosts.has(h)))) return true;
+  }
+  // A person the task names: "sync with Priya" explains priya.raman@… — the name must be
+  // written as one (`Priya`), so "send the report" does not explain report@….
+  const task = sources.task;
+  if (task === null) return false;
+  return email
+    .slice(0, email.indexOf("@"))
+    .split(/[^a-z]+/)
+    .some((part) => part.length >= 3 && task.names.has(part));
+}
+
+export function isExplained(item: IntentValue, sources: ExplainingSources): boolean {
+  const { value } = item;
+  switch (item.kind) {
+    case "email":
+      return emailExplained(value, sources);
+    case "host":
+      return (
+        sources.destinations.some((p) => p.test(value)) ||
+        hostOrParentIn(value, (h) => sources.recent.has(h) || contexts(sources).some((c) => c.hosts.has(h)))
+      );
+    case "phone": {
+      const tail = value.slice(-9);
+      return sources.recent.has(value) || contexts(sources).some((c) => c.phones.some((p) => p.endsWith(tail)));
+    }
+    case "account":
+      return sources.recent.has(value) || contexts(sources).some((c) => c.compact.includes(value));
+    case "handle": {
+      const name = value.slice(1);
+      return sources.recent.has(value) || contexts(sources).some((c) => c.text.includes(value) || c.tokens.has(name));
+    }
+    case "path": {
+      if (sources.resources.some((p) => p.test(value))) return true;
+      if (pathOrParentIn(value, (p) => sources.recent.has(p) || contexts(sources).some((c) => c.paths.has(p)))) {
+        return true;
+      }
+      // The task may name the file without its directory ("summarise notes.txt").
+      const base = value.slice(value.lastIndexOf("/") + 1);
+      return base.length >= 4 && base.includes(".") && contexts(sources).some((c) => c.text.includes(base));
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Intent-carrying values: the who and where of an action — recipients, accounts, hosts,
+ * files. An injected instruction changes these while the tool and the prose stay plausible,
+ * so each one found in an action must be explained by the task, the registration or the
+ * agent's recent approved behaviour.
+ *
+ * Values are normalised (lowercase; phones to digits; accounts to compact uppercase) so the
+ * same value compares equal wherever it came from; `recentValues` holds this form.
+ */
+export type IntentValueKind = "email" | "phone" | "handle" | "account" | "host" | "path";
+
+export interface IntentValue {
+  kind: IntentValueKind;
+  value: string;
+}
+
+export const INTENT_VALUE_LABELS: Record<IntentValueKind, string> = {
+  email: "e-mail recipient",
+  phone: "phone number",
+  handle: "handle",
+  account: "account number",
+  host: "host",
+  path: "file path",
+};
+
+/** Not after `/`: `https://user@host` carries credentials for a host, not a recipient. */
+const EMAIL = /(?<![\w.%+'/-])[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}/gi;
+const URL_HOST = /\b(?:https?|ftps?|wss?|sftp|s3):\/\/(?:[^\s/?#@"'<>]*@)?([^\s/?#:"'<>]+)/gi;
+const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g;
+const CRYPTO_ADDRESS = /\b(?:0x[a-fA-F0-9]{40}|bc1[a-z0-9]{25,60})\b/g;
+const INTERNATIONAL_PHONE = /(?<![\w+])\+\d[\d ().-]{5,20}\d\b/g;
+const PHONE_SHAPED = /^\+?[\d ().-]{7,24}$/;
+const HANDLE_IN_TEXT = /(?<![\w.@])@[a-z0-9_]{2,30}\b/gi;
+const WHOLE_HANDLE = /^@[a-z0-9_.]{2,30}$/i;
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\.?(?::\d{1,5})?$/i;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/;
+const DATE_LIKE = /^\d{4}-\d{2}-\d{2}|^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$/;
+const PATH_SHAPED = /^(?:~|\.{1,2})?\/[^\s]|^[a-z]:\\|^\\\\/i;
+
+/**
+ * Bare names count as hosts only under these TLDs: `report.pdf`, `main.py` and `build.sh`
+ * are file names, and `.py`, `.sh`, `.md` are also country domains.
+ */
+const BARE_HOST_TLDS = new Set(
+  "com net org io dev app ai co cloud xyz info biz me site online tech gov edu int uk de fr eu ru cn in".split(" "),
+);
+
+/** Words of argument keys (`to`, `phoneNumber`, `beneficiary_iban`) that say what kind of place a value is. */
+const RECIPIENT_WORDS = new Set(
+  `to cc bcc recipient recipients phone mobile cell tel sms whatsapp fax handle username
+   contact invitee invitees attendee attendees participant participants member members
+   assignee mention mentions`.split(/\s+/),
+);
+const PHONE_WORDS = new Set("to recipient recipients phone mobile cell tel sms whatsapp fax contact".split(" "));
+const ACCOUNT_WORDS = new Set("account acct iban routing sort beneficiary payee card wallet bank".split(" "));
+const HOST_WORDS = new Set("host hostname domain server endpoint url uri webhook remote origin callback".split(" "));
+const PATH_WORDS = new Set(
+  `path paths file files filename filepath dir directory folder dest destination target src
+   source output location`.split(/\s+/),
+);
+
+const hasAny = (words: readonly string[], set: ReadonlySet<string>): boolean => words.some((w) => set.has(w));
+
+export function normaliseHost(raw: string): string {
+  return raw
+    .toLowerCase()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//, "")
+    .replace(/^[^/@]*@/, "")
+    .replace(/[/?#].*$/, "")
+    .replace(/:\d+$/, "")
+    .replace(/\.$/, "");
+}
+
+export function normalisePath(raw: string): string {
+  return raw
+    .trim()
+    .toLowerCase()
+    .replace(/\\/g, "/")
+    .replace(/\/{2,}/g, "/")
+    .replace(/^\.\//, "")
+    .replace(/(.)\/$/, "$1");
+}
+
+export const normalisePhone = (raw: string): string => raw.replace(/\D/g, "");
+export const normaliseAccount = (raw: string): string => raw.replace(/[\s-]/g, "").toUpperCase();
+
+function countDigits(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
+
+export function isBareHost(value: string): boolean {
+  if (IPV4.test(value)) return true;
+  if (!HOST_NAME.test(value)) return false;
+  const tld = normaliseHost(value).split(".").pop() ?? "";
+  return BARE_HOST_TLDS.has(tld);
+}
+
+/**
+ * Collects the intent-carrying values in one string found under a key whose words are
+ * `keyWords` (the nearest object key, tokenized; empty at the top level). Returns whether the whole string is
+ * one such value, in which case its words say who or where, not what, and stay out of the
+ * action's text vector.
+ */
+export function collectIntentValues(keyWords: readonly string[], raw: string, into: IntentValue[]): boolean {
+  const value = raw.trim();
+  if (value.length === 0) return false;
+  const before = into.length;
+  let whole = false;
+
+  if (value.includes("@")) {
+    for (const match of value.matchAll(EMAIL)) into.push({ kind: "email", value: match[0].toLowerCase() });
+    whole = into.length > before && !/\s/.test(value.replace(/[,;]\s*/g, ","));
+    if (WHOLE_HANDLE.test(value)) {
+      into.push({ kind: "handle", value: value.toLowerCase() });
+      whole = true;
+    } else if (hasAny(keyWords, RECIPIENT_WORDS)) {
+      for (const match of value.matchAll(HANDLE_IN_TEXT)) into.push({ kind: "handle", value: match[0].toLowerCase() });
+    }
+  }
+
+  if (value.includes("://")) {
+    for (const match of value.matchAll(URL_HOST)) {
+      const host = normaliseHost(match[1] ?? "");
+      if (host.length > 0) into.push({ kind: "host", value: host });
+    }
+    whole ||= into.length > before && !/\s/.test(value);
+  } else if ((hasAny(keyWords, HOST_WORDS) && (HOST_NAME.test(value) || IPV4.test(value))) || isBareHost(value)) {
+    into.push({ kind: "host", value: normaliseHost(value) });
+    whole = true;
+  }
+
+  const digits = countDigits(value);
+  if (digits >= 6) {
+    if (hasAny(keyWords, ACCOUNT_WORDS) && /^[A-Za-z0-9 -]+$/.test(value)) {
+      into.push({ kind: "account", value: normaliseAccount(value) });
+      whole = true;
+    } else {
+      for (const match of value.matchAll(IBAN)) {
+        if (countDigits(match[0]) >= 8) into.push({ kind: "account", value: normaliseAccount(match[0]) });
+      }
+      for (const match of value.matchAll(CRYPTO_ADDRESS))
+        into.push({ kind: "account", value: normaliseAccount(match[0]) });
+    }
+    if (
+      PHONE_SHAPED.test(value) &&
+      !DATE_LIKE.test(value) &&
+      digits <= 15 &&
+      (value.startsWith("+") || hasAny(keyWords, PHONE_WORDS))
+    ) {
+      into.push({ kind: "phone", value: normalisePhone(value) });
+      whole = true;
+    } else if (value.includes("+")) {
+      for (const match of value.matchAll(INTERNATIONAL_PHONE)) {
+        const phone = normalisePhone(match[0]);
+        if (phone.length >= 7 && phone.length <= 15) into.push({ kind: "phone", value: phone });
+      }
+    }
+  }
+
+  if (
+    PATH_SHAPED.test(value) &&
+    (hasAny(keyWords, PATH_WORDS) || /^(?:~|[a-z]:\\)/i.test(value)) &&
+    !value.includes("://")
+  ) {
+    into.push({ kind: "path", value: normalisePath(value) });
+    whole = true;
+  }
+  return whole && into.length > before;
+}
+
+/** A whole number under an account key (`"accountNumber": 88120045`). */
+export function collectNumericIntentValue(keyWords: readonly string[], value: number, into: IntentValue[]): void {
+  if (Number.isInteger(value) && value >= 100_000 && hasAny(keyWords, ACCOUNT_WORDS)) {
+    into.push({ kind: "account", value: normaliseAccount(String(value)) });
+  }
+}
+
+/** The action's own `destination` field: a host or address data goes to. */
+export function destinationValue(destination: string): IntentValue | null {
+  const value = destination.trim();
+  if (value.length === 0) return null;
+  if (value.includes("@") && !value.includes("://")) {
+    const email = value.match(EMAIL);
+    if (email) return { kind: "email", value: email[0].toLowerCase() };
+  }
+  const host = normaliseHost(value);
+  return host.length > 0 ? { kind: "host", value: host } : null;
+}
+
+/** The action's `resource` field, when it names a place: a URL's host or a file path. */
+export function resourceValue(resource: string): IntentValue | null {
+  const value = resource.trim();
+  if (value.includes("://")) {
+    const host = normaliseHost(value);
+    // `s3://bucket/key`, `gs://…`: the bucket is a storage location, and a new one matters as a host does.
+    return host.length > 0 ? { kind: "host", value: host } : null;
+  }
+  if (PATH_SHAPED.test(value)) return { kind: "path", value: normalisePath(value) };
+  return null;
+}

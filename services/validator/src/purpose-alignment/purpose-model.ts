@@ -1,0 +1,120 @@
+import type { AgentRegistration } from "../../../common/src/registration.js";
+import { type AlignmentConfig, DEFAULT_ALIGNMENT_CONFIG } from "./alignment-config.js";
+import { type ExplainingContext, explainingContext, globPattern } from "./explaining-context.js";
+import { accumulateTokens, embedText, finishEmbedding } from "./text-embedding.js";
+import { tokenize } from "./tokenize.js";
+import { type WordVectors, loadWordVectors } from "./word-vectors.js";
+
+export interface ToolModel {
+  /** Unfinished SIF sum of the tool's name and (down-weighted) description: each call starts from it. */
+  sum: Float32Array;
+  /** The same sum, finished: what the tool is, compared with the session task. */
+  vector: Float32Array;
+}
+
+/** A set of unit vectors packed row after row, so scanning them touches one array. */
+export interface VectorSet {
+  count: number;
+  rows: Float32Array;
+  texts: readonly string[];
+}
+
+/**
+ * Everything alignment needs from one registration version, computed once so that
+ * assessing an action costs its own embedding and a handful of dot products.
+ */
+export interface PurposeModel {
+  agentId: string;
+  registrationVersion: number;
+  vectors: WordVectors;
+  purpose: Float32Array;
+  examples: VectorSet;
+  counterExamples: VectorSet;
+  /** Keyed by lowercased tool name. */
+  tools: ReadonlyMap<string, ToolModel>;
+  /** Words of the purpose, examples and tool descriptions, in or out of vocabulary. */
+  knownTokens: ReadonlySet<string>;
+  /** What the registration's own prose says about places and people (counter-examples excluded: they name what is not allowed). */
+  explaining: ExplainingContext;
+  destinations: readonly RegExp[];
+  namedDestinations: readonly RegExp[];
+  resources: readonly RegExp[];
+  /** Approximate bytes this model holds, not counting the shared word vectors. */
+  bytes: number;
+}
+
+export interface BuildPurposeModelOptions {
+  vectors?: WordVectors;
+  config?: AlignmentConfig;
+}
+
+function vectorSet(vectors: WordVectors, texts: readonly string[]): VectorSet {
+  const rows = new Float32Array(texts.length * vectors.dims);
+  texts.forEach((text, i) => rows.set(embedText(vectors, text).vector, i * vectors.dims));
+  return { count: texts.length, rows, texts };
+}
+
+function toolModel(vectors: WordVectors, name: string, description: string, descriptionWeight: number): ToolModel {
+  const sum = new Float32Array(vectors.dims);
+  accumulateTokens(vectors, sum, tokenize(name));
+  accumulateTokens(vectors, sum, tokenize(description), descriptionWeight);
+  return { sum, vector: finishEmbedding(vectors, Float32Array.from(sum)) };
+}
+
+const stringBytes = (s: string): number => 16 + 2 * s.length;
+/** A rough per-entry overhead for V8 Map and Set slots. */
+const ENTRY_BYTES = 40;
+
+export function buildPurposeModel(reg: AgentRegistration, options: BuildPurposeModelOptions = {}): PurposeModel {
+  const vectors = options.vectors ?? loadWordVectors();
+  const config = options.config ?? DEFAULT_ALIGNMENT_CONFIG;
+
+  const tools = new Map<string, ToolModel>();
+  for (const tool of reg.scope.tools) {
+    tools.set(tool.name.toLowerCase(), toolModel(vectors, tool.name, tool.description, config.toolDescriptionWeight));
+  }
+  const inPurposeTexts = [
+    reg.purpose,
+    ...reg.examples,
+    ...reg.scope.tools.flatMap((tool) => [tool.name, tool.description]),
+  ];
+  const knownTokens = new Set<string>();
+  for (const text of inPurposeTexts) for (const token of tokenize(text)) knownTokens.add(token);
+  const explaining = explainingContext(inPurposeTexts.join("\n"));
+  const destinations = reg.scope.destination_patterns.map(globPattern);
+  const namedDestinations = reg.scope.destination_patterns
+    .filter((pattern) => /[a-z0-9-]\.[a-z]/i.test(pattern))
+    .map(globPattern);
+  const resources = reg.scope.resource_patterns.map(globPattern);
+
+  const purpose = embedText(vectors, reg.purpose).vector;
+  const examples = vectorSet(vectors, reg.examples);
+  const counterExamples = vectorSet(vectors, reg.counter_examples);
+
+  const vectorBytes =
+    purpose.byteLength + examples.rows.byteLength + counterExamples.rows.byteLength + tools.size * 2 * vectors.dims * 4;
+  const textBytes =
+    [...reg.examples, ...reg.counter_examples, ...tools.keys()].reduce((n, s) => n + stringBytes(s), 0) +
+    [...knownTokens, ...explaining.tokens, ...explaining.names, ...explaining.hosts, ...explaining.paths].reduce(
+      (n, s) => n + stringBytes(s) + ENTRY_BYTES,
+      0,
+    ) +
+    stringBytes(explaining.text) +
+    stringBytes(explaining.compact);
+
+  return {
+    agentId: reg.agent_id,
+    registrationVersion: reg.version,
+    vectors,
+    purpose,
+    examples,
+    counterExamples,
+    tools,
+    knownTokens,
+    explaining,
+    destinations,
+    namedDestinations,
+    resources,
+    bytes: vectorBytes + textBytes + tools.size * ENTRY_BYTES,
+  };
+}

@@ -1,0 +1,30 @@
+import { BoundedLru } from "./bounded-lru.js";
+import { type ExplainingContext, explainingContext } from "./explaining-context.js";
+import { embedText } from "./text-embedding.js";
+import type { WordVectors } from "./word-vectors.js";
+
+/** A session task, embedded and read for values once, then shared by every action of the session. */
+export interface TaskContext {
+  vector: Float32Array;
+  explaining: ExplainingContext;
+}
+
+/**
+ * One cache per word-vector set, so a model built on other vectors never sees foreign
+ * embeddings. Its capacity is fixed by the first call for that set.
+ */
+const caches = new WeakMap<WordVectors, BoundedLru<string, TaskContext>>();
+
+export function taskContext(vectors: WordVectors, task: string, capacity: number): TaskContext {
+  let cache = caches.get(vectors);
+  if (!cache) {
+    cache = new BoundedLru(capacity);
+    caches.set(vectors, cache);
+  }
+  let context = cache.get(task);
+  if (!context) {
+    context = { vector: embedText(vectors, task).vector, explaining: explainingContext(task) };
+    cache.set(task, context);
+  }
+  return context;
+}
