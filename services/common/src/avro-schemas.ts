@@ -11,15 +11,25 @@ export function readAvroSchema(file: string): AvroSchemaJson {
 }
 
 /**
- * The three contracts. The decision record names `dev.mandate.v1.ActionProposed`; it is inlined
+ * The wire contracts. The decision record names `dev.mandate.v1.ActionProposed`; it is inlined
  * here so every registered schema is self-contained and any Confluent client can read it without
  * schema references.
  */
-export function mandateSchemas(): { action: AvroSchemaJson; decision: AvroSchemaJson; registration: AvroSchemaJson } {
+export function mandateSchemas(): {
+  action: AvroSchemaJson;
+  decision: AvroSchemaJson;
+  registration: AvroSchemaJson;
+  policySet: AvroSchemaJson;
+} {
   const action = readAvroSchema("action-proposed.avsc");
   const decision = readAvroSchema("decision-record.avsc");
   const fields = (decision.fields as Array<{ name: string; type: unknown }>).map((field) =>
     field.type === "dev.mandate.v1.ActionProposed" ? { ...field, type: action } : field,
   );
-  return { action, decision: { ...decision, fields }, registration: readAvroSchema("agent-registration.avsc") };
+  return {
+    action,
+    decision: { ...decision, fields },
+    registration: readAvroSchema("agent-registration.avsc"),
+    policySet: readAvroSchema("policy-set.avsc"),
+  };
 }

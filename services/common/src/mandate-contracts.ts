@@ -3,14 +3,16 @@ import type { ProposedAction } from "./action.js";
 import { AvroCodec } from "./avro-codec.js";
 import { mandateSchemas } from "./avro-schemas.js";
 import type { DecisionRecord } from "./decision.js";
+import type { PolicySetRecord } from "./policy-set-record.js";
 import type { AgentRegistration } from "./registration.js";
 import type { TopicNames } from "./topics.js";
 
-/** The three wire contracts, registered under `<topic>-value` (Confluent's TopicNameStrategy). */
+/** The wire contracts, registered under `<topic>-value` (Confluent's TopicNameStrategy). */
 export interface MandateContracts {
   action: AvroCodec<ProposedAction>;
   decision: AvroCodec<DecisionRecord>;
   registration: AvroCodec<AgentRegistration>;
+  policySet: AvroCodec<PolicySetRecord>;
 }
 
 export async function openContracts(registryUrl: string, topics: TopicNames): Promise<MandateContracts> {
@@ -20,9 +22,11 @@ export async function openContracts(registryUrl: string, topics: TopicNames): Pr
     action: new AvroCodec<ProposedAction>(registry, `${topics.actions}-value`, schemas.action),
     decision: new AvroCodec<DecisionRecord>(registry, `${topics.decisions}-value`, schemas.decision),
     registration: new AvroCodec<AgentRegistration>(registry, `${topics.registry}-value`, schemas.registration),
+    policySet: new AvroCodec<PolicySetRecord>(registry, `${topics.policies}-value`, schemas.policySet),
   };
   await contracts.action.register(registryUrl);
   await contracts.decision.register(registryUrl);
   await contracts.registration.register(registryUrl);
+  await contracts.policySet.register(registryUrl);
   return contracts;
 }

@@ -1,0 +1,38 @@
+import type { ProposedAction } from "../../../common/src/action.js";
+import type { Reason } from "../../../common/src/decision.js";
+import type { AgentBehaviourSnapshot } from "./agent-behaviour.js";
+
+export interface DriftInput {
+  action: ProposedAction;
+  /** The action's unit vector from the alignment axis. */
+  actionVector: Float32Array;
+  /** Normalised intent-carrying values (recipients, hosts, accounts, paths) found in the action. */
+  intentValues: readonly string[];
+  /** Epoch ms of the decision, the `now` given to `observeProposal`: the store reads no clock of its own, so a replay decides alike. */
+  now: number;
+}
+
+export interface DriftAssessment {
+  /** 0 (as usual) .. 1 (far from this agent's behaviour). */
+  score: number;
+  reasons: Reason[];
+  /** This agent's proposals in the last 60 s, including this one. */
+  ratePerMinute: number;
+}
+
+/**
+ * Per-agent behaviour state behind one interface, so a later version can back it with a
+ * changelog topic (restored on restart and rebalance) without touching its callers.
+ */
+export interface BehaviourStore {
+  /** Called for every proposed action, before deciding; counts it and returns the agent's proposals in the last 60 s. */
+  observeProposal(agentId: string, now: number): number;
+  /** Scores the action against the agent's approved behaviour; changes nothing. */
+  assessDrift(input: DriftInput, ratePerMinute: number): DriftAssessment;
+  /** Called only for approved actions (a reviewer's approval included): they are the baseline. */
+  recordApproved(input: DriftInput): void;
+  /** Intent values seen in this agent's recent approved actions (bounded). */
+  recentValues(agentId: string): ReadonlySet<string>;
+  /** For snapshots, tests and memory reports; undefined for an agent the store does not hold. */
+  snapshot(agentId: string): AgentBehaviourSnapshot | undefined;
+}

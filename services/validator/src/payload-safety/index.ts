@@ -1,0 +1,51 @@
+import { type Detector, ArgumentWalker } from "./argument-walk.js";
+import { collectExfiltrationShapes, judgeExfiltration } from "./exfiltration.js";
+import { DEFAULT_PAYLOAD_LIMITS, type PayloadAssessment, type PayloadContext, type PayloadLimits } from "./finding.js";
+import { detectPathTraversal } from "./path-traversal.js";
+import { PayloadScan } from "./payload-scan.js";
+import { detectPii } from "./pii.js";
+import { detectPromptInjection } from "./prompt-injection.js";
+import { detectSecrets } from "./secrets.js";
+import { checkShape, shapeFinding } from "./shape.js";
+import { detectShell } from "./shell.js";
+import { detectSql } from "./sql.js";
+import { detectSsrf } from "./ssrf.js";
+
+export type { PayloadAssessment, PayloadContext, PayloadFinding, PayloadLimits } from "./finding.js";
+export { DEFAULT_PAYLOAD_LIMITS } from "./finding.js";
+export { redactSecrets } from "./redaction.js";
+export { toReasons } from "./reasons.js";
+
+const DETECTORS: readonly Detector[] = [
+  detectSecrets,
+  detectPii,
+  detectSql,
+  detectShell,
+  detectPathTraversal,
+  detectSsrf,
+  detectPromptInjection,
+  collectExfiltrationShapes,
+];
+
+/**
+ * The payload axis: what the arguments of a proposed action hold, judged without the network. Cost is
+ * bounded by the size limit: nothing larger is read, nothing deeper or bigger is parsed, and every
+ * pattern repeats only a bounded number of times, so its cost grows linearly with the text it reads.
+ */
+export function assessPayload(
+  argumentsJson: string,
+  ctx: PayloadContext,
+  limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
+): PayloadAssessment {
+  const scan = new PayloadScan(ctx);
+  const shape = checkShape(argumentsJson, limits);
+  if (shape.ok) {
+    new ArgumentWalker(scan, DETECTORS, limits, shape.nodes).walkRoot(shape.value);
+  } else {
+    scan.report(shapeFinding(shape.problem, "$", limits));
+    // Within the size limit the text is still read whole, so what it leaks can be redacted from the trail.
+    if (shape.problem !== "too_large") new ArgumentWalker(scan, DETECTORS, limits, 0).scanRawText(argumentsJson);
+  }
+  judgeExfiltration(scan);
+  return scan.assessment();
+}

@@ -1,0 +1,61 @@
+import type { ArgumentType } from "./argument-vocabulary.js";
+import { preparsePolicySet, type PolicyJson } from "./cedar-wasm.js";
+import type { AcceptedPolicy, AcceptedPolicySet } from "./policy-set.js";
+import { collectReferences, emptyReferences } from "./policy-references.js";
+import { AGENT_ATTRIBUTES, type AgentAttribute } from "./registration-scope.js";
+import { CONTEXT_FIELDS, type ContextPlan } from "./scope-context.js";
+import { ScopePolicyError } from "./scope-policy-error.js";
+
+/** The policy sets one agent meets, compiled into Cedar once per combination of set versions. */
+export interface EffectivePolicySet {
+  /** Id of the preparsed policy set inside the Cedar module. */
+  cedarId: string;
+  version: string;
+  /** Every policy, enforced and shadow, in reason order. */
+  policies: readonly AcceptedPolicy[];
+  contextPlan: ContextPlan;
+  agentAttributes: readonly AgentAttribute[];
+}
+
+/**
+ * NOTE: every policy is handed to Cedar as a `permit`. Cedar reports as determining only the
+ * policies of the winning effect (on deny, just the forbids), so with the real effects one call
+ * could not tell whether a shadow forbid hides an enforced permit, and shadows would cost a second
+ * call. With every policy a permit, Cedar's answer lists every satisfied policy, and
+ * assessAnswer applies Cedar's own combining rule — any forbid wins, otherwise any permit allows,
+ * otherwise deny — to the enforced and shadow policies separately. Conditions are evaluated by
+ * Cedar exactly as written.
+ */
+export function compileEffectivePolicySet(
+  cedarId: string,
+  version: string,
+  sets: readonly AcceptedPolicySet[],
+  vocabulary: ReadonlyMap<string, ArgumentType>,
+): EffectivePolicySet {
+  const policies = sets.flatMap((set) => set.policies);
+  const asPermits: Record<string, PolicyJson> = {};
+  const references = emptyReferences();
+  for (const policy of policies) {
+    asPermits[policy.qualifiedId] = { ...policy.json, effect: "permit" };
+    collectReferences(policy.json, references);
+  }
+  const parsed = preparsePolicySet(cedarId, { staticPolicies: asPermits });
+  if (parsed.type === "failure") {
+    throw new ScopePolicyError(`Cedar refused accepted policies: ${parsed.errors.map((e) => e.message).join("; ")}`);
+  }
+
+  const { names, wholeContext, wholeArguments } = references;
+  const contextPlan: ContextPlan = {
+    fields: CONTEXT_FIELDS.filter((field) => wholeContext || names.has(field)),
+    arguments: [...vocabulary]
+      .filter(([name]) => wholeContext || wholeArguments || names.has(name))
+      .map(([name, type]) => ({ name, type })),
+  };
+  return {
+    cedarId,
+    version,
+    policies,
+    contextPlan,
+    agentAttributes: AGENT_ATTRIBUTES.filter((name) => names.has(name)),
+  };
+}

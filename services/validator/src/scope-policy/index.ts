@@ -1,0 +1,6 @@
+export { PolicyStore } from "./policy-store.js";
+export { readDefaultPolicySet, readScopeSchema } from "./cedar-files.js";
+export { compileGlob, matchGlob, matchAnyGlob, type GlobPattern } from "./glob-pattern.js";
+export type { PolicyOutcome, PolicySetInput, PolicySetResult } from "./policy-set.js";
+export type { ScopeAssessment } from "./scope-assessment.js";
+export type { ScopeRequest } from "./scope-request.js";

@@ -1,0 +1,138 @@
+import { Buffer } from "node:buffer";
+import { describe, expect, it } from "vitest";
+import {
+  assessPayload,
+  redactSecrets,
+  type PayloadContext,
+} from "../../../services/validator/src/payload-safety/index.js";
+
+/*
+ * Inputs built to make a backtracking regex or a naive scan blow up: long runs of what the patterns
+ * start with, repeated near-misses, and deep nesting. Each must be decided well within a second.
+ */
+
+const SIZE = 100 * 1024;
+const BUDGET_MS = 1000;
+
+function fill(unit: string): string {
+  return unit.repeat(Math.ceil(SIZE / unit.length)).slice(0, SIZE);
+}
+
+const units = [
+  "a",
+  "1",
+  " ",
+  "\n",
+  "'",
+  '"',
+  "\\",
+  "%",
+  "%25",
+  "%2e%2e%2f",
+  "../",
+  "..\\",
+  "@",
+  "a@",
+  "a@b.",
+  "1 ",
+  "1-",
+  "1.",
+  "1.1.1.",
+  ":",
+  "::",
+  "0x",
+  "[",
+  "eyJ",
+  "eyJa.",
+  "AKIA",
+  "ghp_",
+  "sk-",
+  "xoxb-",
+  "-----BEGIN RSA PRIVATE KEY-----\n",
+  "://",
+  "http://",
+  "a://b:c",
+  "password=",
+  "password=aA1",
+  "Bearer ",
+  "Basic ",
+  "aws secret ",
+  "' OR ",
+  " or 1=",
+  "'--",
+  "; ",
+  "; select a, ",
+  "select ",
+  "union select ",
+  "/*",
+  "drop table ",
+  "delete from t ",
+  "rm -rf ",
+  "curl x ",
+  "| ",
+  "$(",
+  "`",
+  "nc ",
+  "dd if=",
+  "ignore previous ",
+  "send data to ",
+  "<|",
+  "a,b,c\n",
+  "aA0+",
+  "0123456789abcdef",
+  "4111 ",
+  "123-45-",
+];
+
+const contexts: PayloadContext[] = [
+  { destination: "x.example", destinationInScope: false, dataClasses: [], tool: "http_request", operation: "post" },
+  { destination: null, destinationInScope: false, dataClasses: [], tool: "run_sql", operation: "query" },
+  { destination: null, destinationInScope: false, dataClasses: [], tool: "run_shell", operation: "exec" },
+];
+
+function timed(run: () => void): number {
+  const start = performance.now();
+  run();
+  return performance.now() - start;
+}
+
+describe("pathological input", () => {
+  it.each(units.map((unit) => [JSON.stringify(unit).slice(0, 40), unit]))(
+    "decides 100 KB of %s in bounded time",
+    (_, unit) => {
+      const text = fill(unit);
+      const shapes = [
+        JSON.stringify({ value: text }),
+        JSON.stringify({ value: `${text}!` }),
+        JSON.stringify({ [text.slice(0, 4096)]: text.slice(0, 4096) }),
+        text,
+      ];
+      for (const ctx of contexts) {
+        for (const argumentsJson of shapes) {
+          let findings: ReturnType<typeof assessPayload>["findings"] = [];
+          const elapsed = timed(() => {
+            findings = assessPayload(argumentsJson, ctx).findings;
+          });
+          expect(elapsed).toBeLessThan(BUDGET_MS);
+          const redactionTime = timed(() => redactSecrets(argumentsJson, findings, Buffer.from("key")));
+          expect(redactionTime).toBeLessThan(BUDGET_MS);
+        }
+      }
+    },
+  );
+
+  it.each([
+    ["deeply nested arrays", "[".repeat(SIZE) + "]".repeat(SIZE)],
+    ["deeply nested objects", '{"a":'.repeat(SIZE / 5) + "1" + "}".repeat(SIZE / 5)],
+    ["unclosed nesting", "[".repeat(SIZE)],
+    ["JSON text nested in strings", JSON.stringify({ a: JSON.stringify({ b: JSON.stringify({ c: fill("[") }) }) })],
+    ["many tiny values", JSON.stringify(new Array(20_000).fill(0))],
+    ["many short strings", JSON.stringify(new Array(9_000).fill("../../etc/passwd"))],
+    ["a string of escaped quotes", JSON.stringify({ a: fill('\\"') })],
+    ["input over the size limit", JSON.stringify({ a: "a".repeat(10 * SIZE) })],
+  ])("decides %s in bounded time", (_, argumentsJson) => {
+    for (const ctx of contexts) {
+      expect(timed(() => assessPayload(argumentsJson, ctx))).toBeLessThan(BUDGET_MS);
+    }
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import {
+  assessPayload,
+  type PayloadAssessment,
+  type PayloadContext,
+} from "../../../services/validator/src/payload-safety/index.js";
+
+const fetchTool: PayloadContext = {
+  destination: "api.partner.example",
+  destinationInScope: true,
+  dataClasses: [],
+  tool: "http_request",
+  operation: "get",
+};
+
+function assess(args: unknown, ctx: Partial<PayloadContext> = {}): PayloadAssessment {
+  return assessPayload(JSON.stringify(args), { ...fetchTool, ...ctx });
+}
+
+function codes(assessment: PayloadAssessment): string[] {
+  return assessment.findings.map((f) => `${f.code}:${f.severity}`);
+}
+
+describe("SSRF detector", () => {
+  it.each([
+    ["AWS metadata", "http://169.254.169.254/latest/meta-data/iam/security-credentials/"],
+    ["GCP metadata host", "http://metadata.google.internal/computeMetadata/v1/"],
+    ["AWS IPv6 metadata", "http://[fd00:ec2::254]/latest/meta-data/"],
+    ["ECS task metadata", "http://169.254.170.2/v2/credentials"],
+    ["metadata as a mapped IPv6", "http://[::ffff:a9fe:a9fe]/"],
+  ])("flags %s as critical", (_, url) => {
+    expect(codes(assess({ url }))).toContain("payload.ssrf.metadata:critical");
+  });
+
+  it.each([
+    ["loopback", "http://127.0.0.1:8080/admin", "loopback"],
+    ["localhost", "http://localhost/actuator/env", "loopback"],
+    ["IPv6 loopback", "http://[::1]:9000/", "loopback"],
+    ["10/8", "http://10.0.0.5/internal", "private_network"],
+    ["172.16/12", "https://172.16.3.4/", "private_network"],
+    ["192.168/16", "http://192.168.1.1/login", "private_network"],
+    ["IPv6 unique local", "http://[fd12:3456::1]/", "private_network"],
+    ["link-local", "http://169.254.10.10/", "link_local"],
+    ["IPv6 link-local", "http://[fe80::1]/", "link_local"],
+  ])("flags %s as suspicious", (_, url, addressClass) => {
+    expect(codes(assess({ url }))).toEqual([`payload.ssrf.${addressClass}:suspicious`]);
+  });
+
+  it.each([
+    ["decimal", "http://2130706433/"],
+    ["hex", "http://0x7f000001/"],
+    ["octal", "http://0177.0.0.1/"],
+    ["short form", "http://127.1/"],
+    ["IPv4-mapped IPv6", "http://[::ffff:127.0.0.1]/"],
+    ["percent-encoded host", "http://%31%32%37.0.0.1/"],
+    ["userinfo trick", "https://trusted.example.com@127.0.0.1/"],
+    ["wildcard DNS", "http://127.0.0.1.nip.io/"],
+    ["loopback alias", "http://app.localtest.me/"],
+    ["full-width digits", "http://１２７.０.０.１/"],
+  ])("flags a disguised loopback address (%s) as critical", (_, url) => {
+    expect(codes(assess({ url }))).toContain("payload.ssrf.loopback:critical");
+  });
+
+  it("reads a URL hidden behind URL encoding as disguised", () => {
+    expect(codes(assess({ next: "http%3A%2F%2F10.0.0.5%2Fadmin" }))).toContain("payload.ssrf.private_network:critical");
+  });
+
+  it("reads bare hosts, and loose numeric forms under host-like keys", () => {
+    expect(codes(assess({ host: "10.1.2.3" }))).toEqual(["payload.ssrf.private_network:suspicious"]);
+    expect(codes(assess({ target: "localhost:6379" }))).toEqual(["payload.ssrf.loopback:suspicious"]);
+    expect(codes(assess({ host: "2130706433" }))).toEqual(["payload.ssrf.loopback:critical"]);
+    expect(codes(assess({ ip: 2130706433 }))).toEqual(["payload.ssrf.loopback:critical"]);
+    expect(codes(assess({ address: "::ffff:169.254.169.254" }))).toEqual(["payload.ssrf.metadata:critical"]);
+  });
+
+  it("flags smuggling schemes", () => {
+    expect(codes(assess({ url: "gopher://mail.example:25/_HELO" }))).toEqual([
+      "payload.ssrf.dangerous_scheme:suspicious",
+    ]);
+  });
+
+  it.each([
+    ["a public API", { url: "https://api.stripe.com/v1/charges" }, {}],
+    ["a public IP", { url: "http://8.8.8.8/dns-query" }, {}],
+    ["a version number", { version: "10.2.0.1" }, {}],
+    ["an order number", { order_id: "2130706433" }, {}],
+    ["a zip code under a host-like key", { zip: "10001", ship_to_addr: "42" }, {}],
+    ["a UUID", { id: "550e8400-e29b-41d4-a716-446655440000" }, {}],
+    ["a git SHA", { sha: "9fceb02d0ae598e95dc970b74767f19372d61af8" }, {}],
+    ["a time and a MAC address", { at: "12:30", mac: "00:1a:2b:3c:4d:5e" }, {}],
+    ["a public host name", { host: "api.example.com" }, {}],
+    [
+      "the agent's own in-scope internal destination",
+      { url: "http://10.0.0.5/api/orders" },
+      { destination: "10.0.0.5", destinationInScope: true },
+    ],
+    ["prose that mentions an address", { text: "The server 10.0.0.5 is down again." }, {}],
+  ])("leaves %s clean", (_, args, ctx: Partial<PayloadContext>) => {
+    expect(assess(args, ctx).findings).toEqual([]);
+  });
+});
