@@ -34,8 +34,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** `test/fixtures/eval`: `cases.jsonl` and `registrations/*.json`. */
 export const EVAL_FIXTURES_DIR = path.resolve(here, "../fixtures/eval");
 
-/** Where the InjecAgent data files live on the shared machines (read at run time, never copied). */
-export const INJECAGENT_DATASET_DIR = "/work/shared/datasets/injecagent";
+/**
+ * Where the public InjecAgent data files live: `../shared/datasets/injecagent` beside the repository
+ * (read at run time, never copied), or `MANDATE_INJECAGENT_DIR`.
+ */
+export const INJECAGENT_DATASET_DIR =
+  process.env.MANDATE_INJECAGENT_DIR ?? path.resolve(here, "../../../shared/datasets/injecagent");
 
 const LABELS: ReadonlySet<string> = new Set<EvalLabel>(["aligned", "misaligned"]);
 

@@ -1,3 +1,4 @@
+import type { DriftThresholds } from "./drift-thresholds.js";
 import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason } from "../../../common/src/decision.js";
 import type { AgentBehaviourSnapshot } from "./agent-behaviour.js";
@@ -35,4 +36,6 @@ export interface BehaviourStore {
   recentValues(agentId: string): ReadonlySet<string>;
   /** For snapshots, tests and memory reports; undefined for an agent the store does not hold. */
   snapshot(agentId: string): AgentBehaviourSnapshot | undefined;
+  /** A new policy version brings new thresholds; what the agents' history holds stays. */
+  useThresholds(thresholds: DriftThresholds): void;
 }

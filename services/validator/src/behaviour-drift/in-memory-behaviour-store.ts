@@ -14,15 +14,24 @@ const NO_VALUES: ReadonlySet<string> = new Set();
  * Not shared between threads; one instance per validator.
  */
 export class InMemoryBehaviourStore implements BehaviourStore {
-  readonly thresholds: DriftThresholds;
+  private currentThresholds: DriftThresholds;
   readonly limits: BehaviourLimits;
   /** In order of last activity, least recent first, so the first entry is the one to drop. */
   private readonly agents = new Map<string, AgentBehaviour>();
 
   /** Throws a ZodError listing every invalid threshold or limit. */
   constructor(thresholds: DriftThresholdsInput = {}, limits: BehaviourLimitsInput = {}) {
-    this.thresholds = parseDriftThresholds(thresholds);
+    this.currentThresholds = parseDriftThresholds(thresholds);
     this.limits = parseBehaviourLimits(limits);
+  }
+
+  get thresholds(): DriftThresholds {
+    return this.currentThresholds;
+  }
+
+  /** A new policy version brings new thresholds; what the agents' history holds stays. */
+  useThresholds(thresholds: DriftThresholds): void {
+    this.currentThresholds = thresholds;
   }
 
   get agentCount(): number {

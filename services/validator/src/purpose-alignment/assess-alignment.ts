@@ -100,7 +100,8 @@ export function assessAlignment(
     if (destination) values.push(destination);
   }
   if (action.resource) {
-    const resource = resourceValue(action.resource);
+    // A resource inside the registered resource patterns is explained by the scope itself.
+    const resource = model.resources.some((p) => p.test(action.resource ?? "")) ? null : resourceValue(action.resource);
     if (resource) values.push(resource);
     else tokenize(action.resource, callTokens);
   }

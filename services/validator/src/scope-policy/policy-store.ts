@@ -118,6 +118,11 @@ export class PolicyStore {
     return effective;
   }
 
+  /** Whether a destination matches the agent's registered host patterns (no destination is in scope). */
+  destinationInScope(registration: AgentRegistration, destination: string | null): boolean {
+    return this.scopeFor(registration).destinationInScope(destination);
+  }
+
   private scopeFor(registration: AgentRegistration): RegistrationScope {
     const known = this.scopes.get(registration.agent_id);
     if (known?.version === registration.version) return known;

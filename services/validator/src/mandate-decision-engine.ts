@@ -1,0 +1,188 @@
+import type { ProposedAction } from "../../common/src/action.js";
+import type { Reason } from "../../common/src/decision.js";
+import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
+import type { AgentRegistration } from "../../common/src/registration.js";
+import { InMemoryBehaviourStore, type BehaviourStore } from "./behaviour-drift/index.js";
+import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
+import {
+  DEFAULT_DECISION_THRESHOLDS,
+  parseDecisionThresholds,
+  type DecisionThresholds,
+} from "./decision-thresholds.js";
+import { assessPayload, toReasons, type PayloadFinding } from "./payload-safety/index.js";
+import {
+  assessAlignment,
+  buildPurposeModel,
+  loadWordVectors,
+  type PurposeModel,
+  type WordVectors,
+} from "./purpose-alignment/index.js";
+import {
+  PolicyStore,
+  readDefaultPolicySet,
+  readScopeSchema,
+  type PolicySetResult,
+} from "./scope-policy/index.js";
+import { decideVerdict } from "./verdict.js";
+
+/** A decision with the per-axis detail `mandate explain` prints; the validator publishes the `ActionDecision` part. */
+export interface ExplainedDecision extends ActionDecision {
+  payloadFindings: PayloadFinding[];
+  shadow: { policyId: string; outcome: string }[];
+}
+
+/** Which data classes a payload finding shows the arguments carry, for policies that restrict them. */
+const DATA_CLASS_OF_FINDING: ReadonlyArray<[prefix: string, dataClass: string]> = [
+  ["payload.secret.", "credentials"],
+  ["payload.pii.card_number", "financial"],
+  ["payload.pii.", "pii"],
+  ["payload.exfiltration.bulk_pii", "pii"],
+];
+
+const FIRST_SEEN_OF_DRIFT: Readonly<Record<string, string>> = {
+  "drift.new_tool": "tool",
+  "drift.new_destination": "destination",
+};
+
+/**
+ * The five axes and the verdict, in process, with no network calls: identity (the agent is
+ * registered and active), payload safety, purpose alignment and drift, then scope — last, because
+ * Cedar policies may read the other axes' scores. Deterministic for a given action, registration,
+ * policy version and the agent's recorded history.
+ */
+export class MandateDecisionEngine implements DecisionEngine {
+  private readonly policies = new PolicyStore(readScopeSchema());
+  private readonly purposeModels = new Map<string, { version: number; thresholds: DecisionThresholds; model: PurposeModel }>();
+  private thresholds: DecisionThresholds = DEFAULT_DECISION_THRESHOLDS;
+  private thresholdsVersion = "builtin";
+
+  constructor(
+    private readonly behaviour: BehaviourStore = new InMemoryBehaviourStore(DEFAULT_DECISION_THRESHOLDS.drift),
+    private readonly vectors: WordVectors = loadWordVectors(),
+  ) {
+    const accepted = this.policies.apply(readDefaultPolicySet());
+    if (!accepted.ok) throw new Error(`the shipped default policy set is invalid: ${accepted.errors.join("; ")}`);
+  }
+
+  /**
+   * Applies a policy set from the policies topic. The set and, for `default`, its thresholds are
+   * validated together: either all of it takes effect or none of it, and the version in force stays.
+   */
+  applyPolicySet(record: PolicySetRecord): PolicySetResult {
+    const isDefault = record.set_id === "default" && record.mode === "enforce";
+    const thresholds = isDefault ? parseDecisionThresholds(record.thresholds_json) : undefined;
+    if (thresholds && !thresholds.ok) return thresholds;
+    const applied = this.policies.apply({
+      id: record.set_id,
+      version: record.version,
+      mode: record.mode,
+      team: record.team,
+      policies: record.policies,
+    });
+    if (applied.ok && thresholds?.ok) {
+      this.thresholds = thresholds.thresholds;
+      this.thresholdsVersion = `default@${record.version}`;
+      this.behaviour.useThresholds(this.thresholds.drift);
+    }
+    return applied;
+  }
+
+  decideAction(action: ProposedAction, registration: AgentRegistration | undefined, now: number): ActionDecision {
+    return this.explainAction(action, registration, now);
+  }
+
+  explainAction(action: ProposedAction, registration: AgentRegistration | undefined, now: number): ExplainedDecision {
+    const rate = this.behaviour.observeProposal(action.agent_id, now);
+    if (!registration || registration.retired) return this.unknownAgent(action, registration);
+    const { thresholds } = this;
+
+    const destinationInScope = this.policies.destinationInScope(registration, action.destination);
+    const payload = assessPayload(action.arguments_json, {
+      destination: action.destination,
+      destinationInScope,
+      dataClasses: registration.scope.data_classes,
+      tool: action.tool,
+      operation: action.operation,
+    });
+    const payloadReasons = toReasons(payload.findings);
+
+    const alignment = assessAlignment(
+      this.purposeModel(registration),
+      { action, sessionTask: action.session_task, recentValues: this.behaviour.recentValues(action.agent_id) },
+      thresholds.alignment,
+    );
+    const driftInput = { action, actionVector: alignment.actionVector, intentValues: alignment.intentValues, now };
+    const drift = this.behaviour.assessDrift(driftInput, rate);
+
+    const scope = this.policies.evaluate(registration, {
+      action,
+      ratePerMinute: rate,
+      scores: { payload: payload.score, alignment: alignment.score, drift: drift.score },
+      dataClassesFound: dataClassesIn(payload.findings),
+      firstSeen: drift.reasons.flatMap((r) => FIRST_SEEN_OF_DRIFT[r.code] ?? []),
+    });
+
+    const verdict = decideVerdict(
+      {
+        identityOk: true,
+        scopeOutcome: scope.outcome,
+        payloadReasons,
+        alignmentReasons: alignment.reasons,
+        driftScore: drift.score,
+      },
+      thresholds.verdict.driftFlagScore,
+    );
+    if (verdict === "approved") this.behaviour.recordApproved(driftInput);
+
+    const shadowReasons: Reason[] = scope.shadow.map((s) => ({
+      axis: "scope",
+      code: `scope.shadow_${s.outcome}`,
+      message: `Shadow policy ${s.policyId} would have voted ${s.outcome}; the verdict does not change.`,
+      severity: "info",
+    }));
+    return {
+      verdict,
+      scores: { identity: 1, scope: scope.score, payload: payload.score, alignment: alignment.score, drift: drift.score },
+      reasons: [...scope.reasons, ...shadowReasons, ...payloadReasons, ...alignment.reasons, ...drift.reasons],
+      policyVersion: `${scope.policyVersion};thresholds=${this.thresholdsVersion}`,
+      payloadFindings: payload.findings,
+      shadow: scope.shadow,
+    };
+  }
+
+  private purposeModel(registration: AgentRegistration): PurposeModel {
+    const cached = this.purposeModels.get(registration.agent_id);
+    if (cached && cached.version === registration.version && cached.thresholds === this.thresholds) return cached.model;
+    const model = buildPurposeModel(registration, { vectors: this.vectors, config: this.thresholds.alignment });
+    this.purposeModels.set(registration.agent_id, { version: registration.version, thresholds: this.thresholds, model });
+    return model;
+  }
+
+  private unknownAgent(action: ProposedAction, registration: AgentRegistration | undefined): ExplainedDecision {
+    return {
+      verdict: "rejected",
+      scores: { identity: 0, scope: 1, payload: 0, alignment: 0, drift: 0 },
+      reasons: [
+        {
+          axis: "identity",
+          code: registration ? "identity.agent_retired" : "identity.unknown_agent",
+          message: registration ? `Agent ${action.agent_id} is retired.` : `Agent ${action.agent_id} is not registered.`,
+          severity: "critical",
+        },
+      ],
+      policyVersion: `thresholds=${this.thresholdsVersion}`,
+      payloadFindings: [],
+      shadow: [],
+    };
+  }
+}
+
+function dataClassesIn(findings: readonly PayloadFinding[]): string[] {
+  const classes = new Set<string>();
+  for (const finding of findings) {
+    for (const [prefix, dataClass] of DATA_CLASS_OF_FINDING) {
+      if (finding.code.startsWith(prefix)) classes.add(dataClass);
+    }
+  }
+  return [...classes];
+}
