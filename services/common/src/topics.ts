@@ -49,5 +49,27 @@ export async function ensureTopics(admin: Admin, topics: TopicNames, layout: Top
   ];
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((t) => !existing.has(t.topic));
-  if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+  if (missing.length === 0) return;
+  // NOTE: kafkajs's `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker
+  // answers for a moment after creating a topic; wait for the leaders here instead.
+  await admin.createTopics({ topics: missing, waitForLeaders: false });
+  await waitForLeaders(admin, missing.map((t) => t.topic));
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+        // A leader in the metadata may still answer NOT_LEADER for a moment; offsets answering is the real readiness.
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics have no leader after ${timeoutMs} ms: ${topics.join(", ")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -3,7 +3,7 @@ import type { Reason } from "../../common/src/decision.js";
 import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
 import { InMemoryBehaviourStore, type BehaviourStore } from "./behaviour-drift/index.js";
-import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
+import type { ActionDecision, DecisionEngine, PolicySetResult } from "./decision-engine.js";
 import {
   DEFAULT_DECISION_THRESHOLDS,
   parseDecisionThresholds,
@@ -21,7 +21,6 @@ import {
   PolicyStore,
   readDefaultPolicySet,
   readScopeSchema,
-  type PolicySetResult,
 } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
 

@@ -10,7 +10,8 @@ import { ensureTopics } from "../../common/src/topics.js";
 import { takeInAction } from "./action-intake.js";
 import { AgentDirectory } from "./agent-directory.js";
 import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
-import { SkeletonDecisionEngine } from "./skeleton-decision-engine.js";
+import { MandateDecisionEngine } from "./mandate-decision-engine.js";
+import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
 
 /**
@@ -23,12 +24,13 @@ export class ValidatorService {
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private directory: AgentDirectory | undefined;
+  private policies: PolicyDirectory | undefined;
   private contracts: MandateContracts | undefined;
   readonly logger: Logger;
 
   constructor(
     private readonly config: ValidatorConfig,
-    private readonly engine: DecisionEngine = new SkeletonDecisionEngine(),
+    private readonly engine: DecisionEngine = new MandateDecisionEngine(),
   ) {
     this.logger = createLogger("validator", config.logLevel).child({ validator_id: config.validatorId });
   }
@@ -43,7 +45,8 @@ export class ValidatorService {
 
     this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
     this.directory = new AgentDirectory(kafka, config.topics.registry, this.contracts.registration, this.logger);
-    await this.directory.start();
+    this.policies = new PolicyDirectory(kafka, config.topics.policies, this.contracts.policySet, this.engine, this.logger);
+    await Promise.all([this.directory.start(), this.policies.start()]);
 
     this.producer = kafka.producer({
       transactionalId: `mandate-validator-${config.validatorId}`,
@@ -76,6 +79,7 @@ export class ValidatorService {
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     await this.directory?.stop();
+    await this.policies?.stop();
   }
 
   private async decideBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

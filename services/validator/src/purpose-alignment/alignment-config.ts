@@ -7,6 +7,13 @@ const cosineValue = z.number().min(-1).max(1);
  * Thresholds and weights of the alignment axis. They are configuration, versioned with
  * the policy; the defaults come from the spread of similarities between unrelated and
  * related agent actions, never from any one case.
+ *
+ * NOTE: `counterExampleSimilarity`, `counterExampleMargin`, `toolFitMargin` and
+ * `taskEchoCeiling` were calibrated on the hand-written eval cases on even lines of
+ * `test/fixtures/eval/cases.jsonl` only: the tool pair is the most sensitive setting whose
+ * reason fires on at most one of the 96 legitimate cases there, the counter-example pair the
+ * one catching the most misaligned cases with at most 12% of legitimate ones flagged overall.
+ * The odd lines and the InjecAgent cases are held out. Recalibrate the same way, never on one case.
  */
 export const alignmentConfigSchema = z
   .object({
@@ -32,12 +39,23 @@ export const alignmentConfigSchema = z
     lowScore: unit.default(0.45),
     /** Below: `alignment.very_low` (critical). */
     veryLowScore: unit.default(0.15),
-    /** `alignment.counter_example` when the nearest counter-example is at least this similar… */
+    /**
+     * `alignment.counter_example` when a counter-example whose marks the call carries (its words that
+     * neither the purpose nor an example uses, see `counter-example-words.ts`) is at least this similar…
+     */
     counterExampleSimilarity: cosineValue.default(0.55),
-    /** …and closer than the nearest example (the purpose, when there are none) by this margin. */
-    counterExampleMargin: z.number().min(0).max(2).default(0.03),
-    /** `alignment.tool_unrelated_to_task` when the tool (name and description) is less similar to the task. */
-    toolTaskSimilarity: cosineValue.default(0.05),
+    /**
+     * …and at least as close as the nearest example (the purpose, when there are none) plus this
+     * margin. Negative: with a mark as evidence, nearly as close as the examples is close enough.
+     */
+    counterExampleMargin: z.number().min(-1).max(2).default(-0.06),
+    /**
+     * `alignment.tool_unrelated_to_task` when the tool (name and description) fits the session task
+     * worse than the best-fitting registered tool by more than this…
+     */
+    toolFitMargin: z.number().min(0).max(2).default(0.15),
+    /** …and at most this share of the call's content words, identifiers and values come from the task. */
+    taskEchoCeiling: unit.default(0.1),
     /** The score is multiplied by this for each unexplained value (at most two count). */
     unexplainedValueFactor: unit.default(0.6),
     /** A tool's registered description is shared by every call, so it counts less than the call's own words. */

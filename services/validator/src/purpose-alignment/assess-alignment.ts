@@ -1,14 +1,17 @@
 import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason } from "../../../common/src/decision.js";
 import { type AlignmentConfig, DEFAULT_ALIGNMENT_CONFIG } from "./alignment-config.js";
+import { isContentWord } from "./content-words.js";
 import { isExplained } from "./explaining-context.js";
 import { INTENT_VALUE_LABELS, type IntentValue, destinationValue, resourceValue } from "./intent-values.js";
-import type { PurposeModel, VectorSet } from "./purpose-model.js";
+import type { PurposeModel, ToolFit, VectorSet } from "./purpose-model.js";
 import { readArguments } from "./read-arguments.js";
-import { taskContext } from "./task-context.js";
+import { isStatedAmount } from "./stated-amounts.js";
+import { type TaskContext, taskContext } from "./task-context.js";
 import { accumulateTokens, finishEmbedding } from "./text-embedding.js";
 import { carriesMeaning, tokenize } from "./tokenize.js";
 import { dot } from "./vector-math.js";
+import { stemWord } from "./word-stem.js";
 
 export interface AlignmentInput {
   action: ProposedAction;
@@ -27,8 +30,12 @@ export interface AlignmentSimilarities {
   task: number | null;
   /** The tool itself (name and description) against the task. */
   toolTask: number | null;
+  /** The registered tool (name and description) that fits the task best; null without a task or tools. */
+  bestToolTask: number | null;
   /** Share of the call's content words found in the registration or the task; null when it has none. */
   vocabularyCoverage: number | null;
+  /** Share of the call's content words, identifiers and values found in the session task; null without a task or any of them. */
+  taskEcho: number | null;
 }
 
 export interface AlignmentResult {
@@ -58,11 +65,50 @@ function nearest(set: VectorSet, vector: Float32Array): { similarity: number; in
   return { similarity: best, index: bestIndex };
 }
 
+/** The registered tool nearest the task, computed once per model and task. */
+function bestToolFit(model: PurposeModel, task: TaskContext): ToolFit | null {
+  let fit = model.bestToolFits.get(task);
+  if (!fit) {
+    const found = nearest(model.toolRows, task.vector);
+    if (!found) return null;
+    fit = found;
+    model.bestToolFits.set(task, fit);
+  }
+  return fit;
+}
+
+const NOTHING_RECENT: ReadonlySet<string> = new Set();
+
 const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 const round3 = (x: number): string => x.toFixed(3);
 
 function alignmentReason(code: string, severity: Reason["severity"], message: string): Reason {
   return { axis: "alignment", code, severity, message };
+}
+
+/**
+ * The counter-example most similar to the action among those whose marks the call carries
+ * (see `counterExampleMarks`); null when it carries none.
+ */
+function markedCounterExample(
+  model: PurposeModel,
+  vector: Float32Array,
+  callStems: ReadonlySet<string>,
+): { similarity: number; index: number; shared: string[] } | null {
+  const set = model.counterExamples;
+  let best: { similarity: number; index: number; shared: string[] } | null = null;
+  for (let row = 0; row < set.count; row++) {
+    const marks = model.counterExampleMarks[row];
+    if (!marks) continue;
+    let shared: string[] | null = null;
+    for (const mark of marks) if (callStems.has(mark)) (shared ??= []).push(mark);
+    if (shared === null) continue;
+    let similarity = 0;
+    const base = row * vector.length;
+    for (let d = 0; d < vector.length; d++) similarity += (set.rows[base + d] ?? 0) * (vector[d] ?? 0);
+    if (best === null || similarity > best.similarity) best = { similarity, index: row, shared };
+  }
+  return best;
 }
 
 export function assessAlignment(
@@ -78,6 +124,10 @@ export function assessAlignment(
   const tool = model.tools.get(action.tool.toLowerCase());
   if (tool) actionVector.set(tool.sum);
   else accumulateTokens(vectors, actionVector, tokenize(action.tool));
+  // Stems of this call's content words (argument keys included, the tool's name and description
+  // not), looked up against the marks of the counter-examples; skipped when there are none.
+  const callStems = new Set<string>();
+  const stems = model.counterExampleMarks.some((marks) => marks.size > 0);
 
   const values: IntentValue[] = [];
   // The words of this call (not of its tool's schema), which must also fit the registration's vocabulary.
@@ -92,7 +142,12 @@ export function assessAlignment(
       ),
     );
   }
-  accumulateTokens(vectors, actionVector, args.keyTokens);
+  for (const token of args.keyTokens) {
+    if (!carriesMeaning(token)) continue;
+    const index = vectors.indexOf(token);
+    if (index >= 0) vectors.addWeighted(actionVector, index, 1);
+    if (stems && isContentWord(vectors, token, index, config.contentWordWeight)) callStems.add(stemWord(token));
+  }
   for (const token of args.tokens) callTokens.push(token);
   for (const value of args.values) values.push(value);
   if (action.destination) {
@@ -110,12 +165,28 @@ export function assessAlignment(
   const task = input.sessionTask ? taskContext(vectors, input.sessionTask, config.taskCacheSize) : null;
   let contentWords = 0;
   let knownWords = 0;
+  // How much of the call repeats the session task: its content words and identifiers (`10731` of
+  // `E-10731`), and below its values, counted as units.
+  let echoUnits = 0;
+  let echoed = 0;
   for (const token of callTokens) {
-    if (!carriesMeaning(token)) continue;
+    if (!carriesMeaning(token)) {
+      if (token.length >= 3) {
+        echoUnits++;
+        if (task?.explaining.tokens.has(token)) echoed++;
+      }
+      continue;
+    }
     const index = vectors.indexOf(token);
     if (index >= 0) vectors.addWeighted(actionVector, index, 1);
-    if (token.length < 3 || (index >= 0 && vectors.sifWeight(index) < config.contentWordWeight)) continue;
+    if (!isContentWord(vectors, token, index, config.contentWordWeight)) continue;
     contentWords++;
+    echoUnits++;
+    if (task || stems) {
+      const stem = stemWord(token);
+      if (stems) callStems.add(stem);
+      if (task?.stems.has(stem)) echoed++;
+    }
     if (model.knownTokens.has(token) || task?.explaining.tokens.has(token)) knownWords++;
   }
   finishEmbedding(vectors, actionVector);
@@ -126,6 +197,7 @@ export function assessAlignment(
   const taskSimilarity = task ? dot(actionVector, task.vector) : null;
   const toolVector = tool?.vector;
   const toolTaskSimilarity = task && toolVector ? dot(toolVector, task.vector) : null;
+  const bestTool = task ? bestToolFit(model, task) : null;
 
   const calibrate = (cos: number): number =>
     clamp01((cos - config.similarityFloor) / (config.similarityCeiling - config.similarityFloor));
@@ -152,29 +224,22 @@ export function assessAlignment(
   }
   let score = weights > 0 ? weighted / weights : 0;
 
+  // The reason needs more than closeness, which a counter-example has to every action of its domain:
+  // the call must carry one of its marks. The score's anchor part above stays a soft, unmarked measure.
+  const marked = markedCounterExample(model, actionVector, callStems);
   if (
-    counter &&
-    counter.similarity >= config.counterExampleSimilarity &&
-    counter.similarity >= inPurposeAnchor + config.counterExampleMargin
+    marked &&
+    marked.similarity >= config.counterExampleSimilarity &&
+    marked.similarity >= inPurposeAnchor + config.counterExampleMargin
   ) {
     reasons.push(
       alignmentReason(
         "alignment.counter_example",
         "suspicious",
-        `closer to the counter-example "${model.counterExamples.texts[counter.index] ?? ""}" (${round3(counter.similarity)}) than to ${example ? "any example" : "the purpose"} (${round3(inPurposeAnchor)})`,
+        `closer to the counter-example "${model.counterExamples.texts[marked.index] ?? ""}" (${round3(marked.similarity)}) than to ${example ? "any example" : "the purpose"} (${round3(inPurposeAnchor)}), and shares ${marked.shared.map((w) => `"${w}"`).join(", ")} with it`,
       ),
     );
   }
-  if (toolTaskSimilarity !== null && toolTaskSimilarity < config.toolTaskSimilarity) {
-    reasons.push(
-      alignmentReason(
-        "alignment.tool_unrelated_to_task",
-        "info",
-        `tool ${action.tool} has little to do with the session task (similarity ${round3(toolTaskSimilarity)})`,
-      ),
-    );
-  }
-
   const sources = {
     registration: model.explaining,
     task: task?.explaining ?? null,
@@ -183,11 +248,25 @@ export function assessAlignment(
     namedDestinations: model.namedDestinations,
     resources: model.resources,
   };
+  // The task alone, to tell which values the call takes from it.
+  const taskSources = task && {
+    registration: task.explaining,
+    task: task.explaining,
+    recent: NOTHING_RECENT,
+    destinations: [],
+    namedDestinations: [],
+    resources: [],
+  };
   const intentValues: string[] = [];
   let unexplained = 0;
   for (const item of values) {
     if (intentValues.includes(item.value)) continue;
     intentValues.push(item.value);
+    echoUnits++;
+    if (taskSources && isExplained(item, taskSources)) {
+      echoed++;
+      continue;
+    }
     if (isExplained(item, sources)) continue;
     unexplained++;
     reasons.push(
@@ -198,7 +277,43 @@ export function assessAlignment(
       ),
     );
   }
+  // Only the task can explain an amount: the same amount in an earlier approved action is a
+  // duplicate payment, not a reason to make another.
+  const statedByTask = task?.explaining.amounts ?? [];
+  const unstated = statedByTask.length > 0 ? args.amounts.find((a) => !isStatedAmount(a, statedByTask)) : undefined;
+  if (unstated !== undefined) {
+    unexplained++;
+    reasons.push(
+      alignmentReason(
+        "alignment.amount_not_in_task",
+        "suspicious",
+        `amount ${unstated} is none of the amounts the session task states (${statedByTask.join(", ")})`,
+      ),
+    );
+  }
   score *= config.unexplainedValueFactor ** Math.min(unexplained, 2);
+
+  const taskEcho = task && echoUnits > 0 ? echoed / echoUnits : null;
+  // A tool that fits the session task far worse than another registered tool does, called with words
+  // that do not echo the task, is doing something other than the task. The fit is relative, because
+  // how close a task and a tool description get varies with the domain and the wording; the
+  // best-fitting tool itself is never reported. The echo is lexical, because an injected
+  // instruction's generic wording ("retrieve my details") lands close to many tasks in the
+  // embedding, while an auxiliary step (look a vendor up before paying it) names what the task names.
+  if (
+    bestTool &&
+    toolTaskSimilarity !== null &&
+    bestTool.similarity - toolTaskSimilarity > config.toolFitMargin &&
+    (taskEcho ?? 0) <= config.taskEchoCeiling
+  ) {
+    reasons.push(
+      alignmentReason(
+        "alignment.tool_unrelated_to_task",
+        "suspicious",
+        `tool ${action.tool} fits the session task (${round3(toolTaskSimilarity)}) far less than the registered tool ${model.toolRows.texts[bestTool.index] ?? ""} does (${round3(bestTool.similarity)}), and the call takes ${Math.round(100 * (taskEcho ?? 0))}% of its words and values from the task`,
+      ),
+    );
+  }
 
   if (score < config.veryLowScore) {
     reasons.push(
@@ -221,7 +336,9 @@ export function assessAlignment(
       counterExample: counter?.similarity ?? null,
       task: taskSimilarity,
       toolTask: toolTaskSimilarity,
+      bestToolTask: bestTool?.similarity ?? null,
       vocabularyCoverage: coverage,
+      taskEcho,
     },
   };
 }

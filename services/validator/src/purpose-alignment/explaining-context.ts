@@ -6,6 +6,7 @@ import {
   normalisePath,
   normalisePhone,
 } from "./intent-values.js";
+import { statedAmounts } from "./stated-amounts.js";
 import { tokenize } from "./tokenize.js";
 
 /**
@@ -21,9 +22,13 @@ export interface ExplainingContext {
   tokens: ReadonlySet<string>;
   /** Words written with a capital (`Amy`), lowercased: how a task names a person. */
   names: ReadonlySet<string>;
+  /** Runs of two or more such words, joined and lowercased (`Atelier Lumière` → `atelierlumiere`): how it names a company. */
+  namePhrases: ReadonlySet<string>;
   hosts: ReadonlySet<string>;
   phones: readonly string[];
   paths: ReadonlySet<string>;
+  /** Amounts of money the prose states (`$2,640.00`, `84k EUR`). */
+  amounts: readonly number[];
 }
 
 const URL_HOST = /\b[a-z][a-z0-9+.-]*:\/\/(?:[^\s/?#@"'<>]*@)?([^\s/?#:"'<>]+)/gi;
@@ -33,8 +38,14 @@ const PHONE_IN_TEXT = /\+?\d[\d ().-]{5,20}\d/g;
 const PATH_IN_TEXT = /(?:^|[\s("'`])((?:~|\.{1,2})?\/[^\s,;"'`)]+|[a-z]:\\[^\s,;"'`)]+)/gi;
 /** A capitalised word that does not open a sentence. */
 const CAPITALISED = /(?<!(?:^|[.!?])\s*)\b[A-Z][a-z]+\b/g;
+/** Two or more capitalised words in a row, the first not opening a sentence. */
+const CAPITALISED_RUN = /(?<!(?:^|[.!?])\s*)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b/g;
+const NON_ASCII = /[\u0080-\uffff]/;
+const COMBINING_MARKS = /\p{M}/gu;
 
-export function explainingContext(prose: string): ExplainingContext {
+export function explainingContext(text: string): ExplainingContext {
+  // Accents folded as the tokenizer folds them, so `Lumière` reads as a name and matches `lumiere`.
+  const prose = NON_ASCII.test(text) ? text.normalize("NFKD").replace(COMBINING_MARKS, "") : text;
   const hosts = new Set<string>();
   for (const match of prose.matchAll(URL_HOST)) hosts.add(normaliseHost(match[1] ?? ""));
   for (const match of prose.matchAll(EMAIL_DOMAIN)) hosts.add((match[1] ?? "").toLowerCase());
@@ -50,14 +61,18 @@ export function explainingContext(prose: string): ExplainingContext {
   for (const match of prose.matchAll(PATH_IN_TEXT)) paths.add(normalisePath((match[1] ?? "").replace(/[.:]$/, "")));
   const names = new Set<string>();
   for (const match of prose.matchAll(CAPITALISED)) names.add(match[0].toLowerCase());
+  const namePhrases = new Set<string>();
+  for (const match of prose.matchAll(CAPITALISED_RUN)) namePhrases.add(match[0].replace(/[ -]/g, "").toLowerCase());
   return {
     text: prose.toLowerCase(),
     compact: normaliseAccount(prose),
     tokens: new Set(tokenize(prose)),
     names,
+    namePhrases,
     hosts,
     phones,
     paths,
+    amounts: statedAmounts(prose),
   };
 }
 
@@ -95,12 +110,48 @@ function contexts(sources: ExplainingSources): ExplainingContext[] {
   return sources.task ? [sources.registration, sources.task] : [sources.registration];
 }
 
-/** `a.b.example.com`, `b.example.com`, `example.com`: a host is explained by any domain it sits under. */
+/**
+ * `a.b.example.com`, `b.example.com`, `example.com`: a host is explained by any domain it sits
+ * under. The host itself is looked up even without a dot (`s3://exports-bucket`, `localhost`);
+ * its parents only while they still have one, so a bare top-level domain explains nothing.
+ */
 function hostOrParentIn(host: string, known: (candidate: string) => boolean): boolean {
-  for (let candidate = host; candidate.includes("."); candidate = candidate.slice(candidate.indexOf(".") + 1)) {
+  if (known(host)) return true;
+  for (
+    let candidate = host.slice(host.indexOf(".") + 1);
+    candidate.includes(".");
+    candidate = candidate.slice(candidate.indexOf(".") + 1)
+  ) {
     if (known(candidate)) return true;
   }
   return false;
+}
+
+/** Second-level labels under which country domains register names (`acme.co.uk`). */
+const SECOND_LEVEL_LABELS = new Set("co com net org gov edu ac".split(" "));
+
+/**
+ * The label a domain was registered under (`atelier-lumiere` in `www.atelier-lumiere.fr`),
+ * dashes removed; null for an address or a dotless host.
+ */
+function registeredLabel(host: string): string | null {
+  if (/^[\d.:]+$/.test(host)) return null;
+  const labels = host.split(".");
+  if (labels.length < 2) return null;
+  const second = labels[labels.length - 2] ?? "";
+  const label = SECOND_LEVEL_LABELS.has(second) && labels.length >= 3 ? (labels[labels.length - 3] ?? "") : second;
+  return label.replace(/-/g, "");
+}
+
+/**
+ * A company the prose names, as the domain spells it: `Atelier Lumière` explains
+ * `atelier-lumiere.fr`, `Globex` explains `globex.com`. Only the registered label counts, so
+ * `globex.attacker.net` is not explained by `Globex`; and the name must be written as one.
+ */
+function namedByProse(host: string, context: ExplainingContext): boolean {
+  const label = registeredLabel(host);
+  if (label === null || label.length < 4) return false;
+  return context.names.has(label) || context.namePhrases.has(label);
 }
 
 /** The path and each directory above it, up to (not including) the root. */
@@ -122,13 +173,22 @@ function emailExplained(email: string, sources: ExplainingSources): boolean {
     if (hostOrParentIn(domain, (h) => contexts(sources).some((c) => c.hosts.has(h)))) return true;
   }
   // A person the task names: "sync with Priya" explains priya.raman@… — the name must be
-  // written as one (`Priya`), so "send the report" does not explain report@….
+  // written as one (`Priya`), so "send the report" does not explain report@…. The common
+  // initial-and-name forms count too: "Omar Haddad" explains ohaddad@… and omarh@….
   const task = sources.task;
   if (task === null) return false;
+  const initialOfAName = (letter: string): boolean => [...task.names].some((name) => name.startsWith(letter));
   return email
     .slice(0, email.indexOf("@"))
     .split(/[^a-z]+/)
-    .some((part) => part.length >= 3 && task.names.has(part));
+    .some(
+      (part) =>
+        part.length >= 3 &&
+        (task.names.has(part) ||
+          (part.length >= 4 &&
+            ((task.names.has(part.slice(1)) && initialOfAName(part.slice(0, 1))) ||
+              (task.names.has(part.slice(0, -1)) && initialOfAName(part.slice(-1)))))),
+    );
 }
 
 export function isExplained(item: IntentValue, sources: ExplainingSources): boolean {
@@ -139,7 +199,8 @@ export function isExplained(item: IntentValue, sources: ExplainingSources): bool
     case "host":
       return (
         sources.destinations.some((p) => p.test(value)) ||
-        hostOrParentIn(value, (h) => sources.recent.has(h) || contexts(sources).some((c) => c.hosts.has(h)))
+        hostOrParentIn(value, (h) => sources.recent.has(h) || contexts(sources).some((c) => c.hosts.has(h))) ||
+        contexts(sources).some((c) => namedByProse(value, c))
       );
     case "phone": {
       const tail = value.slice(-9);

@@ -1,8 +1,11 @@
 import type { AgentRegistration } from "../../../common/src/registration.js";
 import { type AlignmentConfig, DEFAULT_ALIGNMENT_CONFIG } from "./alignment-config.js";
+import { counterExampleMarks } from "./counter-example-words.js";
 import { type ExplainingContext, explainingContext, globPattern } from "./explaining-context.js";
+import type { TaskContext } from "./task-context.js";
 import { accumulateTokens, embedText, finishEmbedding } from "./text-embedding.js";
 import { tokenize } from "./tokenize.js";
+import { stemWord } from "./word-stem.js";
 import { type WordVectors, loadWordVectors } from "./word-vectors.js";
 
 export interface ToolModel {
@@ -19,6 +22,13 @@ export interface VectorSet {
   texts: readonly string[];
 }
 
+/** The registered tool that fits a session task best, and how well. */
+export interface ToolFit {
+  similarity: number;
+  /** Row in `PurposeModel.toolRows`. */
+  index: number;
+}
+
 /**
  * Everything alignment needs from one registration version, computed once so that
  * assessing an action costs its own embedding and a handful of dot products.
@@ -30,9 +40,18 @@ export interface PurposeModel {
   purpose: Float32Array;
   examples: VectorSet;
   counterExamples: VectorSet;
+  /** Per counter-example, in order: the stems that set it apart from the in-purpose texts (see `counterExampleMarks`). */
+  counterExampleMarks: readonly ReadonlySet<string>[];
   /** Keyed by lowercased tool name. */
   tools: ReadonlyMap<string, ToolModel>;
-  /** Words of the purpose, examples and tool descriptions, in or out of vocabulary. */
+  /** Every registered tool's finished vector, in registration order, with the tool names as texts. */
+  toolRows: VectorSet;
+  /**
+   * The best-fitting tool per session task, filled on first use. Keyed by the shared task
+   * context, so an entry lives as long as the task cache keeps that task.
+   */
+  bestToolFits: WeakMap<TaskContext, ToolFit>;
+  /** Words of the purpose, examples, tool names, descriptions and operations, in or out of vocabulary. */
   knownTokens: ReadonlySet<string>;
   /** What the registration's own prose says about places and people (counter-examples excluded: they name what is not allowed). */
   explaining: ExplainingContext;
@@ -70,16 +89,32 @@ export function buildPurposeModel(reg: AgentRegistration, options: BuildPurposeM
   const config = options.config ?? DEFAULT_ALIGNMENT_CONFIG;
 
   const tools = new Map<string, ToolModel>();
-  for (const tool of reg.scope.tools) {
-    tools.set(tool.name.toLowerCase(), toolModel(vectors, tool.name, tool.description, config.toolDescriptionWeight));
-  }
+  const toolRows: VectorSet = {
+    count: reg.scope.tools.length,
+    rows: new Float32Array(reg.scope.tools.length * vectors.dims),
+    texts: reg.scope.tools.map((tool) => tool.name),
+  };
+  reg.scope.tools.forEach((tool, i) => {
+    const model = toolModel(vectors, tool.name, tool.description, config.toolDescriptionWeight);
+    tools.set(tool.name.toLowerCase(), model);
+    toolRows.rows.set(model.vector, i * vectors.dims);
+  });
   const inPurposeTexts = [
     reg.purpose,
     ...reg.examples,
     ...reg.scope.tools.flatMap((tool) => [tool.name, tool.description]),
   ];
+  const operations = reg.scope.tools.flatMap((tool) => tool.operations);
   const knownTokens = new Set<string>();
-  for (const text of inPurposeTexts) for (const token of tokenize(text)) knownTokens.add(token);
+  // Registered operations are the registration's words too; they are not prose, so they explain no values.
+  for (const text of [...inPurposeTexts, ...operations]) for (const token of tokenize(text)) knownTokens.add(token);
+  const inPurposeStems = new Set<string>();
+  for (const text of [reg.purpose, ...reg.examples, ...operations]) {
+    for (const token of tokenize(text)) inPurposeStems.add(stemWord(token));
+  }
+  const marks = reg.counter_examples.map((text) =>
+    counterExampleMarks(vectors, text, inPurposeStems, config.contentWordWeight),
+  );
   const explaining = explainingContext(inPurposeTexts.join("\n"));
   const destinations = reg.scope.destination_patterns.map(globPattern);
   const namedDestinations = reg.scope.destination_patterns
@@ -92,13 +127,22 @@ export function buildPurposeModel(reg: AgentRegistration, options: BuildPurposeM
   const counterExamples = vectorSet(vectors, reg.counter_examples);
 
   const vectorBytes =
-    purpose.byteLength + examples.rows.byteLength + counterExamples.rows.byteLength + tools.size * 2 * vectors.dims * 4;
+    purpose.byteLength +
+    examples.rows.byteLength +
+    counterExamples.rows.byteLength +
+    toolRows.rows.byteLength +
+    tools.size * 2 * vectors.dims * 4;
   const textBytes =
     [...reg.examples, ...reg.counter_examples, ...tools.keys()].reduce((n, s) => n + stringBytes(s), 0) +
-    [...knownTokens, ...explaining.tokens, ...explaining.names, ...explaining.hosts, ...explaining.paths].reduce(
-      (n, s) => n + stringBytes(s) + ENTRY_BYTES,
-      0,
-    ) +
+    [
+      ...knownTokens,
+      ...marks.flatMap((m) => [...m]),
+      ...explaining.tokens,
+      ...explaining.names,
+      ...explaining.namePhrases,
+      ...explaining.hosts,
+      ...explaining.paths,
+    ].reduce((n, s) => n + stringBytes(s) + ENTRY_BYTES, 0) +
     stringBytes(explaining.text) +
     stringBytes(explaining.compact);
 
@@ -109,7 +153,10 @@ export function buildPurposeModel(reg: AgentRegistration, options: BuildPurposeM
     purpose,
     examples,
     counterExamples,
+    counterExampleMarks: marks,
     tools,
+    toolRows,
+    bestToolFits: new WeakMap(),
     knownTokens,
     explaining,
     destinations,

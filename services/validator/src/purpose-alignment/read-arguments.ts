@@ -1,4 +1,5 @@
 import { type IntentValue, collectIntentValues, collectNumericIntentValue } from "./intent-values.js";
+import { moneyArgument } from "./stated-amounts.js";
 import { tokenize } from "./tokenize.js";
 
 export interface ArgumentReadLimits {
@@ -29,10 +30,12 @@ export interface ArgumentReading {
   /** Words of the values. */
   tokens: string[];
   values: IntentValue[];
+  /** Numbers under money keys (`amount`, `total_price`): what the action pays, refunds or books. */
+  amounts: number[];
 }
 
 export function readArguments(json: string, limits: ArgumentReadLimits): ArgumentReading {
-  const reading: ArgumentReading = { readable: false, keyTokens: [], tokens: [], values: [] };
+  const reading: ArgumentReading = { readable: false, keyTokens: [], tokens: [], values: [], amounts: [] };
   if (json.length > limits.maxJsonChars) return reading;
   let parsed: unknown;
   try {
@@ -41,7 +44,7 @@ export function readArguments(json: string, limits: ArgumentReadLimits): Argumen
     return reading;
   }
   reading.readable = true;
-  const { keyTokens, tokens, values } = reading;
+  const { keyTokens, tokens, values, amounts } = reading;
   // NOTE: only the words are capped. Every string is still read for values, so padding the
   // arguments cannot push a recipient out of sight; `maxJsonChars` bounds that cost.
   const room = (): number => limits.maxTokens - tokens.length - keyTokens.length;
@@ -49,6 +52,8 @@ export function readArguments(json: string, limits: ArgumentReadLimits): Argumen
   const walk = (node: unknown, keyWords: readonly string[], content: boolean, depth: number): void => {
     if (depth > limits.maxDepth) return;
     if (typeof node === "string") {
+      const amount = content ? null : moneyArgument(keyWords, node);
+      if (amount !== null) amounts.push(amount);
       const whole = !content && collectIntentValues(keyWords, node, values);
       if (whole || room() <= 0) return;
       const limit = tokens.length + room();
@@ -56,6 +61,8 @@ export function readArguments(json: string, limits: ArgumentReadLimits): Argumen
       if (tokens.length > limit) tokens.length = limit;
     } else if (typeof node === "number") {
       collectNumericIntentValue(keyWords, node, values);
+      const amount = moneyArgument(keyWords, node);
+      if (amount !== null) amounts.push(amount);
     } else if (Array.isArray(node)) {
       for (const item of node) walk(item, keyWords, content, depth + 1);
     } else if (node !== null && typeof node === "object") {

@@ -1,12 +1,15 @@
 import { BoundedLru } from "./bounded-lru.js";
 import { type ExplainingContext, explainingContext } from "./explaining-context.js";
 import { embedText } from "./text-embedding.js";
+import { stemWord } from "./word-stem.js";
 import type { WordVectors } from "./word-vectors.js";
 
 /** A session task, embedded and read for values once, then shared by every action of the session. */
 export interface TaskContext {
   vector: Float32Array;
   explaining: ExplainingContext;
+  /** Stems of the task's words, so a call saying `invoice` echoes a task saying `invoices`. */
+  stems: ReadonlySet<string>;
 }
 
 /**
@@ -23,7 +26,8 @@ export function taskContext(vectors: WordVectors, task: string, capacity: number
   }
   let context = cache.get(task);
   if (!context) {
-    context = { vector: embedText(vectors, task).vector, explaining: explainingContext(task) };
+    const { vector, tokens } = embedText(vectors, task);
+    context = { vector, explaining: explainingContext(task), stems: new Set(tokens.map(stemWord)) };
     cache.set(task, context);
   }
   return context;
