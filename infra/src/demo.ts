@@ -2,7 +2,7 @@ import { createLogger } from "../../services/common/src/logger.js";
 import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
 import { MandateAgent } from "../../sdk/src/mandate-agent.js";
 import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
-import { RegistryPublisher } from "../../sdk/src/registry-publisher.js";
+import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { demoAgents, demoWorkload } from "./demo/demo-agents.js";
 import { startLocalStack } from "./local-stack.js";
 import { startPipeline } from "./pipeline.js";
@@ -33,7 +33,7 @@ try {
   stopAll.push(() => pipeline.stop());
 
   progress(`registering ${demoAgents.length} demo agents`);
-  const publisher = await RegistryPublisher.connect(connection);
+  const publisher = await GovernancePublisher.connect(connection);
   for (const registration of demoAgents) await publisher.publish(registration);
   await publisher.close();
   await waitUntil("the validator to load the registrations", async () =>

@@ -6,7 +6,7 @@ import { progress } from "../../infra/src/progress.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
 import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
 import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { RegistryPublisher } from "../../sdk/src/registry-publisher.js";
+import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
 import { KafkaEcho } from "./kafka-echo.js";
 import { atFixedRate, formatRow, percentiles } from "./latency-stats.js";
@@ -65,7 +65,7 @@ try {
   await admin.disconnect();
   const pipeline = await startPipeline(stack, { topics, database: "unused", logLevel: "silent" });
   const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics };
-  const publisher = await RegistryPublisher.connect(connection);
+  const publisher = await GovernancePublisher.connect(connection);
   const agentIds = Array.from({ length: 12 }, (_, i) => `bench-agent-${i}`);
   for (const id of agentIds) await publisher.publish(testRegistration(id));
   await publisher.close();

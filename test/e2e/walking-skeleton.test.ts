@@ -4,7 +4,7 @@ import { waitUntil } from "../../infra/src/wait-until.js";
 import { isolatedTopics } from "../../services/common/src/topics.js";
 import { MandateAgent } from "../../sdk/src/mandate-agent.js";
 import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
-import { RegistryPublisher } from "../../sdk/src/registry-publisher.js";
+import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 
@@ -25,7 +25,7 @@ describe.each(["server", "embedded"] as const)("walking skeleton with ClickHouse
 
   beforeAll(async () => {
     pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
-    const publisher = await RegistryPublisher.connect(connection);
+    const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish(testRegistration("support-bot"));
     await publisher.close();
     await waitUntil("registration to reach the validator", async () =>

@@ -7,7 +7,7 @@ import { headerText } from "../../services/common/src/dead-letter.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
 import { isolatedTopics } from "../../services/common/src/topics.js";
 import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { RegistryPublisher } from "../../sdk/src/registry-publisher.js";
+import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { readTopic } from "../support/topic-reader.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
@@ -29,7 +29,7 @@ describe("dead letters", () => {
   beforeAll(async () => {
     pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
     contracts = await openContracts(stack.schemaRegistryUrl, topics);
-    const publisher = await RegistryPublisher.connect(connection);
+    const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish(testRegistration("dlq-bot"));
     await publisher.close();
     await waitUntil("registration", async () => pipeline.validators[0]?.registrationVersion("dlq-bot") === 1);

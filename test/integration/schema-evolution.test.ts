@@ -8,7 +8,7 @@ import { ACTION_ID_HEADER } from "../../services/common/src/action.js";
 import { readAvroSchema } from "../../services/common/src/avro-schemas.js";
 import { openContracts } from "../../services/common/src/mandate-contracts.js";
 import { isolatedTopics } from "../../services/common/src/topics.js";
-import { RegistryPublisher } from "../../sdk/src/registry-publisher.js";
+import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { readTopic } from "../support/topic-reader.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
@@ -21,7 +21,7 @@ describe("schema evolution", () => {
 
   beforeAll(async () => {
     pipeline = await startPipeline(stack, { topics, database: isolatedDatabase("evolution"), logLevel: "silent" });
-    const publisher = await RegistryPublisher.connect(connection);
+    const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish(testRegistration("newer-bot"));
     await publisher.close();
     await waitUntil("registration", async () => pipeline.validators[0]?.registrationVersion("newer-bot") === 1);

@@ -1,0 +1,45 @@
+import type { Producer } from "kafkajs";
+import { createKafka } from "../../services/common/src/kafka-client.js";
+import { createLogger } from "../../services/common/src/logger.js";
+import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import type { PolicySetRecord } from "../../services/common/src/policy-set-record.js";
+import type { AgentRegistration } from "../../services/common/src/registration.js";
+import type { TopicNames } from "../../services/common/src/topics.js";
+import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
+
+/**
+ * Publishes what the platform team governs — agent registrations and policy sets — to their
+ * compacted topics, keyed so the latest version per agent or set wins. Validators pick them up
+ * without a restart. Callers validate first (the CLI does); validators re-check and refuse what is invalid.
+ */
+export class GovernancePublisher {
+  private constructor(
+    private readonly producer: Producer,
+    private readonly contracts: MandateContracts,
+    private readonly topics: TopicNames,
+  ) {}
+
+  static async connect(options: ConnectionOptions): Promise<GovernancePublisher> {
+    const kafka = createKafka(options.kafkaBrokers, "mandate-governance-publisher", createLogger("governance-publisher", "warn"));
+    const contracts = await openContracts(options.schemaRegistryUrl, topicsOf(options));
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    return new GovernancePublisher(producer, contracts, topicsOf(options));
+  }
+
+  async publish(registration: AgentRegistration): Promise<void> {
+    await this.send(this.topics.registry, registration.agent_id, this.contracts.registration.encode(registration));
+  }
+
+  async publishPolicySet(policySet: PolicySetRecord): Promise<void> {
+    await this.send(this.topics.policies, policySet.set_id, this.contracts.policySet.encode(policySet));
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  private async send(topic: string, key: string, value: Buffer): Promise<void> {
+    await this.producer.send({ topic, acks: -1, messages: [{ key, value }] });
+  }
+}

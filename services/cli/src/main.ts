@@ -1,0 +1,29 @@
+import { agentCommand } from "./agent-command.js";
+import { explainCommand } from "./explain-command.js";
+import { policyCommand } from "./policy-command.js";
+import { UsageError } from "./usage-error.js";
+
+const usage = `mandate — runtime governance for AI agents
+
+  mandate agent validate <registration.yaml|json>      check a registration file (line numbers on errors)
+  mandate agent register <registration.yaml|json>      publish it to agent.registry.v1
+  mandate agent retire <agent_id>                      publish a retired version: its actions are rejected
+  mandate policy validate|apply <file.cedar> --set-id <id> --version <n> [--team <t>] [--shadow] [--thresholds <f.json>]
+  mandate explain <action.json> --agent <registration>  per-axis breakdown of one decision
+  mandate explain --jsonl --agent <registration>        JSON lines in (actions), JSON lines out (decisions)
+
+Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.`;
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  if (command === "agent") await agentCommand(rest);
+  else if (command === "policy") await policyCommand(rest);
+  else if (command === "explain") await explainCommand(rest);
+  else {
+    process.stdout.write(`${usage}\n`);
+    process.exitCode = command && command !== "help" && command !== "--help" ? 2 : 0;
+  }
+} catch (error) {
+  process.stderr.write(`mandate: ${(error as Error).message}\n`);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+}

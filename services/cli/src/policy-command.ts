@@ -1,0 +1,49 @@
+import fs from "node:fs";
+import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
+import { MandateDecisionEngine } from "../../validator/src/mandate-decision-engine.js";
+import { GovernancePublisher } from "../../../sdk/src/governance-publisher.js";
+import { cliConnectionFromEnv } from "./cli-config.js";
+import { UsageError } from "./usage-error.js";
+
+const usage = `usage: mandate policy validate|apply <policies.cedar> --set-id <id> --version <n>
+         [--team <owner team>] [--shadow] [--thresholds <thresholds.json>]`;
+
+/**
+ * `mandate policy validate|apply`: a policy set is checked exactly as a validator will check it
+ * (parsed and validated against the Cedar schema, thresholds included) before it is published, so
+ * an invalid set is refused here with Cedar's message instead of being refused by every validator.
+ */
+export async function policyCommand([sub, file, ...flags]: string[]): Promise<void> {
+  if ((sub !== "validate" && sub !== "apply") || !file) throw new UsageError(usage);
+  const flag = (name: string) => {
+    const i = flags.indexOf(name);
+    return i >= 0 ? flags[i + 1] : undefined;
+  };
+  const setId = flag("--set-id");
+  const version = Number(flag("--version"));
+  if (!setId || !Number.isInteger(version) || version < 1) throw new UsageError(usage);
+  const thresholdsFile = flag("--thresholds");
+  const record: PolicySetRecord = {
+    set_id: setId,
+    version,
+    mode: flags.includes("--shadow") ? "shadow" : "enforce",
+    team: flag("--team") ?? null,
+    policies: fs.readFileSync(file, "utf8"),
+    thresholds_json: thresholdsFile ? fs.readFileSync(thresholdsFile, "utf8") : null,
+    published_by: process.env.USER ?? null,
+    published_at: Date.now(),
+  };
+  const checked = new MandateDecisionEngine().applyPolicySet(record);
+  if (!checked.ok) throw new UsageError(`policy set ${setId}@${version} refused:\n  ${checked.errors.join("\n  ")}`);
+  if (sub === "validate") {
+    process.stdout.write(`${file}: valid policy set ${setId}@${version}\n`);
+    return;
+  }
+  const publisher = await GovernancePublisher.connect(cliConnectionFromEnv(process.env));
+  try {
+    await publisher.publishPolicySet(record);
+  } finally {
+    await publisher.close();
+  }
+  process.stdout.write(`published policy set ${setId}@${version} (${record.mode}${record.team ? `, team ${record.team}` : ""})\n`);
+}
