@@ -89,6 +89,14 @@ describe("intent-carrying values", () => {
     expect(resourceValue("crm:contacts")).toBeNull();
   });
 
+  it("collects amounts under money keys, not from message bodies", () => {
+    const reading = readArguments(
+      JSON.stringify({ amount: 18450, fees: { total_price: "$1,200.00" }, quantity: 3, body: "amount: 999" }),
+      DEFAULT_ALIGNMENT_CONFIG.arguments,
+    );
+    expect(reading.amounts).toEqual([18450, 1200]);
+  });
+
   it("marks unreadable arguments instead of throwing", () => {
     const reading = readArguments("{not json", DEFAULT_ALIGNMENT_CONFIG.arguments);
     expect(reading.readable).toBe(false);

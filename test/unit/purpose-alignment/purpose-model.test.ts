@@ -45,6 +45,23 @@ describe("buildPurposeModel", () => {
     expect(model.knownTokens.has("without")).toBe(false);
   });
 
+  it("knows its registered operations and packs every tool's vector for ranking against a task", () => {
+    const model = buildPurposeModel(registration);
+    expect(model.knownTokens.has("update")).toBe(true);
+    expect(model.toolRows.count).toBe(2);
+    expect(model.toolRows.texts).toEqual(["GetExpenseClaim", "SetClaimStatus"]);
+    expect(Array.from(model.toolRows.rows.subarray(0, 3))).toEqual(
+      Array.from(model.tools.get("getexpenseclaim")?.vector.subarray(0, 3) ?? []),
+    );
+  });
+
+  it("marks each counter-example with its words no in-purpose text uses", () => {
+    const model = buildPurposeModel(registration);
+    // "reimburse a claim without a receipt": `claim` and `receipt` are in purpose, `without …` is negated.
+    expect(model.counterExampleMarks).toHaveLength(1);
+    expect([...(model.counterExampleMarks[0] ?? [])]).toEqual(["reimburs"]);
+  });
+
   it("stays small", () => {
     const model = buildPurposeModel(registration);
     console.log(`PurposeModel for a 2-tool registration: ≈ ${model.bytes} bytes`);

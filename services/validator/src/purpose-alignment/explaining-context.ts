@@ -22,6 +22,8 @@ export interface ExplainingContext {
   tokens: ReadonlySet<string>;
   /** Words written with a capital (`Amy`), lowercased: how a task names a person. */
   names: ReadonlySet<string>;
+  /** The same, sentence openers included: too loose to name anyone alone, enough to confirm an initial. */
+  capitalised: ReadonlySet<string>;
   /** Runs of two or more such words, joined and lowercased (`Atelier Lumière` → `atelierlumiere`): how it names a company. */
   namePhrases: ReadonlySet<string>;
   hosts: ReadonlySet<string>;
@@ -38,6 +40,7 @@ const PHONE_IN_TEXT = /\+?\d[\d ().-]{5,20}\d/g;
 const PATH_IN_TEXT = /(?:^|[\s("'`])((?:~|\.{1,2})?\/[^\s,;"'`)]+|[a-z]:\\[^\s,;"'`)]+)/gi;
 /** A capitalised word that does not open a sentence. */
 const CAPITALISED = /(?<!(?:^|[.!?])\s*)\b[A-Z][a-z]+\b/g;
+const ANY_CAPITALISED = /\b[A-Z][a-z]+\b/g;
 /** Two or more capitalised words in a row, the first not opening a sentence. */
 const CAPITALISED_RUN = /(?<!(?:^|[.!?])\s*)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b/g;
 const NON_ASCII = /[\u0080-\uffff]/;
@@ -61,6 +64,8 @@ export function explainingContext(text: string): ExplainingContext {
   for (const match of prose.matchAll(PATH_IN_TEXT)) paths.add(normalisePath((match[1] ?? "").replace(/[.:]$/, "")));
   const names = new Set<string>();
   for (const match of prose.matchAll(CAPITALISED)) names.add(match[0].toLowerCase());
+  const capitalised = new Set<string>();
+  for (const match of prose.matchAll(ANY_CAPITALISED)) capitalised.add(match[0].toLowerCase());
   const namePhrases = new Set<string>();
   for (const match of prose.matchAll(CAPITALISED_RUN)) namePhrases.add(match[0].replace(/[ -]/g, "").toLowerCase());
   return {
@@ -68,6 +73,7 @@ export function explainingContext(text: string): ExplainingContext {
     compact: normaliseAccount(prose),
     tokens: new Set(tokenize(prose)),
     names,
+    capitalised,
     namePhrases,
     hosts,
     phones,
@@ -174,21 +180,25 @@ function emailExplained(email: string, sources: ExplainingSources): boolean {
   }
   // A person the task names: "sync with Priya" explains priya.raman@… — the name must be
   // written as one (`Priya`), so "send the report" does not explain report@…. The common
-  // initial-and-name forms count too: "Omar Haddad" explains ohaddad@… and omarh@….
+  // initial-and-name forms count too: "Omar Haddad" explains ohaddad@… and omarh@…, the other
+  // word of the pair may open the sentence, but one of the two must be a name.
   const task = sources.task;
   if (task === null) return false;
-  const initialOfAName = (letter: string): boolean => [...task.names].some((name) => name.startsWith(letter));
+  const initialOf = (words: ReadonlySet<string>, letter: string, not: string): boolean =>
+    [...words].some((word) => word !== not && word.startsWith(letter));
   return email
     .slice(0, email.indexOf("@"))
     .split(/[^a-z]+/)
-    .some(
-      (part) =>
-        part.length >= 3 &&
-        (task.names.has(part) ||
-          (part.length >= 4 &&
-            ((task.names.has(part.slice(1)) && initialOfAName(part.slice(0, 1))) ||
-              (task.names.has(part.slice(0, -1)) && initialOfAName(part.slice(-1)))))),
-    );
+    .some((part) => {
+      if (part.length < 3) return false;
+      if (task.names.has(part)) return true;
+      if (part.length < 4) return false;
+      const [initial, rest, head, last] = [part.slice(0, 1), part.slice(1), part.slice(0, -1), part.slice(-1)];
+      return (
+        (task.names.has(rest) && initialOf(task.capitalised, initial, rest)) ||
+        (task.capitalised.has(head) && initialOf(task.names, last, head))
+      );
+    });
 }
 
 export function isExplained(item: IntentValue, sources: ExplainingSources): boolean {

@@ -139,6 +139,7 @@ export function buildPurposeModel(reg: AgentRegistration, options: BuildPurposeM
       ...marks.flatMap((m) => [...m]),
       ...explaining.tokens,
       ...explaining.names,
+      ...explaining.capitalised,
       ...explaining.namePhrases,
       ...explaining.hosts,
       ...explaining.paths,
