@@ -95,7 +95,8 @@ export class MandateDecisionEngine implements DecisionEngine {
     if (!registration || registration.retired) return this.unknownAgent(action, registration);
     const { thresholds } = this;
 
-    const destinationInScope = this.policies.destinationInScope(registration, action.destination);
+    // Payload checks trust a destination only when the registration names it; see destinationNamedInScope.
+    const destinationInScope = this.policies.destinationNamedInScope(registration, action.destination);
     const payload = assessPayload(action.arguments_json, {
       destination: action.destination,
       destinationInScope,

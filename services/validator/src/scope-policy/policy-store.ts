@@ -118,9 +118,9 @@ export class PolicyStore {
     return effective;
   }
 
-  /** Whether a destination matches the agent's registered host patterns (no destination is in scope). */
-  destinationInScope(registration: AgentRegistration, destination: string | null): boolean {
-    return this.scopeFor(registration).destinationInScope(destination);
+  /** Whether a registered pattern that names a host (not a catch-all) covers the destination. */
+  destinationNamedInScope(registration: AgentRegistration, destination: string | null): boolean {
+    return this.scopeFor(registration).destinationNamedInScope(destination);
   }
 
   private scopeFor(registration: AgentRegistration): RegistrationScope {

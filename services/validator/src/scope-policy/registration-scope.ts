@@ -33,6 +33,8 @@ export class RegistrationScope {
   private readonly operations = new Map<string, ReadonlySet<string> | null>();
   private readonly resourcePatterns: readonly GlobPattern[];
   private readonly destinationPatterns: readonly GlobPattern[];
+  /** The destination patterns that name a host: everything but catch-alls such as `*`. */
+  private readonly namingDestinationPatterns: readonly GlobPattern[];
   private readonly attributes: Partial<Record<AgentAttribute, CedarValueJson>>;
   private entities: { attributeNames: readonly AgentAttribute[]; entities: EntityJson[] } | undefined;
 
@@ -49,6 +51,7 @@ export class RegistrationScope {
     }
     this.resourcePatterns = scope.resource_patterns.map(compileGlob);
     this.destinationPatterns = scope.destination_patterns.map((pattern) => compileGlob(normalizeDestination(pattern)));
+    this.namingDestinationPatterns = this.destinationPatterns.filter((p) => p.source.replaceAll("*", "").length > 0);
     this.attributes = {
       owner: toCedarString(registration.owner),
       registration_version: registration.version,
@@ -81,6 +84,16 @@ export class RegistrationScope {
   destinationInScope(destination: string | null): boolean {
     if (destination === null) return true;
     return matchAnyGlob(this.destinationPatterns, normalizeDestination(destination));
+  }
+
+  /**
+   * Whether a pattern that names the host covers the destination. A catch-all (`*`) puts every
+   * destination in scope, but vouches for none: it must not make an internal address or an
+   * unknown collector look like a place the agent was registered to send to.
+   */
+  destinationNamedInScope(destination: string | null): boolean {
+    if (destination === null) return false;
+    return matchAnyGlob(this.namingDestinationPatterns, normalizeDestination(destination));
   }
 
   /**
