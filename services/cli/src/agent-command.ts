@@ -5,7 +5,7 @@ import { openContracts } from "../../common/src/mandate-contracts.js";
 import { parseRegistrationFile } from "../../common/src/registration-file.js";
 import { AgentDirectory } from "../../validator/src/agent-directory.js";
 import { GovernancePublisher } from "../../../sdk/src/governance-publisher.js";
-import { cliConnectionFromEnv } from "./cli-config.js";
+import { cliConfigFromEnv } from "./cli-config.js";
 import { UsageError } from "./usage-error.js";
 
 /** `mandate agent validate|register <file>`, `mandate agent retire <agent_id>`. */
@@ -18,7 +18,7 @@ export async function agentCommand([sub, target]: string[]): Promise<void> {
       process.stdout.write(`${target}: valid registration of ${result.registration.agent_id} version ${result.registration.version}\n`);
       return;
     }
-    const publisher = await GovernancePublisher.connect(cliConnectionFromEnv(process.env));
+    const publisher = await GovernancePublisher.connect(cliConfigFromEnv().connection);
     try {
       await publisher.publish(result.registration);
     } finally {
@@ -28,7 +28,7 @@ export async function agentCommand([sub, target]: string[]): Promise<void> {
     return;
   }
   if (sub === "retire") {
-    const connection = cliConnectionFromEnv(process.env);
+    const connection = cliConfigFromEnv().connection;
     const logger = createLogger("mandate-cli", "warn");
     const kafka = createKafka(connection.kafkaBrokers, "mandate-cli", logger);
     const contracts = await openContracts(connection.schemaRegistryUrl, connection.topics);

@@ -4,7 +4,10 @@ import {
   parseConfig,
 } from "../../common/src/service-config.js";
 
-/** Where the CLI finds Kafka and the registry: the same variables the services read. */
-export function cliConnectionFromEnv(env: NodeJS.ProcessEnv) {
-  return parseConfig("mandate", connectionConfigSchema, connectionSettingsFromEnv(env));
+/** What the CLI reads from the environment: where Kafka and the registry are (the services' variables), and who runs it. */
+export function cliConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    connection: parseConfig("mandate", connectionConfigSchema, connectionSettingsFromEnv(env)),
+    user: env.USER ?? null,
+  };
 }

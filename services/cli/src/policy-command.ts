@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import { MandateDecisionEngine } from "../../validator/src/mandate-decision-engine.js";
 import { GovernancePublisher } from "../../../sdk/src/governance-publisher.js";
-import { cliConnectionFromEnv } from "./cli-config.js";
+import { cliConfigFromEnv } from "./cli-config.js";
 import { UsageError } from "./usage-error.js";
 
 const usage = `usage: mandate policy validate|apply <policies.cedar> --set-id <id> --version <n>
@@ -30,7 +30,7 @@ export async function policyCommand([sub, file, ...flags]: string[]): Promise<vo
     team: flag("--team") ?? null,
     policies: fs.readFileSync(file, "utf8"),
     thresholds_json: thresholdsFile ? fs.readFileSync(thresholdsFile, "utf8") : null,
-    published_by: process.env.USER ?? null,
+    published_by: cliConfigFromEnv().user,
     published_at: Date.now(),
   };
   const checked = new MandateDecisionEngine().applyPolicySet(record);
@@ -39,7 +39,7 @@ export async function policyCommand([sub, file, ...flags]: string[]): Promise<vo
     process.stdout.write(`${file}: valid policy set ${setId}@${version}\n`);
     return;
   }
-  const publisher = await GovernancePublisher.connect(cliConnectionFromEnv(process.env));
+  const publisher = await GovernancePublisher.connect(cliConfigFromEnv().connection);
   try {
     await publisher.publishPolicySet(record);
   } finally {
