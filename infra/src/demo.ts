@@ -27,7 +27,11 @@ const shutdown = async () => {
 process.once("SIGINT", () => void shutdown().then(() => process.exit(130)));
 
 try {
-  const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics: DEFAULT_TOPICS };
+  const connection = {
+    kafkaBrokers: stack.kafkaBrokers,
+    schemaRegistryUrl: stack.schemaRegistryUrl,
+    topics: DEFAULT_TOPICS,
+  };
   progress("starting validator and sink (embedded ClickHouse)");
   const pipeline = await startPipeline(stack, { topics: DEFAULT_TOPICS, database: DATABASE });
   stopAll.push(() => pipeline.stop());
@@ -70,11 +74,18 @@ try {
   progress(`all ${workload.length} verdicts received in ${Date.now() - started} ms: ${JSON.stringify(verdicts)}`);
 
   const trail = pipeline.sink!.trail;
-  await waitUntil("the trail to hold every decision", async () => {
-    const result = await trail.query({ query: `SELECT count() AS n FROM ${DATABASE}.decisions FINAL`, format: "JSONEachRow" });
-    const [row] = (await result.json()) as Array<{ n: string }>;
-    return Number(row?.n) >= workload.length;
-  }, { timeoutMs: 60_000, intervalMs: 500 });
+  await waitUntil(
+    "the trail to hold every decision",
+    async () => {
+      const result = await trail.query({
+        query: `SELECT count() AS n FROM ${DATABASE}.decisions FINAL`,
+        format: "JSONEachRow",
+      });
+      const [row] = (await result.json()) as Array<{ n: string }>;
+      return Number(row?.n) >= workload.length;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
 
   const summary = await trail.query({
     query: `SELECT agent_id, verdict, count() AS decisions, round(avg(latency_ms), 1) AS avg_latency_ms

@@ -28,7 +28,9 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       timedStep("starting Kafka broker (KRaft)", () => KafkaBroker.start()).then((b) => (started.push(b), b)),
       timedStep("starting schema registry", () => SchemaRegistryProcess.start()).then((r) => (started.push(r), r)),
       options.clickhouse === "server"
-        ? timedStep("starting clickhouse-server", () => ClickHouseServerProcess.start()).then((c) => (started.push(c), c))
+        ? timedStep("starting clickhouse-server", () => ClickHouseServerProcess.start()).then(
+            (c) => (started.push(c), c),
+          )
         : Promise.resolve(undefined),
     ]);
     let embeddedDir: string | undefined;
@@ -48,7 +50,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       processIds: () => [broker.pid, registry.pid, clickhouseServer?.pid].filter((p): p is number => p !== undefined),
       async stop() {
         await Promise.all(started.map((part) => part.destroy()));
-        if (embeddedDir && !infraConfig().MANDATE_KEEP_INFRA_DIRS) fs.rmSync(embeddedDir, { recursive: true, force: true });
+        if (embeddedDir && !infraConfig().MANDATE_KEEP_INFRA_DIRS)
+          fs.rmSync(embeddedDir, { recursive: true, force: true });
       },
     };
   } catch (error) {

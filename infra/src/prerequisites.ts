@@ -3,7 +3,10 @@ import { spawnSync } from "node:child_process";
 /** A tool the launcher needs is not installed: the message names exactly what to install. */
 export class MissingPrerequisiteError extends Error {
   readonly retriable = false;
-  constructor(readonly tool: string, howToInstall: string) {
+  constructor(
+    readonly tool: string,
+    howToInstall: string,
+  ) {
     super(`${tool} is required but was not found on PATH. ${howToInstall}`);
     this.name = "MissingPrerequisiteError";
   }

@@ -67,7 +67,12 @@ export class MandateExecutor {
     const { action } = decision;
     const refusal = this.refusalFor(decision);
     if (refusal) {
-      this.report({ actionId: action.action_id, decisionId: decision.decision_id, outcome: "refused", reason: refusal });
+      this.report({
+        actionId: action.action_id,
+        decisionId: decision.decision_id,
+        outcome: "refused",
+        reason: refusal,
+      });
       return;
     }
     const run = this.options.tools[action.tool] as ToolRunner;
@@ -90,12 +95,16 @@ export class MandateExecutor {
     if (decision.verdict !== "approved") return `verdict is ${decision.verdict}`;
     if (decision.expires_at <= Date.now()) return "decision expired";
     if (this.executed.has(decision.action.action_id)) return "action already executed";
-    if (!Object.hasOwn(this.options.tools, decision.action.tool)) return `this executor has no tool ${decision.action.tool}`;
+    if (!Object.hasOwn(this.options.tools, decision.action.tool))
+      return `this executor has no tool ${decision.action.tool}`;
     return undefined;
   }
 
   private report(outcome: ExecutionOutcome): void {
-    this.logger.info({ event: `action_${outcome.outcome}`, action_id: outcome.actionId, reason: outcome.reason }, outcome.outcome);
+    this.logger.info(
+      { event: `action_${outcome.outcome}`, action_id: outcome.actionId, reason: outcome.reason },
+      outcome.outcome,
+    );
     this.options.onOutcome?.(outcome);
   }
 }

@@ -10,7 +10,10 @@ import { percentiles } from "./latency-stats.js";
  * arguments) replayed round-robin over many agents, so per-agent caches and drift state are
  * exercised as in a validator holding a fleet.
  */
-export function benchDecisions(count: number, agents: number): { rows: Record<string, string | number>[]; bytesPerAgent: number } {
+export function benchDecisions(
+  count: number,
+  agents: number,
+): { rows: Record<string, string | number>[]; bytesPerAgent: number } {
   const cases = loadHandwrittenCases();
   const engine = new MandateDecisionEngine();
   // One (registration, action) pair per agent, built before timing so the loop allocates nothing of its own.

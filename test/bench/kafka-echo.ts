@@ -43,7 +43,9 @@ export class KafkaEcho {
           });
           await transaction.sendOffsets({
             consumerGroupId: groupId,
-            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(last) + 1) }] }],
+            topics: [
+              { topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(last) + 1) }] },
+            ],
           });
           await transaction.commit();
         } catch (error) {

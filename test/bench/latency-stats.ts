@@ -19,7 +19,11 @@ export function formatRow(name: string, samples: number[], unit = "ms"): Record<
 }
 
 /** Open-loop load: `fire` is called at a fixed rate regardless of how long earlier calls take. */
-export async function atFixedRate(ratePerSecond: number, count: number, fire: (i: number) => Promise<void>): Promise<void> {
+export async function atFixedRate(
+  ratePerSecond: number,
+  count: number,
+  fire: (i: number) => Promise<void>,
+): Promise<void> {
   const started = performance.now();
   const pending: Promise<void>[] = [];
   for (let i = 0; i < count; i += 1) {

@@ -29,7 +29,9 @@ progress(`in-process decisions: ${DECISIONS} over ${AGENTS} agents`);
 const decisions = benchDecisions(DECISIONS, AGENTS);
 process.stdout.write(`\nIn-process decision, one core, decode excluded (targets: p50 ≤ 100 µs, p99 ≤ 500 µs):\n`);
 console.table(decisions.rows);
-process.stdout.write(`memory per registered agent (purpose model, Cedar entity, drift state): ${(decisions.bytesPerAgent / 1024).toFixed(1)} KiB\n\n`);
+process.stdout.write(
+  `memory per registered agent (purpose model, Cedar entity, drift state): ${(decisions.bytesPerAgent / 1024).toFixed(1)} KiB\n\n`,
+);
 
 const stack = await startLocalStack({ clickhouse: "none" });
 try {
@@ -62,7 +64,11 @@ try {
     const id = String(i);
     const started = performance.now();
     const received = new Promise<void>((resolve) => waiting.set(id, resolve));
-    await producer.send({ topic: echoTopics.in, acks: -1, messages: [{ key: `agent-${i % 12}`, value: payload, headers: { id } }] });
+    await producer.send({
+      topic: echoTopics.in,
+      acks: -1,
+      messages: [{ key: `agent-${i % 12}`, value: payload, headers: { id } }],
+    });
     await received;
     waiting.delete(id);
     if (i >= WARMUP) echoLatencies.push(performance.now() - started);
@@ -79,7 +85,9 @@ try {
   const agentIds = Array.from({ length: 12 }, (_, i) => `bench-agent-${i}`);
   for (const id of agentIds) await publisher.publish(testRegistration(id));
   await publisher.close();
-  await waitUntil("registrations", async () => agentIds.every((id) => pipeline.validators[0]?.registrationVersion(id) === 1));
+  await waitUntil("registrations", async () =>
+    agentIds.every((id) => pipeline.validators[0]?.registrationVersion(id) === 1),
+  );
   const agents = await Promise.all(agentIds.map((agentId) => MandateAgent.connect({ ...connection, agentId })));
   const pipelineLatencies: number[] = [];
   await atFixedRate(RATE, COUNT + WARMUP, async (i) => {
@@ -97,7 +105,9 @@ try {
 
   const echoP = percentiles(echoLatencies);
   const pipeP = percentiles(pipelineLatencies);
-  process.stdout.write(`\nEnd-to-end latency at ${RATE} actions/s (${COUNT} measured after ${WARMUP} warm-up), ${PARTITIONS} partitions, one broker:\n`);
+  process.stdout.write(
+    `\nEnd-to-end latency at ${RATE} actions/s (${COUNT} measured after ${WARMUP} warm-up), ${PARTITIONS} partitions, one broker:\n`,
+  );
   console.table([formatRow("kafka echo (baseline)", echoLatencies), formatRow("mandate skeleton", pipelineLatencies)]);
   process.stdout.write(
     `ratio skeleton / echo: p50 ${(pipeP.p50! / echoP.p50!).toFixed(2)}x, p99 ${(pipeP.p99! / echoP.p99!).toFixed(2)}x\n`,

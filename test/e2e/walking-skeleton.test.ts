@@ -28,8 +28,9 @@ describe.each(["server", "embedded"] as const)("walking skeleton with ClickHouse
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish(testRegistration("support-bot"));
     await publisher.close();
-    await waitUntil("registration to reach the validator", async () =>
-      pipeline.validators[0]?.registrationVersion("support-bot") === 1,
+    await waitUntil(
+      "registration to reach the validator",
+      async () => pipeline.validators[0]?.registrationVersion("support-bot") === 1,
     );
     executor = await MandateExecutor.start({
       ...connection,

@@ -76,4 +76,6 @@ for (const [source, rows] of [...sources.entries(), ["all", [...sources.values()
   );
 }
 process.stdout.write(`\n${targets.join("\n")}\n`);
-process.stdout.write(`decided ${cases.length} cases in ${(elapsed / 1000).toFixed(1)} s (one process, histories included)\n`);
+process.stdout.write(
+  `decided ${cases.length} cases in ${(elapsed / 1000).toFixed(1)} s (one process, histories included)\n`,
+);

@@ -63,7 +63,11 @@ describe("dead letters", () => {
   const badInputs = [
     { reason: "not_avro", actionId: "bad-not-avro", value: Buffer.from('{"this": "is json, not avro"}') },
     // Magic byte, then a schema id no registry has handed out.
-    { reason: "unknown_schema_id", actionId: "bad-unknown-id", value: Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0]), Buffer.from("abc")]) },
+    {
+      reason: "unknown_schema_id",
+      actionId: "bad-unknown-id",
+      value: Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0]), Buffer.from("abc")]),
+    },
     { reason: "too_large", actionId: "bad-too-large", value: undefined },
   ] as const;
 

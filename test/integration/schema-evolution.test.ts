@@ -72,7 +72,9 @@ describe("schema evolution", () => {
     await producer.connect();
     await producer.send({
       topic: topics.actions,
-      messages: [{ key: "newer-bot", value: Buffer.concat([header, body]), headers: { [ACTION_ID_HEADER]: "from-the-future" } }],
+      messages: [
+        { key: "newer-bot", value: Buffer.concat([header, body]), headers: { [ACTION_ID_HEADER]: "from-the-future" } },
+      ],
     });
     await producer.disconnect();
 

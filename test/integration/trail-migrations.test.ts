@@ -25,13 +25,17 @@ describe.each(["server", "embedded"] as const)("trail migrations on ClickHouse %
       query: `SELECT version FROM ${database}.schema_migrations ORDER BY version`,
       format: "JSONEachRow",
     });
-    expect(((await recorded.json()) as Array<{ version: number }>).map((r) => Number(r.version))).toEqual(first.applied);
+    expect(((await recorded.json()) as Array<{ version: number }>).map((r) => Number(r.version))).toEqual(
+      first.applied,
+    );
 
     const columns = await client.query({
       query: `SELECT name, type FROM system.columns WHERE database = '${database}' AND table = 'decisions'`,
       format: "JSONEachRow",
     });
-    const types = new Map(((await columns.json()) as Array<{ name: string; type: string }>).map((c) => [c.name, c.type]));
+    const types = new Map(
+      ((await columns.json()) as Array<{ name: string; type: string }>).map((c) => [c.name, c.type]),
+    );
     // Same column names on every server; the physical type follows what the server supports.
     if (first.capabilities.dateTime64) {
       expect(types.get("decided_at")).toBe("DateTime64(3, 'UTC')");

@@ -6,11 +6,14 @@ import type { InfraStack } from "../../infra/src/infra-stack.js";
 
 /** The run's shared stack, as a suite sees it. `stop` is a no-op: the global teardown owns it. */
 export function sharedStack(clickhouse: "server" | "embedded" = "server"): InfraStack & { cleanup(): void } {
-  const embeddedDir = clickhouse === "embedded" ? fs.mkdtempSync(path.join(os.tmpdir(), "mandate-test-chdb-")) : undefined;
+  const embeddedDir =
+    clickhouse === "embedded" ? fs.mkdtempSync(path.join(os.tmpdir(), "mandate-test-chdb-")) : undefined;
   return {
     kafkaBrokers: inject("kafkaBrokers"),
     schemaRegistryUrl: inject("schemaRegistryUrl"),
-    clickhouse: embeddedDir ? { mode: "embedded", path: embeddedDir } : { mode: "server", url: inject("clickhouseUrl") },
+    clickhouse: embeddedDir
+      ? { mode: "embedded", path: embeddedDir }
+      : { mode: "server", url: inject("clickhouseUrl") },
     async stop() {},
     cleanup() {
       if (embeddedDir) fs.rmSync(embeddedDir, { recursive: true, force: true });

@@ -51,7 +51,9 @@ describe("registration files", () => {
     if (result.ok) return;
     expect(result.errors).toHaveLength(3);
     expect(result.errors.find((e) => e.includes("version"))).toMatch(/^agent\.yaml:12:\d+: version:/);
-    expect(result.errors.find((e) => e.includes("description"))).toMatch(/^agent\.yaml:9:\d+: scope\.tools\.0\.description:/);
+    expect(result.errors.find((e) => e.includes("description"))).toMatch(
+      /^agent\.yaml:9:\d+: scope\.tools\.0\.description:/,
+    );
     expect(result.errors.find((e) => e.includes("colour"))).toMatch(/^agent\.yaml:1:\d+: \(file\): Unrecognized key/);
   });
 

@@ -3,7 +3,13 @@ import type { ProposalInput } from "../../../sdk/src/mandate-agent.js";
 
 const registeredAt = Date.UTC(2026, 0, 1);
 
-function registration(partial: Pick<AgentRegistration, "agent_id" | "owner" | "purpose" | "examples" | "counter_examples"> & { tools: AgentRegistration["scope"]["tools"]; destinations: string[]; dataClasses: string[] }): AgentRegistration {
+function registration(
+  partial: Pick<AgentRegistration, "agent_id" | "owner" | "purpose" | "examples" | "counter_examples"> & {
+    tools: AgentRegistration["scope"]["tools"];
+    destinations: string[];
+    dataClasses: string[];
+  },
+): AgentRegistration {
   return {
     agent_id: partial.agent_id,
     owner: partial.owner,
@@ -74,18 +80,89 @@ export const demoAgents: AgentRegistration[] = [
 /** A deterministic mix: mostly in-scope work, some out-of-scope tools, and an unregistered agent. */
 export function demoWorkload(count: number): Array<{ agentId: string; proposal: ProposalInput }> {
   const legit: Array<{ agentId: string; proposal: ProposalInput }> = [
-    { agentId: "support-assistant", proposal: { tool: "lookup_order", operation: "read", arguments: { order_id: "A-1042" }, intent: "check the order status the customer asked about" } },
-    { agentId: "support-assistant", proposal: { tool: "send_email", operation: "send", destination: "mail.example.com", arguments: { to: "jane@example.com", subject: "Your order", body: "Your order ships tomorrow." }, intent: "reply to the ticket" } },
-    { agentId: "finance-reconciler", proposal: { tool: "read_statement", operation: "read", arguments: { account: "main", month: "2026-10" }, intent: "reconcile October" } },
-    { agentId: "finance-reconciler", proposal: { tool: "query_ledger", operation: "read", arguments: { sql: "SELECT id, amount FROM invoices WHERE month = '2026-10'" }, intent: "list October invoices" } },
-    { agentId: "devops-runbook", proposal: { tool: "service_status", operation: "read", arguments: { service: "checkout" }, intent: "health check" } },
-    { agentId: "devops-runbook", proposal: { tool: "restart_service", operation: "write", arguments: { service: "checkout" }, intent: "runbook step 3: restart after failed health check" } },
+    {
+      agentId: "support-assistant",
+      proposal: {
+        tool: "lookup_order",
+        operation: "read",
+        arguments: { order_id: "A-1042" },
+        intent: "check the order status the customer asked about",
+      },
+    },
+    {
+      agentId: "support-assistant",
+      proposal: {
+        tool: "send_email",
+        operation: "send",
+        destination: "mail.example.com",
+        arguments: { to: "jane@example.com", subject: "Your order", body: "Your order ships tomorrow." },
+        intent: "reply to the ticket",
+      },
+    },
+    {
+      agentId: "finance-reconciler",
+      proposal: {
+        tool: "read_statement",
+        operation: "read",
+        arguments: { account: "main", month: "2026-10" },
+        intent: "reconcile October",
+      },
+    },
+    {
+      agentId: "finance-reconciler",
+      proposal: {
+        tool: "query_ledger",
+        operation: "read",
+        arguments: { sql: "SELECT id, amount FROM invoices WHERE month = '2026-10'" },
+        intent: "list October invoices",
+      },
+    },
+    {
+      agentId: "devops-runbook",
+      proposal: {
+        tool: "service_status",
+        operation: "read",
+        arguments: { service: "checkout" },
+        intent: "health check",
+      },
+    },
+    {
+      agentId: "devops-runbook",
+      proposal: {
+        tool: "restart_service",
+        operation: "write",
+        arguments: { service: "checkout" },
+        intent: "runbook step 3: restart after failed health check",
+      },
+    },
   ];
   const outOfBounds: Array<{ agentId: string; proposal: ProposalInput }> = [
-    { agentId: "support-assistant", proposal: { tool: "export_customers", operation: "read", arguments: { format: "csv" }, intent: "backup" } },
-    { agentId: "finance-reconciler", proposal: { tool: "pay_invoice", operation: "write", arguments: { invoice: "INV-9", amount: 25000 }, intent: "pay it" } },
-    { agentId: "devops-runbook", proposal: { tool: "run_shell", operation: "write", arguments: { cmd: "rm -rf /var/lib/postgresql" }, intent: "free disk" } },
-    { agentId: "unregistered-bot", proposal: { tool: "send_email", operation: "send", arguments: { to: "someone@example.org" }, intent: "hello" } },
+    {
+      agentId: "support-assistant",
+      proposal: { tool: "export_customers", operation: "read", arguments: { format: "csv" }, intent: "backup" },
+    },
+    {
+      agentId: "finance-reconciler",
+      proposal: {
+        tool: "pay_invoice",
+        operation: "write",
+        arguments: { invoice: "INV-9", amount: 25000 },
+        intent: "pay it",
+      },
+    },
+    {
+      agentId: "devops-runbook",
+      proposal: {
+        tool: "run_shell",
+        operation: "write",
+        arguments: { cmd: "rm -rf /var/lib/postgresql" },
+        intent: "free disk",
+      },
+    },
+    {
+      agentId: "unregistered-bot",
+      proposal: { tool: "send_email", operation: "send", arguments: { to: "someone@example.org" }, intent: "hello" },
+    },
   ];
   return Array.from({ length: count }, (_, i) => {
     const pool = i % 5 === 4 ? outOfBounds : legit;

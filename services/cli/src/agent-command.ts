@@ -15,7 +15,9 @@ export async function agentCommand([sub, target]: string[]): Promise<void> {
     const result = parseRegistrationFile(fs.readFileSync(target, "utf8"), target);
     if (!result.ok) throw new UsageError(`registration refused:\n  ${result.errors.join("\n  ")}`);
     if (sub === "validate") {
-      process.stdout.write(`${target}: valid registration of ${result.registration.agent_id} version ${result.registration.version}\n`);
+      process.stdout.write(
+        `${target}: valid registration of ${result.registration.agent_id} version ${result.registration.version}\n`,
+      );
       return;
     }
     const publisher = await GovernancePublisher.connect(cliConfigFromEnv().connection);

@@ -45,5 +45,7 @@ export async function policyCommand([sub, file, ...flags]: string[]): Promise<vo
   } finally {
     await publisher.close();
   }
-  process.stdout.write(`published policy set ${setId}@${version} (${record.mode}${record.team ? `, team ${record.team}` : ""})\n`);
+  process.stdout.write(
+    `published policy set ${setId}@${version} (${record.mode}${record.team ? `, team ${record.team}` : ""})\n`,
+  );
 }

@@ -36,7 +36,9 @@ export class AvroCodec<T> {
       body: JSON.stringify({ compatibility: "BACKWARD" }),
     });
     if (!response.ok) {
-      throw new DependencyUnavailableError(`schema registry refused compatibility for ${this.subject}: ${response.status}`);
+      throw new DependencyUnavailableError(
+        `schema registry refused compatibility for ${this.subject}: ${response.status}`,
+      );
     }
     const { id } = await this.registry.register(
       { type: SchemaType.AVRO, schema: JSON.stringify(this.schema) },
@@ -64,10 +66,13 @@ export class AvroCodec<T> {
     const { resolver } = this.resolvers.get(writerId) ?? (await this.resolverFor(writerId));
     try {
       const { value, offset } = this.readerType.decode(bytes, HEADER_BYTES, resolver);
-      if (offset !== bytes.length) throw new Error(offset < 0 ? "truncated Avro body" : "trailing bytes after the Avro body");
+      if (offset !== bytes.length)
+        throw new Error(offset < 0 ? "truncated Avro body" : "trailing bytes after the Avro body");
       return value as T;
     } catch (error) {
-      throw new UndecodableMessageError("not_avro", `Avro body does not decode with schema id ${writerId}`, { cause: error });
+      throw new UndecodableMessageError("not_avro", `Avro body does not decode with schema id ${writerId}`, {
+        cause: error,
+      });
     }
   }
 
@@ -78,7 +83,9 @@ export class AvroCodec<T> {
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === 404) {
-        throw new UndecodableMessageError("unknown_schema_id", `schema id ${writerId} is not in the registry`, { cause: error });
+        throw new UndecodableMessageError("unknown_schema_id", `schema id ${writerId} is not in the registry`, {
+          cause: error,
+        });
       }
       throw new DependencyUnavailableError(`schema registry did not return schema id ${writerId}`, { cause: error });
     }
@@ -86,11 +93,9 @@ export class AvroCodec<T> {
     try {
       resolver = writerType.equals(this.readerType) ? undefined : this.readerType.createResolver(writerType);
     } catch (error) {
-      throw new UndecodableMessageError(
-        "invalid_record",
-        `schema id ${writerId} cannot be read as ${this.subject}`,
-        { cause: error },
-      );
+      throw new UndecodableMessageError("invalid_record", `schema id ${writerId} cannot be read as ${this.subject}`, {
+        cause: error,
+      });
     }
     const entry = { resolver };
     this.resolvers.set(writerId, entry);

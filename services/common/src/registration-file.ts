@@ -7,7 +7,9 @@ const pattern = z.string().min(1).max(253);
 /** The registration file format (YAML or JSON): the AgentRegistration fields, with defaults for the optional ones. */
 export const registrationFileSchema = z
   .object({
-    agent_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, dot, dash, underscore; at most 128"),
+    agent_id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, dot, dash, underscore; at most 128"),
     owner: z.string().min(1),
     purpose: z.string().min(10, "say in a sentence what the agent is for"),
     examples: z.array(z.string().min(1)).default([]),
@@ -52,13 +54,12 @@ export const registrationFileSchema = z
   .superRefine((reg, ctx) => {
     const names = reg.scope.tools.map((t) => t.name);
     names.forEach((name, i) => {
-      if (names.indexOf(name) !== i) ctx.addIssue({ code: "custom", path: ["scope", "tools", i, "name"], message: `tool ${name} is listed twice` });
+      if (names.indexOf(name) !== i)
+        ctx.addIssue({ code: "custom", path: ["scope", "tools", i, "name"], message: `tool ${name} is listed twice` });
     });
   });
 
-export type RegistrationFileResult =
-  | { ok: true; registration: AgentRegistration }
-  | { ok: false; errors: string[] };
+export type RegistrationFileResult = { ok: true; registration: AgentRegistration } | { ok: false; errors: string[] };
 
 /**
  * Parses and validates a registration file, reporting every problem with `file:line:column`, so a

@@ -33,7 +33,9 @@ export function parseConfig<S extends z.ZodTypeAny>(service: string, schema: S, 
 /** Reads the shared settings from the environment; undefined values fall through to defaults. */
 export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
   return {
-    kafkaBrokers: env.MANDATE_KAFKA_BROKERS?.split(",").map((b) => b.trim()).filter(Boolean) ?? ["127.0.0.1:9092"],
+    kafkaBrokers: env.MANDATE_KAFKA_BROKERS?.split(",")
+      .map((b) => b.trim())
+      .filter(Boolean) ?? ["127.0.0.1:9092"],
     schemaRegistryUrl: env.MANDATE_SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
     logLevel: env.MANDATE_LOG_LEVEL,
     actionPartitions: numberFromEnv(env.MANDATE_ACTION_PARTITIONS),

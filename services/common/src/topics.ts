@@ -53,7 +53,10 @@ export async function ensureTopics(admin: Admin, topics: TopicNames, layout: Top
   // NOTE: kafkajs's `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker
   // answers for a moment after creating a topic; wait for the leaders here instead.
   await admin.createTopics({ topics: missing, waitForLeaders: false });
-  await waitForLeaders(admin, missing.map((t) => t.topic));
+  await waitForLeaders(
+    admin,
+    missing.map((t) => t.topic),
+  );
 }
 
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {

@@ -70,7 +70,10 @@ export async function migrateTrail(
       (version UInt32, name String, checksum String, applied_at DateTime('UTC'))
       ENGINE = MergeTree ORDER BY version`,
   });
-  const done = await client.query({ query: `SELECT version FROM ${database}.schema_migrations`, format: "JSONEachRow" });
+  const done = await client.query({
+    query: `SELECT version FROM ${database}.schema_migrations`,
+    format: "JSONEachRow",
+  });
   const appliedBefore = new Set(((await done.json()) as Array<{ version: number }>).map((r) => Number(r.version)));
   const applied: number[] = [];
   for (const migration of migrations) {

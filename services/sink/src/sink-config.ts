@@ -19,7 +19,10 @@ const clickhouseTargetSchema = z.discriminatedUnion("mode", [
 export const sinkConfigSchema = connectionConfigSchema.extend({
   groupId: z.string().min(1).default("mandate-sink"),
   clickhouse: clickhouseTargetSchema,
-  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a plain identifier").default("mandate"),
+  database: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a plain identifier")
+    .default("mandate"),
   /** Longest a failed insert is retried before the backoff stops growing; retries never give up. */
   maxRetryDelayMs: z.number().int().min(100).default(10_000),
 });

@@ -16,7 +16,15 @@ import type { SinkConfig } from "./sink-config.js";
 import { actionRow, deadLetterRow, decisionRow } from "./trail-rows.js";
 import { TrailWriter, type TrailTable } from "./trail-writer.js";
 
-const DEAD_LETTER_HEADERS = ["reason", "step", "timestamp", "detail", "source-topic", "source-partition", "source-offset"];
+const DEAD_LETTER_HEADERS = [
+  "reason",
+  "step",
+  "timestamp",
+  "detail",
+  "source-topic",
+  "source-partition",
+  "source-offset",
+];
 
 /**
  * Writes actions, decisions and dead letters to the ClickHouse trail. For each partition batch it
@@ -100,7 +108,8 @@ export class SinkService {
       const at = { partition: batch.partition, offset: message.offset };
       try {
         if (table === "actions") rows.push(actionRow(await contracts.action.decode(message.value), at, caps, now));
-        else if (table === "decisions") rows.push(decisionRow(await contracts.decision.decode(message.value), at, caps, now));
+        else if (table === "decisions")
+          rows.push(decisionRow(await contracts.decision.decode(message.value), at, caps, now));
         else {
           const headers = Object.fromEntries(DEAD_LETTER_HEADERS.map((h) => [h, headerText(message.headers, h)]));
           rows.push(deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at, caps));
@@ -108,9 +117,16 @@ export class SinkService {
       } catch (error) {
         if (!(error instanceof UndecodableMessageError)) throw error;
         deadLetters.push(
-          deadLetterMessage(message, { topic: batch.topic, ...at }, { step: "sink.decode", reason: error.reason, detail: error.message }),
+          deadLetterMessage(
+            message,
+            { topic: batch.topic, ...at },
+            { step: "sink.decode", reason: error.reason, detail: error.message },
+          ),
         );
-        this.logger.warn({ event: "trail_message_dead_lettered", topic: batch.topic, offset: message.offset, reason: error.reason }, error.message);
+        this.logger.warn(
+          { event: "trail_message_dead_lettered", topic: batch.topic, offset: message.offset, reason: error.reason },
+          error.message,
+        );
       }
     }
     const lastOffset = batch.messages.at(-1)?.offset;

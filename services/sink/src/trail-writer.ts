@@ -33,7 +33,11 @@ export class TrailWriter {
     if (rows.length === 0) return true;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.client.insert({ table: `${this.database}.${table}`, values: rows as Record<string, unknown>[], format: "JSONEachRow" });
+        await this.client.insert({
+          table: `${this.database}.${table}`,
+          values: rows as Record<string, unknown>[],
+          format: "JSONEachRow",
+        });
         if (this.failingSince !== undefined) {
           this.logger.info(
             { event: "trail_recovered", table, outage_ms: Date.now() - this.failingSince },
@@ -46,7 +50,14 @@ export class TrailWriter {
         this.failingSince ??= Date.now();
         const delay = Math.min(this.maxRetryDelayMs, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
         this.logger.warn(
-          { event: "trail_insert_failed", table, rows: rows.length, attempt, retry_in_ms: Math.round(delay), err: error },
+          {
+            event: "trail_insert_failed",
+            table,
+            rows: rows.length,
+            attempt,
+            retry_in_ms: Math.round(delay),
+            err: error,
+          },
           "ClickHouse insert failed; retrying",
         );
         await new Promise((r) => setTimeout(r, delay));

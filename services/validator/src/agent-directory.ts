@@ -55,7 +55,10 @@ export class AgentDirectory {
     } catch (error) {
       if (!(error instanceof UndecodableMessageError)) throw error;
       // The previous registration stays in force; publishers validate before they publish.
-      this.logger.error({ event: "agent_registration_undecodable", agent_id: agentId, reason: error.reason }, error.message);
+      this.logger.error(
+        { event: "agent_registration_undecodable", agent_id: agentId, reason: error.reason },
+        error.message,
+      );
     }
   }
 }

@@ -2,8 +2,13 @@ import { runService } from "../../common/src/run-service.js";
 import { validatorConfigFromEnv, type ValidatorConfig } from "./validator-config.js";
 import { ValidatorService } from "./validator-service.js";
 
-await runService("validator", process.argv, () => validatorConfigFromEnv(process.env), async (config: ValidatorConfig) => {
-  const service = new ValidatorService(config);
-  await service.start();
-  return service;
-});
+await runService(
+  "validator",
+  process.argv,
+  () => validatorConfigFromEnv(process.env),
+  async (config: ValidatorConfig) => {
+    const service = new ValidatorService(config);
+    await service.start();
+    return service;
+  },
+);

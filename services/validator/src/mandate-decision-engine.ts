@@ -17,11 +17,7 @@ import {
   type PurposeModel,
   type WordVectors,
 } from "./purpose-alignment/index.js";
-import {
-  PolicyStore,
-  readDefaultPolicySet,
-  readScopeSchema,
-} from "./scope-policy/index.js";
+import { PolicyStore, readDefaultPolicySet, readScopeSchema } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
 
 /** A decision with the per-axis detail `mandate explain` prints; the validator publishes the `ActionDecision` part. */
@@ -51,7 +47,10 @@ const FIRST_SEEN_OF_DRIFT: Readonly<Record<string, string>> = {
  */
 export class MandateDecisionEngine implements DecisionEngine {
   private readonly policies = new PolicyStore(readScopeSchema());
-  private readonly purposeModels = new Map<string, { version: number; thresholds: DecisionThresholds; model: PurposeModel }>();
+  private readonly purposeModels = new Map<
+    string,
+    { version: number; thresholds: DecisionThresholds; model: PurposeModel }
+  >();
   private thresholds: DecisionThresholds = DEFAULT_DECISION_THRESHOLDS;
   private thresholdsVersion = "builtin";
 
@@ -142,7 +141,13 @@ export class MandateDecisionEngine implements DecisionEngine {
     }));
     return {
       verdict,
-      scores: { identity: 1, scope: scope.score, payload: payload.score, alignment: alignment.score, drift: drift.score },
+      scores: {
+        identity: 1,
+        scope: scope.score,
+        payload: payload.score,
+        alignment: alignment.score,
+        drift: drift.score,
+      },
       reasons: [...scope.reasons, ...shadowReasons, ...payloadReasons, ...alignment.reasons, ...drift.reasons],
       policyVersion: `${scope.policyVersion};thresholds=${this.thresholdsVersion}`,
       payloadFindings: payload.findings,
@@ -154,7 +159,11 @@ export class MandateDecisionEngine implements DecisionEngine {
     const cached = this.purposeModels.get(registration.agent_id);
     if (cached && cached.version === registration.version && cached.thresholds === this.thresholds) return cached.model;
     const model = buildPurposeModel(registration, { vectors: this.vectors, config: this.thresholds.alignment });
-    this.purposeModels.set(registration.agent_id, { version: registration.version, thresholds: this.thresholds, model });
+    this.purposeModels.set(registration.agent_id, {
+      version: registration.version,
+      thresholds: this.thresholds,
+      model,
+    });
     return model;
   }
 
@@ -166,7 +175,9 @@ export class MandateDecisionEngine implements DecisionEngine {
         {
           axis: "identity",
           code: registration ? "identity.agent_retired" : "identity.unknown_agent",
-          message: registration ? `Agent ${action.agent_id} is retired.` : `Agent ${action.agent_id} is not registered.`,
+          message: registration
+            ? `Agent ${action.agent_id} is retired.`
+            : `Agent ${action.agent_id} is not registered.`,
           severity: "critical",
         },
       ],

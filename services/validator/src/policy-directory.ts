@@ -48,7 +48,10 @@ export class PolicyDirectory {
     }
     const result = this.engine.applyPolicySet(record);
     if (result.ok) {
-      this.logger.info({ event: "policy_set_applied", set_id: record.set_id, version: record.version, mode: record.mode }, "policy set applied");
+      this.logger.info(
+        { event: "policy_set_applied", set_id: record.set_id, version: record.version, mode: record.mode },
+        "policy set applied",
+      );
     } else {
       this.logger.error(
         { event: "policy_set_refused", set_id: record.set_id, version: record.version, errors: result.errors },

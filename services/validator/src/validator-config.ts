@@ -9,10 +9,17 @@ import {
 
 export const validatorConfigSchema = connectionConfigSchema.extend({
   /** Identifies this instance in decisions and its transactional id; stable across restarts of one instance. */
-  validatorId: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, dot, dash, underscore"),
+  validatorId: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9._-]+$/, "letters, digits, dot, dash, underscore"),
   groupId: z.string().min(1).default("mandate-validator"),
   /** Larger action messages are not decoded: dead letter plus a rejected verdict. */
-  maxActionBytes: z.number().int().min(1024).default(256 * 1024),
+  maxActionBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   /** How long an executor may act on an approved decision. */
   decisionTtlSeconds: z.number().int().min(1).max(3600).default(60),
 });

@@ -45,7 +45,13 @@ export class ValidatorService {
 
     this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
     this.directory = new AgentDirectory(kafka, config.topics.registry, this.contracts.registration, this.logger);
-    this.policies = new PolicyDirectory(kafka, config.topics.policies, this.contracts.policySet, this.engine, this.logger);
+    this.policies = new PolicyDirectory(
+      kafka,
+      config.topics.policies,
+      this.contracts.policySet,
+      this.engine,
+      this.logger,
+    );
     await Promise.all([this.directory.start(), this.policies.start()]);
 
     this.producer = kafka.producer({
@@ -99,10 +105,19 @@ export class ValidatorService {
         decisions.push(this.decisionMessage(intake.action, decision, registration?.version ?? null, now));
       } else {
         deadLetters.push(
-          deadLetterMessage(message, { topic: batch.topic, partition: batch.partition, offset: message.offset }, intake.cause, now),
+          deadLetterMessage(
+            message,
+            { topic: batch.topic, partition: batch.partition, offset: message.offset },
+            intake.cause,
+            now,
+          ),
         );
         if (intake.identified) {
-          const action = unreadableAction(intake.identified.actionId, intake.identified.agentId, Number(message.timestamp));
+          const action = unreadableAction(
+            intake.identified.actionId,
+            intake.identified.agentId,
+            Number(message.timestamp),
+          );
           const reason: Reason = {
             axis: "intake",
             code: `intake.${intake.cause.reason}`,
@@ -112,14 +127,24 @@ export class ValidatorService {
           decisions.push(
             this.decisionMessage(
               action,
-              { verdict: "rejected", scores: { identity: 0, scope: 1, payload: 1, alignment: 0, drift: 0 }, reasons: [reason], policyVersion: "intake" },
+              {
+                verdict: "rejected",
+                scores: { identity: 0, scope: 1, payload: 1, alignment: 0, drift: 0 },
+                reasons: [reason],
+                policyVersion: "intake",
+              },
               null,
               now,
             ),
           );
         }
         this.logger.warn(
-          { event: "action_dead_lettered", reason: intake.cause.reason, partition: batch.partition, offset: message.offset },
+          {
+            event: "action_dead_lettered",
+            reason: intake.cause.reason,
+            partition: batch.partition,
+            offset: message.offset,
+          },
           intake.cause.detail,
         );
       }
@@ -133,7 +158,9 @@ export class ValidatorService {
       if (deadLetters.length > 0) await transaction.send({ topic: config.topics.deadLetters, messages: deadLetters });
       await transaction.sendOffsets({
         consumerGroupId: config.groupId,
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(lastOffset) + 1) }] }],
+        topics: [
+          { topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(lastOffset) + 1) }] },
+        ],
       });
       await transaction.commit();
     } catch (error) {
@@ -142,7 +169,10 @@ export class ValidatorService {
     }
     resolveOffset(lastOffset);
     await heartbeat();
-    this.logger.debug({ event: "decisions_published", count: decisions.length, partition: batch.partition }, "batch decided");
+    this.logger.debug(
+      { event: "decisions_published", count: decisions.length, partition: batch.partition },
+      "batch decided",
+    );
   }
 
   private decisionMessage(
