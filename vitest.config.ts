@@ -21,7 +21,12 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: [
+            "test/integration/**/*.test.ts",
+            "test/e2e/**/*.test.ts",
+            "test/fault/**/*.test.ts",
+            "test/security/**/*.test.ts",
+          ],
           globalSetup: ["test/support/global-infrastructure.ts"],
           testTimeout: 120_000,
           hookTimeout: 240_000,
