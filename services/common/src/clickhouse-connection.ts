@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { ClickHouseTarget } from "./clickhouse-target.js";
 
 export type { ClickHouseClient };
@@ -19,12 +19,14 @@ export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHou
       username: target.username ?? "default",
       password: target.password ?? "",
       request_timeout: 30_000,
+      // Failures reach the caller as errors, and the trail writer logs them once, with context.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
   const { createChdbConnection } = await import("chdb/connection");
   // NOTE: chdb types its connection against its own copy of @clickhouse/client-common; the runtime contract is the same.
   const connection = createChdbConnection({ path: target.path }) as unknown as ClientConnection;
-  return createClient({ connection });
+  return createClient({ connection, log: { level: ClickHouseLogLevel.OFF } });
 }
 
 /** What the connected server can do; column types are chosen from it so one schema runs on 18.16 and 26.x. */
