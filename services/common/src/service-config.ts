@@ -30,9 +30,19 @@ export function parseConfig<S extends z.ZodTypeAny>(service: string, schema: S, 
   return parsed.data;
 }
 
-/** Reads the shared settings from the environment; undefined values fall through to defaults. */
+/**
+ * Reads the shared settings from the environment; undefined values fall through to defaults.
+ * Each topic name can be overridden with `MANDATE_TOPIC_<NAME>` (e.g. `MANDATE_TOPIC_DEAD_LETTERS`).
+ */
 export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
+  const topics = Object.fromEntries(
+    Object.entries(DEFAULT_TOPICS).map(([name, fallback]) => [
+      name,
+      env[`MANDATE_TOPIC_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`] ?? fallback,
+    ]),
+  );
   return {
+    topics,
     kafkaBrokers: env.MANDATE_KAFKA_BROKERS?.split(",")
       .map((b) => b.trim())
       .filter(Boolean) ?? ["127.0.0.1:9092"],

@@ -20,6 +20,10 @@ export const validatorConfigSchema = connectionConfigSchema.extend({
     .int()
     .min(1024)
     .default(256 * 1024),
+  /** A validator silent this long loses its partitions to the others (kafkajs default 30 s). */
+  sessionTimeoutMs: z.number().int().min(3000).default(30_000),
+  /** An open transaction of a crashed validator blocks read-committed readers of its partitions until this passes. */
+  transactionTimeoutMs: z.number().int().min(1000).default(60_000),
   /** How long an executor may act on an approved decision. */
   decisionTtlSeconds: z.number().int().min(1).max(3600).default(60),
 });
@@ -33,5 +37,7 @@ export function validatorConfigFromEnv(env: NodeJS.ProcessEnv): ValidatorConfig 
     groupId: env.MANDATE_VALIDATOR_GROUP,
     maxActionBytes: numberFromEnv(env.MANDATE_MAX_ACTION_BYTES),
     decisionTtlSeconds: numberFromEnv(env.MANDATE_DECISION_TTL_SECONDS),
+    sessionTimeoutMs: numberFromEnv(env.MANDATE_VALIDATOR_SESSION_TIMEOUT_MS),
+    transactionTimeoutMs: numberFromEnv(env.MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS),
   });
 }

@@ -58,13 +58,18 @@ export class ValidatorService {
       transactionalId: `mandate-validator-${config.validatorId}`,
       idempotent: true,
       maxInFlightRequests: 1,
+      transactionTimeout: config.transactionTimeoutMs,
       // NOTE: the coordinator answers CONCURRENT_TRANSACTIONS while it writes the previous commit's
       // markers, typically for a few milliseconds; kafkajs's default 100 ms first retry would add that to every batch.
       retry: { initialRetryTime: 5, maxRetryTime: 1000 },
     });
     await this.producer.connect();
 
-    this.consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false });
+    this.consumer = kafka.consumer({
+      groupId: config.groupId,
+      readUncommitted: false,
+      sessionTimeout: config.sessionTimeoutMs,
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: config.topics.actions, fromBeginning: true });
     await this.consumer.run({

@@ -1,0 +1,150 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Kafka, logLevel, type KafkaMessage, type Producer } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManagedProcess } from "../../infra/src/managed-process.js";
+import { waitUntil } from "../../infra/src/wait-until.js";
+import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
+import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
+import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
+import { testRegistration } from "../support/registrations.js";
+import { sharedStack } from "../support/shared-stack.js";
+
+const ACTIONS = 5000;
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+/** The validator as its own process, started the way a deployment starts it (`main.ts`, environment). */
+function startValidatorProcess(id: string, topics: TopicNames, groupId: string, dir: string): ManagedProcess {
+  const stack = sharedStack("server");
+  const topicEnv = Object.fromEntries(
+    Object.entries(topics).map(([name, topic]) => [`MANDATE_TOPIC_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, topic]),
+  );
+  return ManagedProcess.start("validator", process.execPath, ["--import", "tsx", "services/validator/src/main.ts"], {
+    cwd: repoRoot,
+    logFile: path.join(dir, `${id}.log`),
+    env: {
+      ...process.env,
+      ...topicEnv,
+      MANDATE_KAFKA_BROKERS: stack.kafkaBrokers.join(","),
+      MANDATE_SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
+      MANDATE_VALIDATOR_ID: id,
+      MANDATE_VALIDATOR_GROUP: groupId,
+      // Short timeouts so the crash is noticed in seconds rather than the production defaults.
+      MANDATE_VALIDATOR_SESSION_TIMEOUT_MS: "6000",
+      MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS: "10000",
+      MANDATE_LOG_LEVEL: "info",
+    },
+  });
+}
+
+/**
+ * Two validator processes share the action topic; one is killed with SIGKILL mid-stream. Every
+ * action must end with exactly one committed decision: the dead instance's open transaction is
+ * aborted, and the survivor re-decides from the last committed offsets.
+ */
+describe("validator crash (kill -9) with two instances", () => {
+  const stack = sharedStack("server");
+  const topics = isolatedTopics("crash");
+  const groupId = `validators-${topics.actions}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-crash-test-"));
+  const validators: ManagedProcess[] = [];
+  let producer: Producer;
+  let contracts: MandateContracts;
+
+  beforeAll(async () => {
+    const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topics, { actionPartitions: 6 });
+    await admin.disconnect();
+    const publisher = await GovernancePublisher.connect({ ...stack, topics });
+    await publisher.publish(testRegistration("crash-bot"));
+    await publisher.close();
+    for (const id of ["validator-a", "validator-b"]) validators.push(startValidatorProcess(id, topics, groupId, dir));
+    await waitUntil(
+      "both validators to start",
+      async () => validators.every((v) => fs.readFileSync(v.logFile, "utf8").includes('"event":"validator_started"')),
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    producer = kafka.producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await Promise.all(validators.map((v) => v.stop()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const action = (i: number): ProposedAction => ({
+    action_id: `crash-${i}-${crypto.randomUUID()}`,
+    agent_id: "crash-bot",
+    session_id: "crash",
+    session_task: `Where is order A-${i}?`,
+    tool: "lookup_order",
+    operation: "read",
+    resource: null,
+    destination: null,
+    arguments_json: JSON.stringify({ order_id: `A-${i}` }),
+    intent: "check the order",
+    proposed_at: Date.now(),
+    nonce: crypto.randomUUID(),
+    key_id: null,
+    signature: null,
+  });
+
+  async function stream(ids: string[], from: number, to: number): Promise<void> {
+    for (let i = from; i < to; i += 100) {
+      const batch = Array.from({ length: Math.min(100, to - i) }, (_, j) => action(i + j));
+      ids.push(...batch.map((a) => a.action_id));
+      // Spread over the partitions by key, as many agents would.
+      await producer.send({
+        topic: topics.actions,
+        acks: -1,
+        messages: batch.map((a, j) => ({
+          key: `${a.agent_id}`,
+          partition: (i + j) % 6,
+          value: contracts.action.encode(a),
+          headers: { [ACTION_ID_HEADER]: a.action_id },
+        })),
+      });
+    }
+  }
+
+  it("gives every action exactly one committed decision", async () => {
+    const sent: string[] = [];
+    const decisions = new Map<string, number>();
+    const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const reader = kafka.consumer({ groupId: `crash-reader-${crypto.randomUUID()}` });
+    await reader.connect();
+    await reader.subscribe({ topic: topics.decisions, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }: { message: KafkaMessage }) => {
+        const decision = await contracts.decision.decode(message.value);
+        decisions.set(decision.action.action_id, (decisions.get(decision.action.action_id) ?? 0) + 1);
+      },
+    });
+    try {
+      await stream(sent, 0, ACTIONS / 2);
+      await waitUntil("some decisions before the crash", async () => decisions.size >= 500, { timeoutMs: 60_000 });
+      await validators[0]!.kill();
+      await stream(sent, ACTIONS / 2, ACTIONS);
+      await waitUntil("a decision for every action", async () => decisions.size >= ACTIONS, {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+      });
+      // Give a late duplicate, if there were one, time to show up.
+      await new Promise((r) => setTimeout(r, 3000));
+    } finally {
+      await reader.disconnect();
+    }
+    expect(decisions.size).toBe(ACTIONS);
+    expect(sent.every((id) => decisions.get(id) === 1)).toBe(true);
+    const duplicated = [...decisions.values()].filter((n) => n > 1).length;
+    expect(duplicated).toBe(0);
+  }, 240_000);
+});
