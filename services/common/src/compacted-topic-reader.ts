@@ -1,5 +1,7 @@
 import crypto from "node:crypto";
 import type { Consumer, Kafka } from "kafkajs";
+import { superviseConsumer } from "./consumer-supervisor.js";
+import type { Logger } from "./logger.js";
 
 /**
  * Reads a whole compacted topic (registrations, policy sets) into the caller's memory and keeps
@@ -15,6 +17,7 @@ export class CompactedTopicReader {
     private readonly kafka: Kafka,
     private readonly topic: string,
     private readonly apply: (key: string, value: Buffer | null) => Promise<void>,
+    private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
@@ -28,22 +31,35 @@ export class CompactedTopicReader {
     const ready = new Promise<void>((resolve) => (markReady = resolve));
     if (remaining.size === 0) markReady();
 
-    this.consumer = this.kafka.consumer({ groupId: `mandate-view-${crypto.randomUUID()}` });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
+    await this.consume((partition, offset) => {
+      const end = remaining.get(partition);
+      if (end !== undefined && offset + 1 >= end) {
+        remaining.delete(partition);
+        if (remaining.size === 0) markReady();
+      }
+    });
+    await ready;
+  }
+
+  /**
+   * A fresh private group reads the topic from the beginning again: applying a registration or
+   * policy version twice is a no-op, so a rebuilt consumer needs no stored position.
+   */
+  private async consume(onRead: (partition: number, offset: number) => void): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    const consumer = this.kafka.consumer({ groupId: `mandate-view-${crypto.randomUUID()}` });
+    this.consumer = consumer;
+    superviseConsumer(consumer, () => this.consume(onRead), this.logger);
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         const key = message.key?.toString();
         if (key) await this.apply(key, message.value);
-        const end = remaining.get(partition);
-        if (end !== undefined && Number(message.offset) + 1 >= end) {
-          remaining.delete(partition);
-          if (remaining.size === 0) markReady();
-        }
+        onRead(partition, Number(message.offset));
       },
     });
-    await ready;
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Message, Producer } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import {
   detectCapabilities,
   openClickHouse,
@@ -7,6 +7,7 @@ import {
 } from "../../common/src/clickhouse-connection.js";
 import { deadLetterMessage, headerText } from "../../common/src/dead-letter.js";
 import { UndecodableMessageError } from "../../common/src/errors.js";
+import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
@@ -38,6 +39,7 @@ export class SinkService {
   private capabilities: ClickHouseCapabilities | undefined;
   private writer: TrailWriter | undefined;
   private clickhouse: ClickHouseClient | undefined;
+  private kafka: Kafka | undefined;
   readonly logger: Logger;
 
   constructor(private readonly config: SinkConfig) {
@@ -74,18 +76,28 @@ export class SinkService {
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    this.consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false });
-    await this.consumer.connect();
-    await this.consumer.subscribe({
+    this.kafka = kafka;
+    await this.consume();
+    this.logger.info({ event: "sink_started", group_id: config.groupId }, "sink started");
+  }
+
+  /** Subscribes a fresh consumer; called at start and to rebuild one after a crash kafkajs does not recover from. */
+  private async consume(): Promise<void> {
+    const { config } = this;
+    await this.consumer?.disconnect().catch(() => undefined);
+    const consumer = (this.kafka as Kafka).consumer({ groupId: config.groupId, readUncommitted: false });
+    this.consumer = consumer;
+    superviseConsumer(consumer, () => this.consume(), this.logger);
+    await consumer.connect();
+    await consumer.subscribe({
       topics: [config.topics.actions, config.topics.decisions, config.topics.deadLetters],
       fromBeginning: true,
     });
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.storeBatch(payload),
     });
-    this.logger.info({ event: "sink_started", group_id: config.groupId }, "sink started");
   }
 
   async stop(): Promise<void> {

@@ -16,7 +16,7 @@ export class AgentDirectory {
     private readonly codec: AvroCodec<AgentRegistration>,
     private readonly logger: Logger,
   ) {
-    this.reader = new CompactedTopicReader(kafka, topic, (key, value) => this.apply(key, value));
+    this.reader = new CompactedTopicReader(kafka, topic, (key, value) => this.apply(key, value), logger);
   }
 
   get(agentId: string): AgentRegistration | undefined {

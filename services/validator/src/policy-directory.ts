@@ -21,7 +21,7 @@ export class PolicyDirectory {
     private readonly engine: DecisionEngine,
     private readonly logger: Logger,
   ) {
-    this.reader = new CompactedTopicReader(kafka, topic, (key, value) => this.apply(key, value));
+    this.reader = new CompactedTopicReader(kafka, topic, (key, value) => this.apply(key, value), logger);
   }
 
   async start(): Promise<void> {
