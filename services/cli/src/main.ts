@@ -1,6 +1,7 @@
 import { agentCommand } from "./agent-command.js";
 import { explainCommand } from "./explain-command.js";
 import { policyCommand } from "./policy-command.js";
+import { trailCommand } from "./trail-command.js";
 import { UsageError } from "./usage-error.js";
 
 const usage = `mandate — runtime governance for AI agents
@@ -11,14 +12,18 @@ const usage = `mandate — runtime governance for AI agents
   mandate policy validate|apply <file.cedar> --set-id <id> --version <n> [--team <t>] [--shadow] [--thresholds <f.json>]
   mandate explain <action.json> --agent <registration>  per-axis breakdown of one decision
   mandate explain --jsonl --agent <registration>        JSON lines in (actions), JSON lines out (decisions)
+  mandate trail query <name> [--param k=v …] [--format table|json|csv]  a saved query (no name: list them)
+  mandate trail query --sql "SELECT …" [--format table|json|csv]        one read-only statement
 
-Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.`;
+Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.
+The trail: CLICKHOUSE_URL, or MANDATE_CHDB_PATH while no sink holds it; MANDATE_CLICKHOUSE_DATABASE.`;
 
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === "agent") await agentCommand(rest);
   else if (command === "policy") await policyCommand(rest);
   else if (command === "explain") await explainCommand(rest);
+  else if (command === "trail") await trailCommand(rest);
   else {
     process.stdout.write(`${usage}\n`);
     process.exitCode = command && command !== "help" && command !== "--help" ? 2 : 0;

@@ -1,0 +1,180 @@
+import fs from "node:fs";
+import { openClickHouse, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
+import type { ClickHouseTarget } from "../../common/src/clickhouse-target.js";
+import {
+  assertReadOnlySql,
+  findTrailQuery,
+  runTrailQuery,
+  runTrailSql,
+  TRAIL_QUERIES,
+  TrailQueryError,
+  type TrailResult,
+} from "../../common/src/trail-queries.js";
+import { trailConfigFromEnv } from "./trail-config.js";
+import { UsageError } from "./usage-error.js";
+
+const FORMATS = ["table", "json", "csv"] as const;
+type OutputFormat = (typeof FORMATS)[number];
+
+/** Cells wider than this are cut in the table format; json and csv always carry the whole value. */
+const MAX_TABLE_CELL = 80;
+
+function usage(): string {
+  const queries = TRAIL_QUERIES.map((q) => {
+    const params = q.params.map((p) => {
+      const note = p.fallback !== undefined ? `default ${p.fallback}` : p.optional ? "optional" : "required";
+      return `      ${p.name.padEnd(14)} ${`${p.kind}, ${note}`.padEnd(40)} ${p.help}`;
+    });
+    return [`  ${q.name.padEnd(18)} ${q.summary}`, `      source: ${q.source}`, ...params].join("\n");
+  });
+  return `usage: mandate trail query <name> [--param k=v …] [--format table|json|csv]
+       mandate trail query --sql "SELECT …" [--format table|json|csv]
+
+Times: now, now-<n><s|m|h|d|w>, YYYY-MM-DD, an ISO date-time (UTC unless it has an offset), epoch ms.
+--sql runs one read-only statement (the server enforces readonly = 1).
+The trail: CLICKHOUSE_URL (server) or MANDATE_CHDB_PATH (embedded, default .data/chdb; only while no
+sink holds its lock), database MANDATE_CLICKHOUSE_DATABASE (default mandate).
+
+saved queries:
+${queries.join("\n")}`;
+}
+
+type Request =
+  | { kind: "saved"; name: string; params: Record<string, string>; format: OutputFormat }
+  | { kind: "sql"; sql: string; format: OutputFormat };
+
+/**
+ * `mandate trail query <name> [--param k=v …]` runs a saved query; `mandate trail query --sql "…"` runs
+ * one read-only statement. Everything that can be checked without the trail (arguments, parameters,
+ * the statement) is checked before the trail is opened, so a typo never takes the embedded lock.
+ */
+export async function trailCommand([sub, ...args]: string[]): Promise<void> {
+  if (sub !== "query") throw new UsageError(usage());
+  const request = parseArguments(args);
+  try {
+    if (request.kind === "saved") findTrailQuery(request.name).parse(request.params);
+    else assertReadOnlySql(request.sql);
+  } catch (error) {
+    throw asUsageError(error);
+  }
+
+  const config = trailConfigFromEnv();
+  const client = await openTrail(config.clickhouse);
+  let result: TrailResult;
+  try {
+    result =
+      request.kind === "saved"
+        ? await runTrailQuery(client, request.name, request.params, { database: config.database })
+        : await runTrailSql(client, request.sql);
+  } catch (error) {
+    throw asUsageError(error);
+  } finally {
+    await client.close();
+  }
+  process.stdout.write(formatResult(result, request.format));
+}
+
+function parseArguments(args: string[]): Request {
+  let name: string | undefined;
+  let sql: string | undefined;
+  let format: OutputFormat = "table";
+  const params: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] as string;
+    const value = () => {
+      const next = args[i + 1];
+      if (next === undefined) throw new UsageError(`${arg} needs a value\n\n${usage()}`);
+      i += 1;
+      return next;
+    };
+    if (arg === "--param") {
+      const pair = value();
+      const eq = pair.indexOf("=");
+      if (eq <= 0) throw new UsageError(`--param takes k=v, got ${pair}`);
+      const key = pair.slice(0, eq);
+      if (key in params) throw new UsageError(`--param ${key} given twice`);
+      params[key] = pair.slice(eq + 1);
+    } else if (arg === "--format") {
+      const given = value();
+      if (!(FORMATS as readonly string[]).includes(given)) throw new UsageError(`--format is table, json or csv`);
+      format = given as OutputFormat;
+    } else if (arg === "--sql") {
+      sql = value();
+    } else if (arg.startsWith("--")) {
+      throw new UsageError(`unknown option ${arg}\n\n${usage()}`);
+    } else if (name === undefined) {
+      name = arg;
+    } else {
+      throw new UsageError(`one saved query at a time (got ${name} and ${arg})`);
+    }
+  }
+  if (sql !== undefined) {
+    if (name !== undefined || Object.keys(params).length > 0) {
+      throw new UsageError("--sql runs its own statement; it takes no query name or --param");
+    }
+    return { kind: "sql", sql, format };
+  }
+  if (name === undefined) throw new UsageError(usage());
+  return { kind: "saved", name, params, format };
+}
+
+/** The caller asked for something the trail cannot answer: exit 2 with the reason. A trail not yet migrated is not a usage error. */
+function asUsageError(error: unknown): unknown {
+  return error instanceof TrailQueryError && error.problem !== "schema_behind" ? new UsageError(error.message) : error;
+}
+
+/**
+ * NOTE: chdb locks its data directory to one process, so in embedded mode this works only while no
+ * sink runs on it; the open fails otherwise, and the message says what to do instead.
+ */
+async function openTrail(target: ClickHouseTarget): Promise<ClickHouseClient> {
+  if (target.mode === "server") return openClickHouse(target);
+  if (!fs.existsSync(target.path)) {
+    throw new Error(`no embedded trail at ${target.path} (MANDATE_CHDB_PATH); for a server set CLICKHOUSE_URL`);
+  }
+  try {
+    return await openClickHouse(target);
+  } catch (error) {
+    throw new Error(
+      `cannot open the embedded trail at ${target.path}: chdb lets one process hold a data directory, ` +
+        `so stop the sink that owns it or query a server through CLICKHOUSE_URL (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+}
+
+export function formatResult(result: TrailResult, format: OutputFormat): string {
+  const names = result.columns.map((c) => c.name);
+  if (format === "json") return result.rows.map((row) => `${JSON.stringify(row)}\n`).join("");
+  if (format === "csv") {
+    const lines = [names.map(csvField), ...result.rows.map((row) => names.map((n) => csvField(cellText(row[n]))))];
+    return lines.map((fields) => `${fields.join(",")}\r\n`).join("");
+  }
+  const cells = result.rows.map((row) => names.map((n) => tableCell(cellText(row[n]))));
+  const widths = names.map((n, i) => Math.max(n.length, ...cells.map((r) => (r[i] as string).length)));
+  const numeric = result.columns.map((c) => /^(Nullable\()?(U?Int|Float|Decimal)/.test(c.type));
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number)))
+      .join("  ")
+      .trimEnd();
+  const out = [line(names), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)];
+  out.push(`(${result.rows.length} ${result.rows.length === 1 ? "row" : "rows"})`);
+  return `${out.join("\n")}\n`;
+}
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+function tableCell(text: string): string {
+  const oneLine = text.replace(/\r?\n/g, "\\n");
+  return oneLine.length > MAX_TABLE_CELL ? `${oneLine.slice(0, MAX_TABLE_CELL - 1)}…` : oneLine;
+}
+
+function csvField(text: string): string {
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
