@@ -1,4 +1,5 @@
 import { agentCommand } from "./agent-command.js";
+import { dlqCommand } from "./dlq-command.js";
 import { explainCommand } from "./explain-command.js";
 import { policyCommand } from "./policy-command.js";
 import { trailCommand } from "./trail-command.js";
@@ -14,6 +15,8 @@ const usage = `mandate — runtime governance for AI agents
   mandate explain --jsonl --agent <registration>        JSON lines in (actions), JSON lines out (decisions)
   mandate trail query <name> [--param k=v …] [--format table|json|csv]  a saved query (no name: list them)
   mandate trail query --sql "SELECT …" [--format table|json|csv]        one read-only statement
+  mandate dlq list [--limit N] [--reason R] [--step S] [--format table|json]  dead letters: where from, why, key, size
+  mandate dlq replay <offset>… | --reason R [--step S] [--dry-run] [--force]  re-publish letters to their source topic
 
 Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.
 The trail: CLICKHOUSE_URL, or MANDATE_CHDB_PATH while no sink holds it; MANDATE_CLICKHOUSE_DATABASE.`;
@@ -24,6 +27,7 @@ try {
   else if (command === "policy") await policyCommand(rest);
   else if (command === "explain") await explainCommand(rest);
   else if (command === "trail") await trailCommand(rest);
+  else if (command === "dlq") await dlqCommand(rest);
   else {
     process.stdout.write(`${usage}\n`);
     process.exitCode = command && command !== "help" && command !== "--help" ? 2 : 0;
