@@ -3,7 +3,7 @@ import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
 import { MandateAgent } from "../../sdk/src/mandate-agent.js";
 import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { demoAgents, demoWorkload } from "./demo/demo-agents.js";
+import { demoAgents, demoWorkload, withGeneratedKeys } from "./demo/demo-agents.js";
 import { startLocalStack } from "./local-stack.js";
 import { startPipeline } from "./pipeline.js";
 import { progress } from "./progress.js";
@@ -11,9 +11,10 @@ import { waitUntil } from "./wait-until.js";
 
 /**
  * `npm run demo`: the whole pipeline on the embedded defaults. Starts Kafka, the schema registry,
- * the validator and the sink (embedded ClickHouse), registers three agents, streams a mixed
- * workload through the SDK with an executor running approved actions, then prints what the trail
- * says, read back from ClickHouse.
+ * the validator and the sink (embedded ClickHouse), registers three agents with generated signing
+ * keys, streams a mixed workload of signed actions through the SDK with an executor running the
+ * approved ones (after verifying the validator's signature), then prints what the trail says, read
+ * back from ClickHouse.
  */
 const ACTIONS = Number(process.env.MANDATE_DEMO_ACTIONS ?? 300);
 const DATABASE = "mandate";
@@ -36,12 +37,18 @@ try {
   const pipeline = await startPipeline(stack, { topics: DEFAULT_TOPICS, database: DATABASE });
   stopAll.push(() => pipeline.stop());
 
-  progress(`registering ${demoAgents.length} demo agents`);
+  const workload = demoWorkload(ACTIONS);
+  const workloadAgents = [...new Set(workload.map((w) => w.agentId))];
+  const { registrations, signingKeys } = withGeneratedKeys(
+    demoAgents,
+    workloadAgents.filter((id) => !demoAgents.some((a) => a.agent_id === id)),
+  );
+  progress(`registering ${registrations.length} demo agents, each with a generated Ed25519 signing key`);
   const publisher = await GovernancePublisher.connect(connection);
-  for (const registration of demoAgents) await publisher.publish(registration);
+  for (const registration of registrations) await publisher.publish(registration);
   await publisher.close();
   await waitUntil("the validator to load the registrations", async () =>
-    demoAgents.every((a) => pipeline.validators.every((v) => v.registrationVersion(a.agent_id) === a.version)),
+    registrations.every((a) => pipeline.validators.every((v) => v.registrationVersion(a.agent_id) === a.version)),
   );
 
   const outcomes: ExecutionOutcome[] = [];
@@ -55,10 +62,13 @@ try {
   });
   stopAll.push(() => executor.stop());
 
-  const workload = demoWorkload(ACTIONS);
   const agents = new Map<string, MandateAgent>();
-  for (const agentId of new Set(workload.map((w) => w.agentId))) {
-    agents.set(agentId, await MandateAgent.connect({ ...connection, agentId, sessionTask: "demo workload" }));
+  for (const agentId of workloadAgents) {
+    const signingKey = signingKeys.get(agentId);
+    agents.set(
+      agentId,
+      await MandateAgent.connect({ ...connection, agentId, sessionTask: "demo workload", signingKey }),
+    );
   }
   stopAll.push(async () => void (await Promise.all([...agents.values()].map((a) => a.close()))));
 

@@ -3,7 +3,7 @@ import type { TopicNames } from "../../services/common/src/topics.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { SinkService } from "../../services/sink/src/sink-service.js";
 import type { DecisionEngine } from "../../services/validator/src/decision-engine.js";
-import { validatorConfigSchema } from "../../services/validator/src/validator-config.js";
+import { validatorConfigSchema, type ValidatorConfig } from "../../services/validator/src/validator-config.js";
 import { ValidatorService } from "../../services/validator/src/validator-service.js";
 import type { InfraStack } from "./infra-stack.js";
 
@@ -16,6 +16,17 @@ export interface PipelineOptions {
   sinkGroupId?: string;
   logLevel?: "silent" | "error" | "warn" | "info" | "debug";
   engine?: () => DecisionEngine;
+  /** Validator settings beyond the connection (TTLs, clock skew, signing key), as in its config. */
+  validatorSettings?: Partial<
+    Pick<
+      ValidatorConfig,
+      | "decisionTtlSeconds"
+      | "capabilityTtlSeconds"
+      | "identityClockSkewSeconds"
+      | "replayWindowMaxPerAgent"
+      | "signingKeyPath"
+    >
+  >;
 }
 
 export interface RunningPipeline {
@@ -42,6 +53,7 @@ export async function startPipeline(stack: InfraStack, options: PipelineOptions)
       new ValidatorService(
         validatorConfigSchema.parse({
           ...connection,
+          ...options.validatorSettings,
           validatorId: `validator-${i + 1}-${options.topics.actions}`.replace(/[^A-Za-z0-9._-]/g, "-"),
           groupId: options.validatorGroupId ?? `mandate-validator-${options.topics.actions}`,
         }),

@@ -1,8 +1,20 @@
 export { MandateAgent, type AgentOptions, type ProposalInput } from "./mandate-agent.js";
-export { MandateExecutor, type ExecutorOptions, type ExecutionOutcome, type ToolRunner } from "./mandate-executor.js";
+export {
+  MandateExecutor,
+  DEFAULT_RUN_DEADLINE_MS,
+  DEFAULT_VALIDATOR_KEY_GRACE_MS,
+  type ExecutionCode,
+  type ExecutorOptions,
+  type ExecutionOutcome,
+  type ToolRunContext,
+  type ToolRunner,
+} from "./mandate-executor.js";
 export { GovernancePublisher } from "./governance-publisher.js";
 export { VerdictTimeoutError } from "./sdk-errors.js";
 export { DEFAULT_VERDICT_TIMEOUT_MS, type ConnectionOptions } from "./sdk-options.js";
+export { actionSigner, signAction, type ActionSigner, type SigningKey } from "./action-signing.js";
+export { verifyVerdict, type VerdictCheck, type VerdictRefusalCode } from "./verdict-verifier.js";
+export { actionHash, canonicalActionBytes } from "../../services/common/src/action-canonical.js";
 export type { ProposedAction } from "../../services/common/src/action.js";
 export type { DecisionRecord, Verdict, Reason } from "../../services/common/src/decision.js";
 export type { AgentRegistration } from "../../services/common/src/registration.js";

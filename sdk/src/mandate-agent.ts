@@ -5,6 +5,7 @@ import type { DecisionRecord } from "../../services/common/src/decision.js";
 import { createKafka } from "../../services/common/src/kafka-client.js";
 import { createLogger } from "../../services/common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import { actionSigner, signAction, type ActionSigner, type SigningKey } from "./action-signing.js";
 import { DecisionListener } from "./decision-listener.js";
 import { VerdictTimeoutError } from "./sdk-errors.js";
 import { DEFAULT_VERDICT_TIMEOUT_MS, topicsOf, type ConnectionOptions } from "./sdk-options.js";
@@ -15,6 +16,11 @@ export interface AgentOptions extends ConnectionOptions {
   sessionId?: string;
   /** The task this session serves (usually the user's instruction); checked for purpose alignment. */
   sessionTask?: string;
+  /**
+   * The key the agent signs every action with; `keyId` must be one of its registration's keys.
+   * Without it actions go unsigned, which only a registration with no keys (development mode) accepts.
+   */
+  signingKey?: SigningKey;
 }
 
 export interface ProposalInput {
@@ -24,7 +30,10 @@ export interface ProposalInput {
   resource?: string;
   destination?: string;
   intent?: string;
-  /** Set only to re-propose a specific action; a new UUID otherwise. */
+  /**
+   * A new UUID when omitted. One action id gets one decision: re-proposing an id the validator has
+   * already decided is rejected as a replay (`identity.replayed_action_id`) for signed agents.
+   */
   actionId?: string;
 }
 
@@ -39,9 +48,12 @@ export class MandateAgent {
     private readonly producer: Producer,
     private readonly listener: DecisionListener,
     private readonly contracts: MandateContracts,
+    private readonly signer: ActionSigner | undefined,
   ) {}
 
   static async connect(options: AgentOptions): Promise<MandateAgent> {
+    // Checked before connecting: a wrong key fails here, not on the first proposal.
+    const signer = options.signingKey ? actionSigner(options.signingKey) : undefined;
     const topics = topicsOf(options);
     const logger = createLogger(`agent-sdk`, "warn");
     const kafka = createKafka(options.kafkaBrokers, `mandate-agent-${options.agentId}`, logger);
@@ -50,7 +62,7 @@ export class MandateAgent {
     await producer.connect();
     const listener = new DecisionListener(kafka, topics.decisions, contracts.decision);
     await listener.start();
-    return new MandateAgent(options, options.sessionId ?? crypto.randomUUID(), producer, listener, contracts);
+    return new MandateAgent(options, options.sessionId ?? crypto.randomUUID(), producer, listener, contracts, signer);
   }
 
   /**
@@ -58,7 +70,7 @@ export class MandateAgent {
    * verdict arrives within `timeoutMs` (default 10 s): the action must then not run.
    */
   async propose(input: ProposalInput, { timeoutMs = DEFAULT_VERDICT_TIMEOUT_MS } = {}): Promise<DecisionRecord> {
-    const action: ProposedAction = {
+    const unsigned: ProposedAction = {
       action_id: input.actionId ?? crypto.randomUUID(),
       agent_id: this.options.agentId,
       session_id: this.sessionId,
@@ -74,6 +86,7 @@ export class MandateAgent {
       key_id: null,
       signature: null,
     };
+    const action = this.signer ? signAction(unsigned, this.signer) : unsigned;
     const waiting = this.listener.expect(action.action_id);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

@@ -3,19 +3,46 @@ import type { ProposedAction } from "../../services/common/src/action.js";
 import type { DecisionRecord } from "../../services/common/src/decision.js";
 import { createKafka } from "../../services/common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../services/common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import { openContracts } from "../../services/common/src/mandate-contracts.js";
 import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
+import { ValidatorKeyDirectory } from "./validator-key-directory.js";
+import { verifyVerdict, type VerdictRefusalCode } from "./verdict-verifier.js";
+
+export interface ToolRunContext {
+  /** Aborted when the run deadline passes; a tool that can cancel its work should. */
+  signal: AbortSignal;
+  /** Epoch ms by which the run must finish. */
+  deadline: number;
+}
 
 /** Runs one approved action with the executor's real credentials. */
-export type ToolRunner = (action: ProposedAction, args: unknown) => Promise<void>;
+export type ToolRunner = (action: ProposedAction, args: unknown, context: ToolRunContext) => Promise<void>;
+
+export type ExecutionCode =
+  | ""
+  | VerdictRefusalCode
+  | "verdict.not_approved"
+  | "action.already_executed"
+  | "tool.unavailable"
+  | "tool.failed"
+  | "tool.deadline_exceeded";
 
 export interface ExecutionOutcome {
   actionId: string;
   decisionId: string;
   outcome: "executed" | "refused" | "failed";
-  /** Why it was refused or failed; empty when executed. */
+  /** Stable machine code of why it was refused or failed; empty when executed. */
+  code: ExecutionCode;
+  /** Why it was refused or failed, in words; empty when executed. */
   reason: string;
 }
+
+/** How long a tool run may take unless told otherwise. */
+export const DEFAULT_RUN_DEADLINE_MS = 30_000;
+/** How long a decision from a validator whose key has not arrived yet waits for it, once per validator. */
+export const DEFAULT_VALIDATOR_KEY_GRACE_MS = 2_000;
+/** Executed action ids are remembered this long past their decision's expiry, against a clock that steps back. */
+const EXECUTED_MEMORY_MARGIN_MS = 60_000;
 
 export interface ExecutorOptions extends ConnectionOptions {
   /** Executors sharing a group id share the work; each decision is handled by one of them. */
@@ -23,36 +50,60 @@ export interface ExecutorOptions extends ConnectionOptions {
   /** The tools this executor can run, by tool name. */
   tools: Record<string, ToolRunner>;
   onOutcome?: (outcome: ExecutionOutcome) => void;
+  /**
+   * Deadline of one tool run (default 30 s). When it passes, the run's signal is aborted and the
+   * outcome is `failed` (`tool.deadline_exceeded`); the executor moves on.
+   */
+  runDeadlineMs?: number;
+  /** See DEFAULT_VALIDATOR_KEY_GRACE_MS. */
+  validatorKeyGraceMs?: number;
 }
 
 /**
- * Consumes decisions (read-committed) and runs only approved, unexpired ones, each at most once.
- * Every other decision is refused with the reason, never silently skipped.
+ * Consumes decisions (read-committed) and runs only genuine, approved, unexpired ones, each at most
+ * once. Before anything runs, the record's signature must verify with the key its validator
+ * published, and its capability must be bound to the very action carried (verdict-verifier.ts): a
+ * writer of the decision topic who is not a validator cannot approve anything. Every other decision
+ * is refused with a code and the reason, never silently skipped.
  */
 export class MandateExecutor {
-  private readonly executed = new Set<string>();
+  /** action id → until when it must be remembered (its decision and capability are void after that). */
+  private readonly executed = new Map<string, number>();
+  private readonly waitedForKey = new Set<string>();
+  private readonly runDeadlineMs: number;
+  private readonly keyGraceMs: number;
 
   private constructor(
     private readonly options: ExecutorOptions,
     private readonly consumer: Consumer,
-    private readonly contracts: MandateContracts,
+    private readonly validatorKeys: ValidatorKeyDirectory,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.runDeadlineMs = options.runDeadlineMs ?? DEFAULT_RUN_DEADLINE_MS;
+    this.keyGraceMs = options.validatorKeyGraceMs ?? DEFAULT_VALIDATOR_KEY_GRACE_MS;
+  }
 
   static async start(options: ExecutorOptions): Promise<MandateExecutor> {
     const topics = topicsOf(options);
     const logger = createLogger("executor-sdk", "warn");
     const kafka = createKafka(options.kafkaBrokers, `mandate-executor-${options.groupId}`, logger);
     const contracts = await openContracts(options.schemaRegistryUrl, topics);
+    const validatorKeys = new ValidatorKeyDirectory(kafka, topics.validatorKeys, contracts.validatorKey, logger);
+    await validatorKeys.start();
     const consumer = kafka.consumer({ groupId: options.groupId, readUncommitted: false });
-    const executor = new MandateExecutor(options, consumer, contracts, logger);
+    const executor = new MandateExecutor(options, consumer, validatorKeys, logger);
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();
     await consumer.subscribe({ topic: topics.decisions, fromBeginning: false });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
         const decision = await contracts.decision.decode(message.value).catch(() => undefined);
         if (decision) await executor.handle(decision);
+        else
+          logger.warn(
+            { event: "decision_undecodable", partition, offset: message.offset },
+            "decision unreadable; nothing runs",
+          );
       },
     });
     await joined;
@@ -61,48 +112,97 @@ export class MandateExecutor {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+    await this.validatorKeys.stop();
   }
 
   private async handle(decision: DecisionRecord): Promise<void> {
     const { action } = decision;
-    const refusal = this.refusalFor(decision);
+    const ids = { actionId: action.action_id, decisionId: decision.decision_id };
+    const refusal = await this.refusalFor(decision);
     if (refusal) {
-      this.report({
-        actionId: action.action_id,
-        decisionId: decision.decision_id,
-        outcome: "refused",
-        reason: refusal,
-      });
+      this.report({ ...ids, outcome: "refused", ...refusal });
       return;
     }
     const run = this.options.tools[action.tool] as ToolRunner;
     // Marked before running: a crash mid-run must not lead to a second run of a side effect.
-    this.executed.add(action.action_id);
+    this.remember(decision);
+    const controller = new AbortController();
+    const deadline = Date.now() + this.runDeadlineMs;
+    let timer: NodeJS.Timeout | undefined;
+    const overtime = new Promise<"overtime">((resolve) => {
+      timer = setTimeout(() => resolve("overtime"), this.runDeadlineMs);
+    });
     try {
-      await run(action, JSON.parse(action.arguments_json));
-      this.report({ actionId: action.action_id, decisionId: decision.decision_id, outcome: "executed", reason: "" });
+      const ran = run(action, JSON.parse(action.arguments_json), { signal: controller.signal, deadline });
+      if ((await Promise.race([ran.then(() => "done" as const), overtime])) === "overtime") {
+        controller.abort(new Error(`run deadline of ${this.runDeadlineMs} ms passed`));
+        // The run may still settle later; its result no longer matters, but its failure must not go unhandled.
+        ran.catch(() => undefined);
+        this.report({
+          ...ids,
+          outcome: "failed",
+          code: "tool.deadline_exceeded",
+          reason: `the tool did not finish within ${this.runDeadlineMs} ms`,
+        });
+        return;
+      }
+      this.report({ ...ids, outcome: "executed", code: "", reason: "" });
     } catch (error) {
       this.report({
-        actionId: action.action_id,
-        decisionId: decision.decision_id,
+        ...ids,
         outcome: "failed",
+        code: "tool.failed",
         reason: error instanceof Error ? error.message : String(error),
       });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  private refusalFor(decision: DecisionRecord): string | undefined {
-    if (decision.verdict !== "approved") return `verdict is ${decision.verdict}`;
-    if (decision.expires_at <= Date.now()) return "decision expired";
-    if (this.executed.has(decision.action.action_id)) return "action already executed";
-    if (!Object.hasOwn(this.options.tools, decision.action.tool))
-      return `this executor has no tool ${decision.action.tool}`;
+  private async refusalFor(decision: DecisionRecord): Promise<{ code: ExecutionCode; reason: string } | undefined> {
+    const { action, validator_id: validatorId } = decision;
+    let check = verifyVerdict(decision, this.validatorKeys.get(validatorId), Date.now());
+    if (!check.ok && check.code === "verdict.unknown_validator" && !this.waitedForKey.has(validatorId)) {
+      // A validator publishes its key before it decides, but this executor may read the decision
+      // first. It waits once per validator id, so a stream of forgeries cannot stall it.
+      if (this.waitedForKey.size >= 1000) this.waitedForKey.clear();
+      this.waitedForKey.add(validatorId);
+      if (await this.validatorKeys.waitFor(validatorId, this.keyGraceMs)) {
+        check = verifyVerdict(decision, this.validatorKeys.get(validatorId), Date.now());
+      }
+    }
+    if (!check.ok) return { code: check.code, reason: check.reason };
+    if (decision.verdict !== "approved")
+      return { code: "verdict.not_approved", reason: `verdict is ${decision.verdict}` };
+    if (this.hasExecuted(action.action_id))
+      return { code: "action.already_executed", reason: "action already executed" };
+    if (!Object.hasOwn(this.options.tools, action.tool)) {
+      return { code: "tool.unavailable", reason: `this executor has no tool ${action.tool}` };
+    }
     return undefined;
+  }
+
+  /**
+   * Remembers an executed action for as long as a copy of its decision could still pass the checks
+   * (after that, a replay is refused as expired), so the memory is bounded by the rate times the TTL.
+   */
+  private remember(decision: DecisionRecord): void {
+    const voidAt = Math.max(decision.expires_at, decision.capability?.expires_at ?? 0);
+    this.executed.set(decision.action.action_id, voidAt + EXECUTED_MEMORY_MARGIN_MS);
+  }
+
+  private hasExecuted(actionId: string): boolean {
+    const now = Date.now();
+    for (const [id, until] of this.executed) {
+      if (until > now) break;
+      this.executed.delete(id);
+    }
+    return this.executed.has(actionId);
   }
 
   private report(outcome: ExecutionOutcome): void {
     this.logger.info(
-      { event: `action_${outcome.outcome}`, action_id: outcome.actionId, reason: outcome.reason },
+      { event: `action_${outcome.outcome}`, action_id: outcome.actionId, code: outcome.code, reason: outcome.reason },
       outcome.outcome,
     );
     this.options.onOutcome?.(outcome);

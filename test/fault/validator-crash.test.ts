@@ -20,7 +20,10 @@ const repoRoot = path.resolve(import.meta.dirname, "../..");
 function startValidatorProcess(id: string, topics: TopicNames, groupId: string, dir: string): ManagedProcess {
   const stack = sharedStack("server");
   const topicEnv = Object.fromEntries(
-    Object.entries(topics).map(([name, topic]) => [`MANDATE_TOPIC_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, topic]),
+    Object.entries(topics).map(([name, topic]) => [
+      `MANDATE_TOPIC_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+      topic,
+    ]),
   );
   return ManagedProcess.start("validator", process.execPath, ["--import", "tsx", "services/validator/src/main.ts"], {
     cwd: repoRoot,

@@ -1,4 +1,7 @@
+import crypto from "node:crypto";
 import type { AgentRegistration } from "../../../services/common/src/registration.js";
+import { publicKeyPem } from "../../../services/common/src/ed25519.js";
+import type { SigningKey } from "../../../sdk/src/action-signing.js";
 import type { ProposalInput } from "../../../sdk/src/mandate-agent.js";
 
 const registeredAt = Date.UTC(2026, 0, 1);
@@ -76,6 +79,31 @@ export const demoAgents: AgentRegistration[] = [
     dataClasses: [],
   }),
 ];
+
+/**
+ * Gives every demo agent a freshly generated Ed25519 key, registered as its only key, so the demo
+ * runs the signed path: each action is signed and the validator verifies it. The keys live in
+ * memory for the run. Agents in `alsoUnregistered` get a key nobody registered.
+ */
+export function withGeneratedKeys(
+  registrations: AgentRegistration[],
+  alsoUnregistered: string[] = [],
+): { registrations: AgentRegistration[]; signingKeys: Map<string, SigningKey> } {
+  const signingKeys = new Map<string, SigningKey>();
+  const generate = (agentId: string) => {
+    const { privateKey } = crypto.generateKeyPairSync("ed25519");
+    const signingKey = { keyId: `${agentId}-demo-1`, privateKey };
+    signingKeys.set(agentId, signingKey);
+    return signingKey;
+  };
+  const signed = registrations.map((registration) => {
+    const { keyId, privateKey } = generate(registration.agent_id);
+    const key = { key_id: keyId, public_key: publicKeyPem(privateKey), not_before: null, not_after: null };
+    return { ...registration, keys: [key] };
+  });
+  for (const agentId of alsoUnregistered) generate(agentId);
+  return { registrations: signed, signingKeys };
+}
 
 /** A deterministic mix: mostly in-scope work, some out-of-scope tools, and an unregistered agent. */
 export function demoWorkload(count: number): Array<{ agentId: string; proposal: ProposalInput }> {

@@ -20,6 +20,7 @@ export function mandateSchemas(): {
   decision: AvroSchemaJson;
   registration: AvroSchemaJson;
   policySet: AvroSchemaJson;
+  validatorKey: AvroSchemaJson;
 } {
   const action = readAvroSchema("action-proposed.avsc");
   const decision = readAvroSchema("decision-record.avsc");
@@ -31,5 +32,6 @@ export function mandateSchemas(): {
     decision: { ...decision, fields },
     registration: readAvroSchema("agent-registration.avsc"),
     policySet: readAvroSchema("policy-set.avsc"),
+    validatorKey: readAvroSchema("validator-key.avsc"),
   };
 }

@@ -11,7 +11,10 @@ import type { Logger } from "./logger.js";
 export function superviseConsumer(consumer: Consumer, recover: () => Promise<void>, logger: Logger): void {
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) return;
-    logger.error({ event: "consumer_crashed", group_id: payload.groupId, err: payload.error }, "consumer crashed; rebuilding it");
+    logger.error(
+      { event: "consumer_crashed", group_id: payload.groupId, err: payload.error },
+      "consumer crashed; rebuilding it",
+    );
     void recoverWithBackoff(recover, logger);
   });
 }
@@ -24,7 +27,10 @@ async function recoverWithBackoff(recover: () => Promise<void>, logger: Logger):
       return;
     } catch (error) {
       const delay = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      logger.warn({ event: "consumer_recovery_failed", attempt, retry_in_ms: Math.round(delay), err: error }, "retrying");
+      logger.warn(
+        { event: "consumer_recovery_failed", attempt, retry_in_ms: Math.round(delay), err: error },
+        "retrying",
+      );
       await new Promise((r) => setTimeout(r, delay));
     }
   }

@@ -6,6 +6,7 @@ import type { DecisionRecord } from "./decision.js";
 import type { PolicySetRecord } from "./policy-set-record.js";
 import type { AgentRegistration } from "./registration.js";
 import type { TopicNames } from "./topics.js";
+import type { ValidatorKeyRecord } from "./validator-key.js";
 
 /** The wire contracts, registered under `<topic>-value` (Confluent's TopicNameStrategy). */
 export interface MandateContracts {
@@ -13,6 +14,7 @@ export interface MandateContracts {
   decision: AvroCodec<DecisionRecord>;
   registration: AvroCodec<AgentRegistration>;
   policySet: AvroCodec<PolicySetRecord>;
+  validatorKey: AvroCodec<ValidatorKeyRecord>;
 }
 
 export async function openContracts(registryUrl: string, topics: TopicNames): Promise<MandateContracts> {
@@ -23,10 +25,12 @@ export async function openContracts(registryUrl: string, topics: TopicNames): Pr
     decision: new AvroCodec<DecisionRecord>(registry, `${topics.decisions}-value`, schemas.decision),
     registration: new AvroCodec<AgentRegistration>(registry, `${topics.registry}-value`, schemas.registration),
     policySet: new AvroCodec<PolicySetRecord>(registry, `${topics.policies}-value`, schemas.policySet),
+    validatorKey: new AvroCodec<ValidatorKeyRecord>(registry, `${topics.validatorKeys}-value`, schemas.validatorKey),
   };
   await contracts.action.register(registryUrl);
   await contracts.decision.register(registryUrl);
   await contracts.registration.register(registryUrl);
   await contracts.policySet.register(registryUrl);
+  await contracts.validatorKey.register(registryUrl);
   return contracts;
 }

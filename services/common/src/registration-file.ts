@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { ed25519PublicKey } from "./ed25519.js";
 import type { AgentRegistration } from "./registration.js";
 
 const pattern = z.string().min(1).max(253);
@@ -39,7 +40,7 @@ export const registrationFileSchema = z
         z
           .object({
             key_id: z.string().min(1),
-            public_key: z.string().includes("BEGIN PUBLIC KEY", { message: "an Ed25519 public key in SPKI PEM" }),
+            public_key: z.string().refine(isEd25519PublicKey, "an Ed25519 public key in SPKI PEM"),
             not_before: z.number().int().nullable().default(null),
             not_after: z.number().int().nullable().default(null),
           })
@@ -57,7 +58,23 @@ export const registrationFileSchema = z
       if (names.indexOf(name) !== i)
         ctx.addIssue({ code: "custom", path: ["scope", "tools", i, "name"], message: `tool ${name} is listed twice` });
     });
+    const keyIds = reg.keys.map((k) => k.key_id);
+    reg.keys.forEach((key, i) => {
+      if (keyIds.indexOf(key.key_id) !== i)
+        ctx.addIssue({ code: "custom", path: ["keys", i, "key_id"], message: `key ${key.key_id} is listed twice` });
+      if (key.not_before !== null && key.not_after !== null && key.not_after <= key.not_before)
+        ctx.addIssue({ code: "custom", path: ["keys", i, "not_after"], message: "not_after must be after not_before" });
+    });
   });
+
+function isEd25519PublicKey(pem: string): boolean {
+  try {
+    ed25519PublicKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type RegistrationFileResult = { ok: true; registration: AgentRegistration } | { ok: false; errors: string[] };
 

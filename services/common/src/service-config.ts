@@ -8,6 +8,7 @@ export const topicNamesSchema = z.object({
   registry: z.string().min(1),
   policies: z.string().min(1),
   deadLetters: z.string().min(1),
+  validatorKeys: z.string().min(1),
 });
 
 /** Settings every service shares: where Kafka and the registry are, and which topics to use. */
@@ -15,6 +16,8 @@ export const connectionConfigSchema = z.object({
   kafkaBrokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, "expected host:port")).min(1),
   schemaRegistryUrl: z.string().url(),
   topics: topicNamesSchema.default(DEFAULT_TOPICS),
+  /** Port of /healthz, /readyz and /metrics; 0 picks a free one; null (default) serves none. */
+  httpPort: z.number().int().min(0).max(65535).nullable().default(null),
   /** Partitions of the action and decision topics when a service creates them. */
   actionPartitions: z.number().int().min(1).max(1000).default(6),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -49,6 +52,7 @@ export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
     schemaRegistryUrl: env.MANDATE_SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
     logLevel: env.MANDATE_LOG_LEVEL,
     actionPartitions: numberFromEnv(env.MANDATE_ACTION_PARTITIONS),
+    httpPort: numberFromEnv(env.MANDATE_HTTP_PORT),
   };
 }
 

@@ -7,6 +7,8 @@ export interface TopicNames {
   registry: string;
   policies: string;
   deadLetters: string;
+  /** Compacted: each validator's public key, keyed by validator id; executors verify decisions with it. */
+  validatorKeys: string;
 }
 
 export const DEFAULT_TOPICS: TopicNames = {
@@ -15,6 +17,7 @@ export const DEFAULT_TOPICS: TopicNames = {
   registry: "agent.registry.v1",
   policies: "governance.policies.v1",
   deadLetters: "mandate.dead-letters.v1",
+  validatorKeys: "mandate.validator-keys.v1",
 };
 
 /** Random topic names, so test suites sharing one broker never see each other's messages. */
@@ -26,6 +29,7 @@ export function isolatedTopics(tag: string): TopicNames {
     registry: `agent.registry.${suffix}`,
     policies: `governance.policies.${suffix}`,
     deadLetters: `mandate.dead-letters.${suffix}`,
+    validatorKeys: `mandate.validator-keys.${suffix}`,
   };
 }
 
@@ -36,7 +40,8 @@ export interface TopicLayout {
 
 /**
  * Creates the topics with explicit partition counts (the broker never auto-creates).
- * Registry and policies are compacted: Kafka is their source of truth and the latest version per key wins.
+ * Registry, policies and validator keys are compacted: Kafka is their source of truth and the latest
+ * value per key wins.
  */
 export async function ensureTopics(admin: Admin, topics: TopicNames, layout: TopicLayout): Promise<void> {
   const compacted = [{ name: "cleanup.policy", value: "compact" }];
@@ -46,6 +51,7 @@ export async function ensureTopics(admin: Admin, topics: TopicNames, layout: Top
     { topic: topics.registry, numPartitions: 1, replicationFactor: 1, configEntries: compacted },
     { topic: topics.policies, numPartitions: 1, replicationFactor: 1, configEntries: compacted },
     { topic: topics.deadLetters, numPartitions: 1, replicationFactor: 1 },
+    { topic: topics.validatorKeys, numPartitions: 1, replicationFactor: 1, configEntries: compacted },
   ];
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((t) => !existing.has(t.topic));

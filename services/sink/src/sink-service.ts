@@ -8,6 +8,8 @@ import {
 import { deadLetterMessage, headerText } from "../../common/src/dead-letter.js";
 import { UndecodableMessageError } from "../../common/src/errors.js";
 import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
+import { ServiceHttp } from "../../common/src/service-http.js";
+import { SinkMetrics } from "../../common/src/service-metrics.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
@@ -40,6 +42,9 @@ export class SinkService {
   private writer: TrailWriter | undefined;
   private clickhouse: ClickHouseClient | undefined;
   private kafka: Kafka | undefined;
+  private http: ServiceHttp | undefined;
+  private started = false;
+  readonly metrics = new SinkMetrics();
   readonly logger: Logger;
 
   constructor(private readonly config: SinkConfig) {
@@ -78,6 +83,11 @@ export class SinkService {
     await this.producer.connect();
     this.kafka = kafka;
     await this.consume();
+    if (config.httpPort !== null) {
+      this.http = new ServiceHttp(this.metrics.registry, { ready: () => this.started && !this.degraded }, this.logger);
+      await this.http.listen(config.httpPort);
+    }
+    this.started = true;
     this.logger.info({ event: "sink_started", group_id: config.groupId }, "sink started");
   }
 
@@ -101,9 +111,11 @@ export class SinkService {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     await this.clickhouse?.close();
+    await this.http?.close();
   }
 
   private async storeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -144,7 +156,13 @@ export class SinkService {
     const lastOffset = batch.messages.at(-1)?.offset;
     if (lastOffset === undefined) return;
 
-    const stored = await (this.writer as TrailWriter).insert(table, rows, heartbeat, () => isRunning() && !isStale());
+    const writer = this.writer as TrailWriter;
+    const keepAlive = async () => {
+      this.metrics.degraded.set(writer.degraded ? 1 : 0);
+      await heartbeat();
+    };
+    const stored = await writer.insert(table, rows, keepAlive, () => isRunning() && !isStale());
+    this.metrics.degraded.set(writer.degraded ? 1 : 0);
     // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.
     if (!stored) return;
     if (deadLetters.length > 0) {
@@ -155,5 +173,12 @@ export class SinkService {
     ]);
     resolveOffset(lastOffset);
     await heartbeat();
+    const oldest = batch.messages.reduce((min, m) => Math.min(min, Number(m.timestamp)), Date.now());
+    this.metrics.flushRows.observe(rows.length);
+    this.metrics.flushDelay.observe(Math.max(0, Date.now() - oldest) / 1000);
+    this.metrics.consumerLag.set(
+      { topic: batch.topic },
+      Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
+    );
   }
 }

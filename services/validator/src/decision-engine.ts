@@ -18,4 +18,12 @@ export interface DecisionEngine {
   decideAction(action: ProposedAction, registration: AgentRegistration | undefined, now: number): ActionDecision;
   /** All or nothing: a refused set leaves the version in force untouched. */
   applyPolicySet(record: PolicySetRecord): PolicySetResult;
+  /**
+   * Brackets the decisions of one transaction. On abort, the engine forgets what those decisions
+   * wrote to state that would change how the same actions are decided again (the replay window):
+   * an aborted batch is re-delivered and must get the same verdicts.
+   */
+  beginBatch?(): void;
+  commitBatch?(): void;
+  abortBatch?(): void;
 }

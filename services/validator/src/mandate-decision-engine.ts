@@ -19,6 +19,7 @@ import {
 } from "./purpose-alignment/index.js";
 import { PolicyStore, readDefaultPolicySet, readScopeSchema } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
+import { DEFAULT_IDENTITY_OPTIONS, IdentityCheck, type IdentityOptions } from "./workload-identity/index.js";
 
 /** A decision with the per-axis detail `mandate explain` prints; the validator publishes the `ActionDecision` part. */
 export interface ExplainedDecision extends ActionDecision {
@@ -40,10 +41,11 @@ const FIRST_SEEN_OF_DRIFT: Readonly<Record<string, string>> = {
 };
 
 /**
- * The five axes and the verdict, in process, with no network calls: identity (the agent is
- * registered and active), payload safety, purpose alignment and drift, then scope — last, because
- * Cedar policies may read the other axes' scores. Deterministic for a given action, registration,
- * policy version and the agent's recorded history.
+ * The five axes and the verdict, in process, with no network calls: identity first (the agent is
+ * registered and active, the envelope signed by one of its keys, fresh and not replayed; a failure
+ * rejects before anything else looks at the action or counts it), then payload safety, purpose
+ * alignment and drift, then scope — last, because Cedar policies may read the other axes' scores.
+ * Deterministic for a given action, registration, policy version and the agent's recorded history.
  */
 export class MandateDecisionEngine implements DecisionEngine {
   private readonly policies = new PolicyStore(readScopeSchema());
@@ -53,11 +55,14 @@ export class MandateDecisionEngine implements DecisionEngine {
   >();
   private thresholds: DecisionThresholds = DEFAULT_DECISION_THRESHOLDS;
   private thresholdsVersion = "builtin";
+  private readonly identity: IdentityCheck;
 
   constructor(
     private readonly behaviour: BehaviourStore = new InMemoryBehaviourStore(DEFAULT_DECISION_THRESHOLDS.drift),
     private readonly vectors: WordVectors = loadWordVectors(),
+    identityOptions: Partial<IdentityOptions> = {},
   ) {
+    this.identity = new IdentityCheck({ ...DEFAULT_IDENTITY_OPTIONS, ...identityOptions });
     const accepted = this.policies.apply(readDefaultPolicySet());
     if (!accepted.ok) throw new Error(`the shipped default policy set is invalid: ${accepted.errors.join("; ")}`);
   }
@@ -89,9 +94,23 @@ export class MandateDecisionEngine implements DecisionEngine {
     return this.explainAction(action, registration, now);
   }
 
-  explainAction(action: ProposedAction, registration: AgentRegistration | undefined, now: number): ExplainedDecision {
+  beginBatch(): void {
+    this.identity.beginBatch();
+  }
+
+  commitBatch(): void {
+    this.identity.commitBatch();
+  }
+
+  abortBatch(): void {
+    this.identity.abortBatch();
+  }
+
+  explainAction(action: ProposedAction, registered: AgentRegistration | undefined, now: number): ExplainedDecision {
+    const identity = this.identity.check(action, registered, now);
+    if (!identity.ok) return this.rejectedByIdentity(identity.reason);
+    const { registration } = identity;
     const rate = this.behaviour.observeProposal(action.agent_id, now);
-    if (!registration || registration.retired) return this.unknownAgent(action, registration);
     const { thresholds } = this;
 
     // Payload checks trust a destination only when the registration names it; see destinationNamedInScope.
@@ -148,7 +167,14 @@ export class MandateDecisionEngine implements DecisionEngine {
         alignment: alignment.score,
         drift: drift.score,
       },
-      reasons: [...scope.reasons, ...shadowReasons, ...payloadReasons, ...alignment.reasons, ...drift.reasons],
+      reasons: [
+        ...identity.reasons,
+        ...scope.reasons,
+        ...shadowReasons,
+        ...payloadReasons,
+        ...alignment.reasons,
+        ...drift.reasons,
+      ],
       policyVersion: `${scope.policyVersion};thresholds=${this.thresholdsVersion}`,
       payloadFindings: payload.findings,
       shadow: scope.shadow,
@@ -167,20 +193,12 @@ export class MandateDecisionEngine implements DecisionEngine {
     return model;
   }
 
-  private unknownAgent(action: ProposedAction, registration: AgentRegistration | undefined): ExplainedDecision {
+  /** Identity failed: nothing else is assessed, and the action does not count towards the agent's rate or history. */
+  private rejectedByIdentity(reason: Reason): ExplainedDecision {
     return {
       verdict: "rejected",
       scores: { identity: 0, scope: 1, payload: 0, alignment: 0, drift: 0 },
-      reasons: [
-        {
-          axis: "identity",
-          code: registration ? "identity.agent_retired" : "identity.unknown_agent",
-          message: registration
-            ? `Agent ${action.agent_id} is retired.`
-            : `Agent ${action.agent_id} is not registered.`,
-          severity: "critical",
-        },
-      ],
+      reasons: [reason],
       policyVersion: `thresholds=${this.thresholdsVersion}`,
       payloadFindings: [],
       shadow: [],

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import os from "node:os";
 import { z } from "zod";
 import {
@@ -26,6 +27,22 @@ export const validatorConfigSchema = connectionConfigSchema.extend({
   transactionTimeoutMs: z.number().int().min(1000).default(60_000),
   /** How long an executor may act on an approved decision. */
   decisionTtlSeconds: z.number().int().min(1).max(3600).default(60),
+  /** How long the capability of an approved decision (bound to that one action) stays valid. */
+  capabilityTtlSeconds: z.number().int().min(1).max(3600).default(60),
+  /** How far an action's `proposed_at` may be from the decision time, either way; the replay window covers twice it. */
+  identityClockSkewSeconds: z.number().int().min(1).max(3600).default(60),
+  /** Most envelopes one agent may have in its replay window; beyond it its actions are refused until older ones age out. */
+  replayWindowMaxPerAgent: z.number().int().min(1).default(20_000),
+  /**
+   * PKCS#8 PEM file with the validator's Ed25519 signing key. Unset: a key is generated at start
+   * (development only: every restart publishes a new key, and decisions signed with the old one
+   * that are still in flight are refused).
+   */
+  signingKeyPath: z
+    .string()
+    .min(1)
+    .refine((file) => fs.existsSync(file), "no such file")
+    .optional(),
 });
 
 export type ValidatorConfig = z.infer<typeof validatorConfigSchema>;
@@ -37,6 +54,10 @@ export function validatorConfigFromEnv(env: NodeJS.ProcessEnv): ValidatorConfig 
     groupId: env.MANDATE_VALIDATOR_GROUP,
     maxActionBytes: numberFromEnv(env.MANDATE_MAX_ACTION_BYTES),
     decisionTtlSeconds: numberFromEnv(env.MANDATE_DECISION_TTL_SECONDS),
+    capabilityTtlSeconds: numberFromEnv(env.MANDATE_CAPABILITY_TTL_SECONDS),
+    identityClockSkewSeconds: numberFromEnv(env.MANDATE_IDENTITY_CLOCK_SKEW_SECONDS),
+    replayWindowMaxPerAgent: numberFromEnv(env.MANDATE_REPLAY_WINDOW_MAX_PER_AGENT),
+    signingKeyPath: env.MANDATE_VALIDATOR_SIGNING_KEY || undefined,
     sessionTimeoutMs: numberFromEnv(env.MANDATE_VALIDATOR_SESSION_TIMEOUT_MS),
     transactionTimeoutMs: numberFromEnv(env.MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS),
   });

@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
-import type { Consumer, EachBatchPayload, Message, Producer } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import type { ProposedAction } from "../../common/src/action.js";
 import { deadLetterMessage } from "../../common/src/dead-letter.js";
-import type { DecisionRecord, Reason } from "../../common/src/decision.js";
+import type { Reason } from "../../common/src/decision.js";
+import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
@@ -13,6 +14,7 @@ import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
 import { MandateDecisionEngine } from "./mandate-decision-engine.js";
 import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
+import { VerdictSigner } from "./verdict-signer.js";
 
 /**
  * Consumes proposed actions, decides each, and publishes the decision record — all inside one Kafka
@@ -26,13 +28,18 @@ export class ValidatorService {
   private directory: AgentDirectory | undefined;
   private policies: PolicyDirectory | undefined;
   private contracts: MandateContracts | undefined;
+  private readonly verdictSigner: VerdictSigner;
   readonly logger: Logger;
 
   constructor(
     private readonly config: ValidatorConfig,
-    private readonly engine: DecisionEngine = new MandateDecisionEngine(),
+    private readonly engine: DecisionEngine = new MandateDecisionEngine(undefined, undefined, {
+      clockSkewMs: config.identityClockSkewSeconds * 1000,
+      replayWindowMaxPerAgent: config.replayWindowMaxPerAgent,
+    }),
   ) {
     this.logger = createLogger("validator", config.logLevel).child({ validator_id: config.validatorId });
+    this.verdictSigner = VerdictSigner.create(config);
   }
 
   async start(): Promise<void> {
@@ -54,6 +61,22 @@ export class ValidatorService {
     );
     await Promise.all([this.directory.start(), this.policies.start()]);
 
+    // Before the first decision: an executor can only trust a decision whose signer it knows.
+    await this.publishVerdictKey(kafka);
+    await this.consume(kafka);
+    this.logger.info({ event: "validator_started", group_id: config.groupId }, "validator started");
+  }
+
+  /**
+   * A fresh transactional producer and consumer. Called at start and to rebuild both after a crash
+   * kafkajs does not restart itself (a broker gone past its retries, a producer stuck in a failed
+   * transaction). Re-initialising the transactional id aborts whatever the old producer left open,
+   * and the consumer resumes from the offsets committed with the last committed decisions.
+   */
+  private async consume(kafka: Kafka): Promise<void> {
+    const { config } = this;
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
     this.producer = kafka.producer({
       transactionalId: `mandate-validator-${config.validatorId}`,
       idempotent: true,
@@ -64,20 +87,20 @@ export class ValidatorService {
       retry: { initialRetryTime: 5, maxRetryTime: 1000 },
     });
     await this.producer.connect();
-
-    this.consumer = kafka.consumer({
+    const consumer = kafka.consumer({
       groupId: config.groupId,
       readUncommitted: false,
       sessionTimeout: config.sessionTimeoutMs,
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: config.topics.actions, fromBeginning: true });
-    await this.consumer.run({
+    this.consumer = consumer;
+    superviseConsumer(consumer, () => this.consume(kafka), this.logger);
+    await consumer.connect();
+    await consumer.subscribe({ topic: config.topics.actions, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.decideBatch(payload),
     });
-    this.logger.info({ event: "validator_started", group_id: config.groupId }, "validator started");
   }
 
   /** The registration version this instance decides with, if it knows the agent. */
@@ -93,7 +116,28 @@ export class ValidatorService {
     await this.policies?.stop();
   }
 
-  private async decideBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async decideBatch(payload: EachBatchPayload): Promise<void> {
+    this.engine.beginBatch?.();
+    try {
+      await this.decideAndCommit(payload);
+    } catch (error) {
+      // NOTE: the batch is fetched and decided again, so what it admitted to the replay window must not
+      // count as seen, or each of its actions would be rejected as its own replay. (After a commit that
+      // succeeded but reported an error, its envelopes are forgotten early: they can no longer be
+      // refused as replays, yet each still has its one committed decision.)
+      this.engine.abortBatch?.();
+      throw error;
+    }
+    this.engine.commitBatch?.();
+  }
+
+  private async decideAndCommit({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const { config } = this;
     const contracts = this.contracts as MandateContracts;
     const decisions: Message[] = [];
@@ -159,8 +203,11 @@ export class ValidatorService {
 
     const transaction = await (this.producer as Producer).transaction();
     try {
-      if (decisions.length > 0) await transaction.send({ topic: config.topics.decisions, messages: decisions });
-      if (deadLetters.length > 0) await transaction.send({ topic: config.topics.deadLetters, messages: deadLetters });
+      for (const messages of boundedSends(decisions))
+        await transaction.send({ topic: config.topics.decisions, messages });
+      for (const messages of boundedSends(deadLetters)) {
+        await transaction.send({ topic: config.topics.deadLetters, messages });
+      }
       await transaction.sendOffsets({
         consumerGroupId: config.groupId,
         topics: [
@@ -168,6 +215,7 @@ export class ValidatorService {
         ],
       });
       await transaction.commit();
+      this.engine.commitBatch?.();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw error;
@@ -186,7 +234,7 @@ export class ValidatorService {
     registrationVersion: number | null,
     now: number,
   ): Message {
-    const record: DecisionRecord = {
+    const record = this.verdictSigner.sign({
       decision_id: crypto.randomUUID(),
       action,
       verdict: decision.verdict,
@@ -199,11 +247,73 @@ export class ValidatorService {
       expires_at: now + this.config.decisionTtlSeconds * 1000,
       supersedes: null,
       reviewer: null,
-      capability: null,
-      signature: null,
-    };
+    });
     return { key: action.agent_id, value: (this.contracts as MandateContracts).decision.encode(record) };
   }
+
+  private async publishVerdictKey(kafka: Kafka): Promise<void> {
+    const { config } = this;
+    const value = (this.contracts as MandateContracts).validatorKey.encode({
+      validator_id: config.validatorId,
+      algorithm: "ed25519",
+      public_key: this.verdictSigner.publicKeyPem,
+      published_at: Date.now(),
+    });
+    // NOTE: not through the transactional producer: a commit marker takes an offset after the last
+    // record, and readers that load a compacted topic up to its end offset would wait for it forever.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: config.topics.validatorKeys,
+        acks: -1,
+        messages: [{ key: config.validatorId, value }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const event = { event: "validator_key_published", topic: config.topics.validatorKeys };
+    if (this.verdictSigner.generated) {
+      this.logger.warn(
+        { ...event, key_source: "generated" },
+        "verdict signing key generated at start (development); set MANDATE_VALIDATOR_SIGNING_KEY in production",
+      );
+    } else {
+      this.logger.info({ ...event, key_source: "file" }, "verdict signing key loaded and published");
+    }
+  }
+}
+
+/**
+ * Bytes per produce call. NOTE: the broker refuses a request whose record batch for one partition
+ * exceeds `message.max.bytes` (1 MiB by default), and kafkajs then fails the whole transaction. A
+ * decision carries its action plus signatures and reasons, so the decisions of a full fetch (up to
+ * 1 MiB of actions per partition) are larger than that fetch; splitting the sends keeps each request
+ * under the limit, and they all still commit or abort together.
+ */
+const MAX_SEND_BYTES = 512 * 1024;
+
+function boundedSends(messages: Message[]): Message[][] {
+  const sends: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = byteLength(message.value) + byteLength(message.key) + 128;
+    if (current.length > 0 && bytes + size > MAX_SEND_BYTES) {
+      sends.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) sends.push(current);
+  return sends;
+}
+
+function byteLength(value: Message["value"] | Message["key"]): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === "string" ? Buffer.byteLength(value) : value.length;
 }
 
 /** What an undecodable action is recorded as in its rejection: the ids, nothing else. */

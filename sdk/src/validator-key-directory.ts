@@ -1,0 +1,90 @@
+import type { KeyObject } from "node:crypto";
+import type { Kafka } from "kafkajs";
+import type { AvroCodec } from "../../services/common/src/avro-codec.js";
+import { CompactedTopicReader } from "../../services/common/src/compacted-topic-reader.js";
+import { ed25519PublicKey } from "../../services/common/src/ed25519.js";
+import { DependencyUnavailableError } from "../../services/common/src/errors.js";
+import type { Logger } from "../../services/common/src/logger.js";
+import type { ValidatorKeyRecord } from "../../services/common/src/validator-key.js";
+
+/**
+ * The executor's view of the validator-keys topic: validator id → the public key its decisions
+ * verify with. The latest value per validator wins (a restarted validator with a new key replaces
+ * its old one) and a tombstone revokes it. A value that cannot be read or is not an Ed25519 key
+ * removes the validator's key: an executor would rather refuse than trust a key it cannot check.
+ */
+export class ValidatorKeyDirectory {
+  private readonly keys = new Map<string, KeyObject>();
+  private readonly waiting = new Map<string, Set<() => void>>();
+  private readonly reader: CompactedTopicReader;
+
+  constructor(
+    kafka: Kafka,
+    topic: string,
+    private readonly codec: AvroCodec<ValidatorKeyRecord>,
+    private readonly logger: Logger,
+  ) {
+    this.reader = new CompactedTopicReader(kafka, topic, (key, value) => this.apply(key, value), logger);
+  }
+
+  /** Resolves once every key published before the call is loaded. */
+  async start(): Promise<void> {
+    await this.reader.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.reader.stop();
+  }
+
+  get(validatorId: string): KeyObject | undefined {
+    return this.keys.get(validatorId);
+  }
+
+  /** Resolves true when a key for `validatorId` is (or becomes) known within `timeoutMs`. */
+  async waitFor(validatorId: string, timeoutMs: number): Promise<boolean> {
+    if (this.keys.has(validatorId)) return true;
+    const listeners = this.waiting.get(validatorId) ?? new Set<() => void>();
+    this.waiting.set(validatorId, listeners);
+    let listener: () => void = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      listener = resolve;
+      listeners.add(listener);
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+    listeners.delete(listener);
+    if (listeners.size === 0) this.waiting.delete(validatorId);
+    return this.keys.has(validatorId);
+  }
+
+  private async apply(validatorId: string, value: Buffer | null): Promise<void> {
+    if (value === null) {
+      this.keys.delete(validatorId);
+      this.logger.info({ event: "validator_key_revoked", validator_id: validatorId }, "validator key revoked");
+      return;
+    }
+    let key: KeyObject;
+    try {
+      const record = await this.codec.decode(value);
+      if (record.algorithm !== "ed25519" || record.validator_id !== validatorId) {
+        throw new Error(
+          `record for ${record.validator_id} (${record.algorithm}) is not an ed25519 key for ${validatorId}`,
+        );
+      }
+      key = ed25519PublicKey(record.public_key);
+    } catch (error) {
+      // A registry outage is retried by the reader; anything else about this one record is its own fault.
+      if (error instanceof DependencyUnavailableError) throw error;
+      this.keys.delete(validatorId);
+      this.logger.error(
+        { event: "validator_key_unusable", validator_id: validatorId, err: error },
+        "validator key record unusable; its decisions are refused",
+      );
+      return;
+    }
+    this.keys.set(validatorId, key);
+    this.logger.info({ event: "validator_key_applied", validator_id: validatorId }, "validator key applied");
+    for (const wake of this.waiting.get(validatorId) ?? []) wake();
+  }
+}

@@ -1,0 +1,76 @@
+import type { KeyObject } from "node:crypto";
+import { actionHash } from "../../services/common/src/action-canonical.js";
+import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../services/common/src/decision-canonical.js";
+import type { DecisionRecord } from "../../services/common/src/decision.js";
+import { verifyEd25519 } from "../../services/common/src/ed25519.js";
+
+/** Why an executor refuses a decision record as untrustworthy; stable codes, reported in `onOutcome`. */
+export type VerdictRefusalCode =
+  | "verdict.unsigned"
+  | "verdict.unknown_validator"
+  | "verdict.capability_missing"
+  | "verdict.action_hash_mismatch"
+  | "verdict.agent_mismatch"
+  | "verdict.bad_signature"
+  | "verdict.capability_bad_signature"
+  | "verdict.expired"
+  | "verdict.capability_expired";
+
+export type VerdictCheck = { ok: true } | { ok: false; code: VerdictRefusalCode; reason: string };
+
+/**
+ * Whether a decision record is genuine, bound to the action it carries, and still in force.
+ * `validatorKey` is the public key published for the record's `validator_id` (undefined: unknown).
+ *
+ * Every check must pass; they run cheapest-first and the first failure is reported, so a record
+ * whose action was swapped says so (action hash) rather than only "bad signature". For approved
+ * records the capability is checked too: present, bound to this action's hash and agent, signed by
+ * the same validator, unexpired. What the verdict itself allows is the executor's business.
+ * Encodings: services/common/src/decision-canonical.ts.
+ */
+export function verifyVerdict(
+  decision: DecisionRecord,
+  validatorKey: KeyObject | undefined,
+  now: number,
+): VerdictCheck {
+  const { action, capability } = decision;
+  if (decision.signature === null) return refuse("verdict.unsigned", "the decision record is not signed");
+  if (!validatorKey) {
+    return refuse("verdict.unknown_validator", `no published key for validator ${decision.validator_id}`);
+  }
+  if (decision.verdict === "approved") {
+    if (!capability) return refuse("verdict.capability_missing", "an approved decision without a capability");
+    if (capability.action_hash !== actionHash(action)) {
+      return refuse(
+        "verdict.action_hash_mismatch",
+        "the capability was granted for a different action than the one carried",
+      );
+    }
+    if (capability.agent_id !== action.agent_id) {
+      return refuse(
+        "verdict.agent_mismatch",
+        `the capability was granted to ${capability.agent_id}, not ${action.agent_id}`,
+      );
+    }
+  }
+  if (!verifyEd25519(canonicalDecisionBytes(decision), decision.signature, validatorKey)) {
+    return refuse(
+      "verdict.bad_signature",
+      `the signature does not verify with validator ${decision.validator_id}'s key`,
+    );
+  }
+  if (capability && !verifyEd25519(canonicalCapabilityBytes(capability), capability.signature, validatorKey)) {
+    return refuse("verdict.capability_bad_signature", "the capability signature does not verify");
+  }
+  if (decision.expires_at <= now) {
+    return refuse("verdict.expired", `the decision expired ${now - decision.expires_at} ms ago`);
+  }
+  if (capability && capability.expires_at <= now) {
+    return refuse("verdict.capability_expired", `the capability expired ${now - capability.expires_at} ms ago`);
+  }
+  return { ok: true };
+}
+
+function refuse(code: VerdictRefusalCode, reason: string): VerdictCheck {
+  return { ok: false, code, reason };
+}

@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * The metrics every Mandate service exposes, on a registry of its own (several services may share a
+ * process in the demo and tests). Names carry their unit; labels are low-cardinality.
+ */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly deadLetters = new Counter({
+    name: "mandate_dead_letters_total",
+    help: "Messages sent to the dead-letter topic, by step and reason.",
+    labelNames: ["step", "reason"] as const,
+    registers: [this.registry],
+  });
+  readonly consumerLag = new Gauge({
+    name: "mandate_consumer_lag_messages",
+    help: "Messages between the last one processed and the partition's high watermark, per topic.",
+    labelNames: ["topic"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+  }
+}
+
+/** What the validator adds. */
+export class ValidatorMetrics extends ServiceMetrics {
+  readonly decisions = new Counter({
+    name: "mandate_decisions_total",
+    help: "Decisions published, by verdict.",
+    labelNames: ["verdict"] as const,
+    registers: [this.registry],
+  });
+  readonly decisionDuration = new Histogram({
+    name: "mandate_decision_duration_seconds",
+    help: "Time to decide one action in process (all axes), decode excluded.",
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    super("validator");
+  }
+}
+
+/** What the sink adds. */
+export class SinkMetrics extends ServiceMetrics {
+  readonly flushRows = new Histogram({
+    name: "mandate_sink_flush_rows",
+    help: "Rows per ClickHouse insert.",
+    buckets: [1, 10, 50, 100, 500, 1000, 5000, 20000],
+    registers: [this.registry],
+  });
+  readonly flushDelay = new Histogram({
+    name: "mandate_sink_flush_delay_seconds",
+    help: "From the oldest message of a batch reaching Kafka to its rows being in ClickHouse.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 120],
+    registers: [this.registry],
+  });
+  readonly degraded = new Gauge({
+    name: "mandate_sink_degraded",
+    help: "1 while ClickHouse inserts are failing and consumption is paused.",
+    registers: [this.registry],
+  });
+
+  constructor() {
+    super("sink");
+  }
+}

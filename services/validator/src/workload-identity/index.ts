@@ -1,0 +1,7 @@
+export {
+  DEFAULT_IDENTITY_OPTIONS,
+  IdentityCheck,
+  type IdentityOptions,
+  type IdentityResult,
+} from "./identity-check.js";
+export { ReplayCache, type ReplayCacheOptions, type ReplayVerdict } from "./replay-cache.js";

@@ -1,0 +1,107 @@
+export interface ReplayCacheOptions {
+  /**
+   * How long after its `proposed_at` an envelope is remembered. It must cover the freshness window
+   * (an envelope older than the clock skew is refused as stale anyway, so forgetting it then is safe);
+   * the identity check uses twice the skew, so a clock that steps back does not reopen the window.
+   */
+  retentionMs: number;
+  /**
+   * Most envelopes remembered per agent. An agent that fills its window is refused until entries
+   * age out — failing closed rather than forgetting what could then be replayed. This caps one
+   * agent at `maxEntriesPerAgent / retentionMs` actions per millisecond, and memory at agents × cap.
+   */
+  maxEntriesPerAgent: number;
+}
+
+export type ReplayVerdict = "fresh" | "replayed_nonce" | "replayed_action_id" | "window_full";
+
+interface AgentWindow {
+  /** nonce → expiry; insertion order is roughly expiry order, which is what pruning relies on. */
+  nonces: Map<string, number>;
+  actionIds: Map<string, number>;
+}
+
+/**
+ * Per-agent memory of the nonces and action ids of verified envelopes, for the freshness window.
+ * Only envelopes whose signature verified are remembered, so forgeries cannot fill an agent's window.
+ *
+ * Batches: the validator decides a partition batch and then commits it in one Kafka transaction. If
+ * the transaction fails, the batch is decided again; what it admitted must be forgotten first, or
+ * every action in it would come back as its own replay. `beginBatch` starts a journal, `commitBatch`
+ * keeps what it admitted, `abortBatch` forgets it. Outside a batch (the CLI, the evaluation),
+ * admissions are kept at once.
+ */
+export class ReplayCache {
+  private readonly agents = new Map<string, AgentWindow>();
+  private journal: Array<{ agentId: string; nonce: string; actionId: string }> | undefined;
+  private lastSweep = 0;
+
+  constructor(private readonly options: ReplayCacheOptions) {}
+
+  /** Remembers the envelope if it is fresh; otherwise says what it replays. */
+  admit(agentId: string, nonce: string, actionId: string, proposedAt: number, now: number): ReplayVerdict {
+    this.sweep(now);
+    const window = this.agents.get(agentId) ?? { nonces: new Map(), actionIds: new Map() };
+    prune(window, now);
+    if (window.nonces.has(nonce)) return "replayed_nonce";
+    if (window.actionIds.has(actionId)) return "replayed_action_id";
+    if (window.nonces.size >= this.options.maxEntriesPerAgent) return "window_full";
+    const expiry = Math.max(proposedAt, now) + this.options.retentionMs;
+    window.nonces.set(nonce, expiry);
+    window.actionIds.set(actionId, expiry);
+    this.agents.set(agentId, window);
+    this.journal?.push({ agentId, nonce, actionId });
+    return "fresh";
+  }
+
+  beginBatch(): void {
+    this.journal = [];
+  }
+
+  commitBatch(): void {
+    this.journal = undefined;
+  }
+
+  abortBatch(): void {
+    for (const { agentId, nonce, actionId } of this.journal ?? []) {
+      const window = this.agents.get(agentId);
+      window?.nonces.delete(nonce);
+      window?.actionIds.delete(actionId);
+    }
+    this.journal = undefined;
+  }
+
+  /** Envelopes remembered, over all agents. */
+  get size(): number {
+    let total = 0;
+    for (const window of this.agents.values()) total += window.nonces.size;
+    return total;
+  }
+
+  get agentCount(): number {
+    return this.agents.size;
+  }
+
+  /** Once per retention period, drop what every agent's window has aged out, and idle agents altogether. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < this.options.retentionMs) return;
+    this.lastSweep = now;
+    for (const [agentId, window] of this.agents) {
+      prune(window, now);
+      if (window.nonces.size === 0) this.agents.delete(agentId);
+    }
+  }
+}
+
+/**
+ * Drops expired entries from the front. An entry behind a longer-lived one waits for it, so an
+ * entry may be kept a little past its expiry, never dropped before it.
+ */
+function prune(window: AgentWindow, now: number): void {
+  for (const map of [window.nonces, window.actionIds]) {
+    for (const [key, expiry] of map) {
+      if (expiry > now) break;
+      map.delete(key);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import {
+  ACTION_CANONICAL_FIELDS,
+  actionHash,
+  canonicalActionBytes,
+} from "../../../services/common/src/action-canonical.js";
+import type { ProposedAction } from "../../../services/common/src/action.js";
+import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../../services/common/src/decision-canonical.js";
+import type { DecisionRecord } from "../../../services/common/src/decision.js";
+
+/** SHA-256 of `action` below; an independent implementation of the documented format must give the same. */
+const ACTION_VECTOR_HASH = "26d529a4a56a18388bb9ddeae6540e502aae5b88e6bc78bf83d758770029af60";
+
+const action: ProposedAction = {
+  action_id: "0b7f5a2e-1c1d-4c55-9a3e-6f1f3b1e2a10",
+  agent_id: "support-assistant",
+  session_id: "session-1",
+  session_task: "Where is my order A-1042?",
+  tool: "lookup_order",
+  operation: "read",
+  resource: null,
+  destination: null,
+  arguments_json: '{"order_id":"A-1042"}',
+  intent: "check the order status",
+  proposed_at: 1_767_225_600_000,
+  nonce: "6a1f0c9e2b7d4e3f8a5b1c2d3e4f5a6b",
+  key_id: "support-assistant-1",
+  signature: null,
+};
+
+const decision: DecisionRecord = {
+  decision_id: "d-1",
+  action,
+  verdict: "approved",
+  scores: { identity: 1, scope: 0, payload: 0, alignment: 0.8125, drift: 0.1 },
+  reasons: [{ axis: "drift", code: "drift.new_tool", message: "First use of lookup_order.", severity: "info" }],
+  policy_version: "default@1;thresholds=builtin",
+  registration_version: 3,
+  validator_id: "validator-1",
+  decided_at: 1_767_225_600_050,
+  expires_at: 1_767_225_660_050,
+  supersedes: null,
+  reviewer: null,
+  capability: { action_hash: "ab", agent_id: "support-assistant", expires_at: 1_767_225_660_050, signature: "c2ln" },
+  signature: null,
+};
+
+/** The same fields, inserted in reverse order: a JSON encoder would serialise them differently. */
+function reversed<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).reverse()) as T;
+}
+
+/** A value of the same type that differs from `value`. */
+function changed(value: unknown): unknown {
+  if (value === null) return "";
+  if (typeof value === "number") return value + 1;
+  return `${value as string}x`;
+}
+
+describe("action canonical encoding", () => {
+  it("matches the published test vector, so other languages can check their implementation", () => {
+    expect(canonicalActionBytes(action).subarray(0, 22).toString("hex")).toBe(
+      // 0x01, length 17, "mandate.action.v1"
+      "01000000116d616e646174652e616374696f6e2e7631",
+    );
+    expect(actionHash(action)).toBe(ACTION_VECTOR_HASH);
+  });
+
+  it("does not depend on the order the fields were set in", () => {
+    expect(canonicalActionBytes(reversed(action)).equals(canonicalActionBytes(action))).toBe(true);
+  });
+
+  it.each(ACTION_CANONICAL_FIELDS)("changes when %s changes", (field) => {
+    const altered = { ...action, [field]: changed(action[field]) };
+    expect(actionHash(altered)).not.toBe(actionHash(action));
+  });
+
+  it("leaves the signature out", () => {
+    const signed: ProposedAction = { ...action, signature: "anything" };
+    expect(actionHash(signed)).toBe(actionHash(action));
+  });
+
+  it("tells null from an empty string, and never lets text slide from one field to the next", () => {
+    expect(actionHash({ ...action, resource: "" })).not.toBe(actionHash({ ...action, resource: null }));
+    const a = { ...action, tool: "lookup", operation: "_orderread" };
+    const b = { ...action, tool: "lookup_order", operation: "read" };
+    expect(actionHash(a)).not.toBe(actionHash(b));
+    const c = { ...action, resource: "x", destination: null };
+    const d = { ...action, resource: null, destination: "x" };
+    expect(actionHash(c)).not.toBe(actionHash(d));
+  });
+
+  it("takes the arguments text byte for byte (no JSON normalisation)", () => {
+    expect(actionHash({ ...action, arguments_json: '{"order_id": "A-1042"}' })).not.toBe(actionHash(action));
+  });
+
+  it("refuses a timestamp that is not an integer rather than sign something else", () => {
+    expect(() => canonicalActionBytes({ ...action, proposed_at: 1.5 })).toThrow();
+  });
+});
+
+describe("decision and capability canonical encodings", () => {
+  const base = canonicalDecisionBytes(decision);
+
+  it("does not depend on field order, and leaves the record's signature out", () => {
+    expect(canonicalDecisionBytes(reversed({ ...decision, scores: reversed(decision.scores) })).equals(base)).toBe(
+      true,
+    );
+    const signed: DecisionRecord = { ...decision, signature: "sig" };
+    expect(canonicalDecisionBytes(signed).equals(base)).toBe(true);
+  });
+
+  const alterations: Array<[string, Partial<DecisionRecord>]> = [
+    ["decision_id", { decision_id: "d-2" }],
+    ["action arguments", { action: { ...action, arguments_json: '{"order_id":"A-9"}' } }],
+    ["action signature", { action: { ...action, signature: "c2lnbmF0dXJl" } }],
+    ["verdict", { verdict: "flagged" }],
+    ["a score", { scores: { ...decision.scores, drift: 0.2 } }],
+    ["a reason", { reasons: [{ ...decision.reasons[0]!, severity: "suspicious" }] }],
+    ["reasons count", { reasons: [] }],
+    ["policy_version", { policy_version: "default@2;thresholds=builtin" }],
+    ["registration_version", { registration_version: null }],
+    ["validator_id", { validator_id: "validator-2" }],
+    ["decided_at", { decided_at: decision.decided_at + 1 }],
+    ["expires_at", { expires_at: decision.expires_at + 1 }],
+    ["supersedes", { supersedes: "d-0" }],
+    ["reviewer", { reviewer: "alice" }],
+    ["capability", { capability: null }],
+    ["capability expiry", { capability: { ...decision.capability!, expires_at: decision.capability!.expires_at + 1 } }],
+    ["capability agent", { capability: { ...decision.capability!, agent_id: "other" } }],
+  ];
+
+  it.each(alterations)("changes when %s changes", (_, change) => {
+    expect(canonicalDecisionBytes({ ...decision, ...change }).equals(base)).toBe(false);
+  });
+
+  it("binds a capability to hash, agent and expiry, under its own domain tag", () => {
+    const grant = { action_hash: actionHash(action), agent_id: action.agent_id, expires_at: 1 };
+    const bytes = canonicalCapabilityBytes(grant);
+    expect(bytes.subarray(5, 5 + 21).toString()).toBe("mandate.capability.v1");
+    for (const change of [{ action_hash: "00" }, { agent_id: "other" }, { expires_at: 2 }]) {
+      expect(canonicalCapabilityBytes({ ...grant, ...change }).equals(bytes)).toBe(false);
+    }
+  });
+});
