@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../infra/src/local-stack.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
 import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
+import { orderLookup, streamActions } from "../support/test-actions.js";
 
 const ACTIONS = 3000;
 
@@ -37,42 +37,12 @@ describe("broker stopped and restarted mid-stream", () => {
     await stack?.stop();
   });
 
-  const action = (i: number): ProposedAction => ({
-    action_id: `restart-${i}-${crypto.randomUUID()}`,
-    agent_id: "restart-bot",
-    session_id: "restart",
-    session_task: `Where is order A-${i}?`,
-    tool: "lookup_order",
-    operation: "read",
-    resource: null,
-    destination: null,
-    arguments_json: JSON.stringify({ order_id: `A-${i}` }),
-    intent: "check the order",
-    proposed_at: Date.now(),
-    nonce: crypto.randomUUID(),
-    key_id: null,
-    signature: null,
-  });
-
   it("decides every acknowledged action exactly once", async () => {
     const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const sent: string[] = [];
-    for (let i = 0; i < ACTIONS; i += 100) {
-      const batch = Array.from({ length: 100 }, (_, j) => action(i + j));
-      await producer.send({
-        topic: DEFAULT_TOPICS.actions,
-        acks: -1,
-        messages: batch.map((a, j) => ({
-          key: a.agent_id,
-          partition: (i + j) % 6,
-          value: contracts.action.encode(a),
-          headers: { [ACTION_ID_HEADER]: a.action_id },
-        })),
-      });
-      sent.push(...batch.map((a) => a.action_id));
-    }
+    const actions = Array.from({ length: ACTIONS }, (_, i) => orderLookup("restart-bot", i));
+    const sent = await streamActions(producer, contracts, DEFAULT_TOPICS.actions, actions, 6);
     await producer.disconnect();
 
     await stack.broker.stop();

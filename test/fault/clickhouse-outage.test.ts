@@ -1,14 +1,13 @@
-import crypto from "node:crypto";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClickHouseServerProcess } from "../../infra/src/clickhouse-server-process.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
 import { isolatedTopics } from "../../services/common/src/topics.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
+import { orderLookup, streamActions } from "../support/test-actions.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 
 const ACTIONS = 3000;
@@ -51,32 +50,14 @@ describe("ClickHouse outage", () => {
     await clickhouse?.destroy();
   });
 
-  const action = (i: number): ProposedAction => ({
-    action_id: crypto.randomUUID(),
-    agent_id: "outage-bot",
-    session_id: "outage",
-    session_task: `Where is order A-${i}?`,
-    tool: "lookup_order",
-    operation: "read",
-    resource: null,
-    destination: null,
-    arguments_json: JSON.stringify({ order_id: `A-${i}` }),
-    intent: "check the order",
-    proposed_at: Date.now(),
-    nonce: crypto.randomUUID(),
-    key_id: null,
-    signature: null,
-  });
-
-  async function stream(from: number, to: number): Promise<void> {
-    for (let i = from; i < to; i += 100) {
-      const messages = Array.from({ length: Math.min(100, to - i) }, (_, j) => {
-        const a = action(i + j);
-        return { key: a.agent_id, value: contracts.action.encode(a), headers: { [ACTION_ID_HEADER]: a.action_id } };
-      });
-      await producer.send({ topic: topics.actions, acks: -1, messages });
-    }
-  }
+  const stream = (from: number, to: number) =>
+    streamActions(
+      producer,
+      contracts,
+      topics.actions,
+      Array.from({ length: to - from }, (_, k) => orderLookup("outage-bot", from + k)),
+      6,
+    );
 
   async function counts(): Promise<{ rows: number; distinct: number; actions: number }> {
     const result = await pipeline.sink!.trail.query({

@@ -6,11 +6,11 @@ import { Kafka, logLevel, type KafkaMessage, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManagedProcess } from "../../infra/src/managed-process.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
 import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
+import { orderLookup, streamActions } from "../support/test-actions.js";
 import { sharedStack } from "../support/shared-stack.js";
 
 const ACTIONS = 5000;
@@ -83,39 +83,9 @@ describe("validator crash (kill -9) with two instances", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const action = (i: number): ProposedAction => ({
-    action_id: `crash-${i}-${crypto.randomUUID()}`,
-    agent_id: "crash-bot",
-    session_id: "crash",
-    session_task: `Where is order A-${i}?`,
-    tool: "lookup_order",
-    operation: "read",
-    resource: null,
-    destination: null,
-    arguments_json: JSON.stringify({ order_id: `A-${i}` }),
-    intent: "check the order",
-    proposed_at: Date.now(),
-    nonce: crypto.randomUUID(),
-    key_id: null,
-    signature: null,
-  });
-
   async function stream(ids: string[], from: number, to: number): Promise<void> {
-    for (let i = from; i < to; i += 100) {
-      const batch = Array.from({ length: Math.min(100, to - i) }, (_, j) => action(i + j));
-      ids.push(...batch.map((a) => a.action_id));
-      // Spread over the partitions by key, as many agents would.
-      await producer.send({
-        topic: topics.actions,
-        acks: -1,
-        messages: batch.map((a, j) => ({
-          key: `${a.agent_id}`,
-          partition: (i + j) % 6,
-          value: contracts.action.encode(a),
-          headers: { [ACTION_ID_HEADER]: a.action_id },
-        })),
-      });
-    }
+    const actions = Array.from({ length: to - from }, (_, k) => orderLookup("crash-bot", from + k));
+    ids.push(...(await streamActions(producer, contracts, topics.actions, actions, 6)));
   }
 
   it("gives every action exactly one committed decision", async () => {

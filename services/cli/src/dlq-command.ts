@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
 import { pino } from "pino";
-import { headerText } from "../../common/src/dead-letter.js";
+import { DEAD_LETTER_HEADERS, headerText } from "../../common/src/dead-letter.js";
 import type { UndecodableMessageError } from "../../common/src/errors.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { cliConfigFromEnv } from "./cli-config.js";
@@ -13,16 +13,7 @@ type ListFormat = (typeof FORMATS)[number];
 
 const DEFAULT_LIMIT = 100;
 
-/** What `deadLetterMessage` writes; everything else on a letter came from the original message. */
-const DEAD_LETTER_HEADERS = new Set([
-  "reason",
-  "step",
-  "timestamp",
-  "detail",
-  "source-topic",
-  "source-partition",
-  "source-offset",
-]);
+const DEAD_LETTER_HEADER_SET: ReadonlySet<string> = new Set(DEAD_LETTER_HEADERS);
 
 /** On every replayed message: `<dead-letter topic>:<partition>:<offset>` of the letter it came from. */
 const REPLAYED_FROM_HEADER = "mandate-replayed-from";
@@ -470,7 +461,7 @@ class LetterReplayer {
    * rejected decision. Why the first attempt failed stays in the letter's `detail`.
    */
   private replayHeaders({ partition, message }: DeadLetter): IHeaders {
-    const kept = Object.entries(message.headers ?? {}).filter(([name]) => !DEAD_LETTER_HEADERS.has(name));
+    const kept = Object.entries(message.headers ?? {}).filter(([name]) => !DEAD_LETTER_HEADER_SET.has(name));
     return {
       ...Object.fromEntries(kept),
       [REPLAYED_FROM_HEADER]: `${this.topic}:${partition}:${message.offset}`,

@@ -7,6 +7,17 @@ export interface DeadLetterCause {
   detail: string;
 }
 
+/** The headers `deadLetterMessage` writes; anything else on a letter came from the original message. */
+export const DEAD_LETTER_HEADERS = [
+  "reason",
+  "step",
+  "timestamp",
+  "detail",
+  "source-topic",
+  "source-partition",
+  "source-offset",
+] as const;
+
 export interface SourcePosition {
   topic: string;
   partition: number;

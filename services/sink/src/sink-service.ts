@@ -5,7 +5,7 @@ import {
   type ClickHouseCapabilities,
   type ClickHouseClient,
 } from "../../common/src/clickhouse-connection.js";
-import { deadLetterMessage, headerText } from "../../common/src/dead-letter.js";
+import { DEAD_LETTER_HEADERS, deadLetterMessage, headerText } from "../../common/src/dead-letter.js";
 import { UndecodableMessageError } from "../../common/src/errors.js";
 import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
 import { ServiceHttp } from "../../common/src/service-http.js";
@@ -18,16 +18,6 @@ import { migrateTrail } from "../../common/src/trail-migrations.js";
 import type { SinkConfig } from "./sink-config.js";
 import { actionRow, deadLetterRow, decisionRow } from "./trail-rows.js";
 import { TrailWriter, type TrailTable } from "./trail-writer.js";
-
-const DEAD_LETTER_HEADERS = [
-  "reason",
-  "step",
-  "timestamp",
-  "detail",
-  "source-topic",
-  "source-partition",
-  "source-offset",
-];
 
 /**
  * Writes actions, decisions and dead letters to the ClickHouse trail. For each partition batch it
