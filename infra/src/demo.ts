@@ -67,7 +67,7 @@ try {
     const signingKey = signingKeys.get(agentId);
     agents.set(
       agentId,
-      await MandateAgent.connect({ ...connection, agentId, sessionTask: "demo workload", signingKey }),
+      await MandateAgent.connect({ ...connection, agentId, signingKey }),
     );
   }
   stopAll.push(async () => void (await Promise.all([...agents.values()].map((a) => a.close()))));

@@ -108,9 +108,9 @@ try {
   process.stdout.write(
     `\nEnd-to-end latency at ${RATE} actions/s (${COUNT} measured after ${WARMUP} warm-up), ${PARTITIONS} partitions, one broker:\n`,
   );
-  console.table([formatRow("kafka echo (baseline)", echoLatencies), formatRow("mandate skeleton", pipelineLatencies)]);
+  console.table([formatRow("kafka echo (baseline)", echoLatencies), formatRow("mandate pipeline", pipelineLatencies)]);
   process.stdout.write(
-    `ratio skeleton / echo: p50 ${(pipeP.p50! / echoP.p50!).toFixed(2)}x, p99 ${(pipeP.p99! / echoP.p99!).toFixed(2)}x\n`,
+    `ratio pipeline / echo: p50 ${(pipeP.p50! / echoP.p50!).toFixed(2)}x, p99 ${(pipeP.p99! / echoP.p99!).toFixed(2)}x\n`,
   );
 } finally {
   await stack.stop();
