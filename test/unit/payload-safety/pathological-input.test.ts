@@ -1,3 +1,4 @@
+import { FAKE_RSA_PRIVATE_KEY_HEADER } from "../../fixtures/secrets/fake-private-keys.js";
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import {
@@ -48,7 +49,7 @@ const units = [
   "ghp_",
   "sk-",
   "xoxb-",
-  "-----BEGIN RSA PRIVATE KEY-----\n",
+  `${FAKE_RSA_PRIVATE_KEY_HEADER}\n`,
   "://",
   "http://",
   "a://b:c",

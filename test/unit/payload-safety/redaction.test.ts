@@ -1,3 +1,4 @@
+import { FAKE_PKCS8_PRIVATE_KEY } from "../../fixtures/secrets/fake-private-keys.js";
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import {
@@ -60,7 +61,7 @@ describe("redactSecrets", () => {
   });
 
   it("redacts a secret found in raw text even where JSON escapes it", () => {
-    const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+    const pem = FAKE_PKCS8_PRIVATE_KEY;
     // Deeper than the limit: only the raw text is read, so the key is found in its escaped form.
     const json = `{"key": ${JSON.stringify(pem)}, "deep": ${"[".repeat(40)}${"]".repeat(40)}}`;
     const redacted = redact(json);

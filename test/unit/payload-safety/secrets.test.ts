@@ -1,3 +1,4 @@
+import { FAKE_RSA_PRIVATE_KEY } from "../../fixtures/secrets/fake-private-keys.js";
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import {
@@ -21,12 +22,7 @@ function assess(args: unknown, ctx: Partial<PayloadContext> = {}): PayloadAssess
 
 const jwt =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
-const pem = [
-  "-----BEGIN RSA PRIVATE KEY-----",
-  "MIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi6Z1A2B3C4D5E6F7G8H9I0J1K2",
-  "L3M4N5O6P7Q8R9S0T1U2V3W4X5Y6Z7a8b9c0d1e2f3g4h5i6j7k8l9m0n1o2p3q4",
-  "-----END RSA PRIVATE KEY-----",
-].join("\n");
+const pem = FAKE_RSA_PRIVATE_KEY;
 const githubToken = `ghp_${"aB3dE5fG7h".repeat(3)}J9kL1m`;
 
 /** [description, arguments, expected code, the secret the finding must carry]. */
