@@ -25,6 +25,7 @@ export interface PipelineOptions {
       | "identityClockSkewSeconds"
       | "replayWindowMaxPerAgent"
       | "signingKeyPath"
+      | "httpPort"
     >
   >;
 }

@@ -1,3 +1,4 @@
+import type { AddressInfo } from "node:net";
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import {
   detectCapabilities,
@@ -33,6 +34,7 @@ export class SinkService {
   private clickhouse: ClickHouseClient | undefined;
   private kafka: Kafka | undefined;
   private http: ServiceHttp | undefined;
+  private httpAddress: AddressInfo | undefined;
   private started = false;
   readonly metrics = new SinkMetrics();
   readonly logger: Logger;
@@ -75,7 +77,7 @@ export class SinkService {
     await this.consume();
     if (config.httpPort !== null) {
       this.http = new ServiceHttp(this.metrics.registry, { ready: () => this.started && !this.degraded }, this.logger);
-      await this.http.listen(config.httpPort);
+      this.httpAddress = await this.http.listen(config.httpPort);
     }
     this.started = true;
     this.logger.info({ event: "sink_started", group_id: config.groupId }, "sink started");
@@ -98,6 +100,11 @@ export class SinkService {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.storeBatch(payload),
     });
+  }
+
+  /** The port of /healthz, /readyz and /metrics, once listening. */
+  get httpPort(): number | undefined {
+    return this.httpAddress?.port;
   }
 
   async stop(): Promise<void> {

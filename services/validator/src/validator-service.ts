@@ -1,9 +1,12 @@
+import type { AddressInfo } from "node:net";
 import crypto from "node:crypto";
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import type { ProposedAction } from "../../common/src/action.js";
 import { deadLetterMessage } from "../../common/src/dead-letter.js";
 import type { Reason } from "../../common/src/decision.js";
 import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
+import { ServiceHttp } from "../../common/src/service-http.js";
+import { ValidatorMetrics } from "../../common/src/service-metrics.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
@@ -30,6 +33,10 @@ export class ValidatorService {
   private contracts: MandateContracts | undefined;
   private readonly verdictSigner: VerdictSigner;
   readonly logger: Logger;
+  readonly metrics = new ValidatorMetrics();
+  private http: ServiceHttp | undefined;
+  private httpAddress: AddressInfo | undefined;
+  private started = false;
 
   constructor(
     private readonly config: ValidatorConfig,
@@ -64,6 +71,11 @@ export class ValidatorService {
     // Before the first decision: an executor can only trust a decision whose signer it knows.
     await this.publishVerdictKey(kafka);
     await this.consume(kafka);
+    if (config.httpPort !== null) {
+      this.http = new ServiceHttp(this.metrics.registry, { ready: () => this.started }, this.logger);
+      this.httpAddress = await this.http.listen(config.httpPort);
+    }
+    this.started = true;
     this.logger.info({ event: "validator_started", group_id: config.groupId }, "validator started");
   }
 
@@ -109,11 +121,18 @@ export class ValidatorService {
   }
 
   /** Stop fetching, let the in-flight transaction finish, then disconnect. */
+  /** The port of /healthz, /readyz and /metrics, once listening. */
+  get httpPort(): number | undefined {
+    return this.httpAddress?.port;
+  }
+
   async stop(): Promise<void> {
+    this.started = false;
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     await this.directory?.stop();
     await this.policies?.stop();
+    await this.http?.close();
   }
 
   private async decideBatch(payload: EachBatchPayload): Promise<void> {
@@ -142,6 +161,8 @@ export class ValidatorService {
     const contracts = this.contracts as MandateContracts;
     const decisions: Message[] = [];
     const deadLetters: Message[] = [];
+    const verdicts: string[] = [];
+    const deadLetterReasons: string[] = [];
     let lastOffset: string | undefined;
 
     for (const message of batch.messages) {
@@ -150,7 +171,10 @@ export class ValidatorService {
       const now = Date.now();
       if (intake.kind === "ok") {
         const registration = this.directory?.get(intake.action.agent_id);
+        const started = performance.now();
         const decision = this.engine.decideAction(intake.action, registration, now);
+        this.metrics.decisionDuration.observe((performance.now() - started) / 1000);
+        verdicts.push(decision.verdict);
         decisions.push(this.decisionMessage(intake.action, decision, registration?.version ?? null, now));
       } else {
         deadLetters.push(
@@ -161,6 +185,7 @@ export class ValidatorService {
             now,
           ),
         );
+        deadLetterReasons.push(intake.cause.reason);
         if (intake.identified) {
           const action = unreadableAction(
             intake.identified.actionId,
@@ -222,6 +247,13 @@ export class ValidatorService {
     }
     resolveOffset(lastOffset);
     await heartbeat();
+    // Counted once committed: an aborted batch is decided again and must not count twice.
+    for (const verdict of verdicts) this.metrics.decisions.inc({ verdict });
+    for (const reason of deadLetterReasons) this.metrics.deadLetters.inc({ step: "validator.intake", reason });
+    this.metrics.consumerLag.set(
+      { topic: batch.topic },
+      Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
+    );
     this.logger.debug(
       { event: "decisions_published", count: decisions.length, partition: batch.partition },
       "batch decided",

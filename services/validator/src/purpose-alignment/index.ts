@@ -1,9 +1,7 @@
 /**
  * Purpose alignment: how well a proposed action fits the purpose its agent registered and
- * the task of its session, scored offline with SIF-weighted word vectors; plus the vector
- * history the drift axis compares new actions with.
+ * the task of its session, scored offline with SIF-weighted word vectors.
  */
-export { ActionVectorHistory, type VectorDeparture } from "./action-vector-history.js";
 export {
   type AlignmentConfig,
   DEFAULT_ALIGNMENT_CONFIG,
