@@ -9,7 +9,7 @@ import {
   parseDecisionThresholds,
   type DecisionThresholds,
 } from "./decision-thresholds.js";
-import { assessPayload, toReasons, type PayloadFinding } from "./payload-safety/index.js";
+import { readAndAssessPayload, toReasons, type PayloadFinding } from "./payload-safety/index.js";
 import {
   assessAlignment,
   buildPurposeModel,
@@ -115,7 +115,7 @@ export class MandateDecisionEngine implements DecisionEngine {
 
     // Payload checks trust a destination only when the registration names it; see destinationNamedInScope.
     const destinationInScope = this.policies.destinationNamedInScope(registration, action.destination);
-    const payload = assessPayload(action.arguments_json, {
+    const { assessment: payload, arguments: parsedArguments } = readAndAssessPayload(action.arguments_json, {
       destination: action.destination,
       destinationInScope,
       dataClasses: registration.scope.data_classes,
@@ -138,6 +138,7 @@ export class MandateDecisionEngine implements DecisionEngine {
       scores: { payload: payload.score, alignment: alignment.score, drift: drift.score },
       dataClassesFound: dataClassesIn(payload.findings),
       firstSeen: drift.reasons.flatMap((r) => FIRST_SEEN_OF_DRIFT[r.code] ?? []),
+      arguments: parsedArguments,
     });
 
     const verdict = decideVerdict(

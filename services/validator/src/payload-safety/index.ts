@@ -37,6 +37,19 @@ export function assessPayload(
   ctx: PayloadContext,
   limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
 ): PayloadAssessment {
+  return readAndAssessPayload(argumentsJson, ctx, limits).assessment;
+}
+
+/**
+ * `assessPayload`, also handing back the parsed arguments (null when they were outside the limits),
+ * so the axes after it read them instead of parsing `arguments_json` again — and never parse what
+ * this axis refused to.
+ */
+export function readAndAssessPayload(
+  argumentsJson: string,
+  ctx: PayloadContext,
+  limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
+): { assessment: PayloadAssessment; arguments: unknown } {
   const scan = new PayloadScan(ctx);
   const shape = checkShape(argumentsJson, limits);
   if (shape.ok) {
@@ -47,5 +60,5 @@ export function assessPayload(
     if (shape.problem !== "too_large") new ArgumentWalker(scan, DETECTORS, limits, 0).scanRawText(argumentsJson);
   }
   judgeExfiltration(scan);
-  return scan.assessment();
+  return { assessment: scan.assessment(), arguments: shape.ok ? shape.value : null };
 }
