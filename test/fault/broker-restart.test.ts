@@ -1,5 +1,4 @@
-import crypto from "node:crypto";
-import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../infra/src/local-stack.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
@@ -8,6 +7,7 @@ import { openContracts, type MandateContracts } from "../../services/common/src/
 import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
+import { tallyDecisions } from "../support/decision-tally.js";
 import { orderLookup, streamActions } from "../support/test-actions.js";
 
 const ACTIONS = 3000;
@@ -49,16 +49,8 @@ describe("broker stopped and restarted mid-stream", () => {
     await new Promise((r) => setTimeout(r, 3000));
     await stack.broker.restart();
 
-    const decisions = new Map<string, number>();
-    const reader = kafka.consumer({ groupId: `restart-reader-${crypto.randomUUID()}` });
-    await reader.connect();
-    await reader.subscribe({ topic: DEFAULT_TOPICS.decisions, fromBeginning: true });
-    await reader.run({
-      eachMessage: async ({ message }: { message: KafkaMessage }) => {
-        const decision = await contracts.decision.decode(message.value);
-        decisions.set(decision.action.action_id, (decisions.get(decision.action.action_id) ?? 0) + 1);
-      },
-    });
+    const tally = await tallyDecisions(stack.kafkaBrokers, DEFAULT_TOPICS.decisions, contracts);
+    const decisions = tally.counts;
     try {
       await waitUntil("a decision for every action", async () => decisions.size >= ACTIONS, {
         timeoutMs: 150_000,
@@ -66,7 +58,7 @@ describe("broker stopped and restarted mid-stream", () => {
       });
       await new Promise((r) => setTimeout(r, 3000));
     } finally {
-      await reader.disconnect();
+      await tally.stop();
     }
     expect(decisions.size).toBe(ACTIONS);
     expect(sent.every((id) => decisions.get(id) === 1)).toBe(true);

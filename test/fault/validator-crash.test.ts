@@ -1,8 +1,7 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Kafka, logLevel, type KafkaMessage, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManagedProcess } from "../../infra/src/managed-process.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
@@ -10,8 +9,10 @@ import { openContracts, type MandateContracts } from "../../services/common/src/
 import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
+import { tallyDecisions } from "../support/decision-tally.js";
 import { orderLookup, streamActions } from "../support/test-actions.js";
 import { sharedStack } from "../support/shared-stack.js";
+import { topicsToEnv } from "../../services/common/src/service-config.js";
 
 const ACTIONS = 5000;
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -19,12 +20,7 @@ const repoRoot = path.resolve(import.meta.dirname, "../..");
 /** The validator as its own process, started the way a deployment starts it (`main.ts`, environment). */
 function startValidatorProcess(id: string, topics: TopicNames, groupId: string, dir: string): ManagedProcess {
   const stack = sharedStack("server");
-  const topicEnv = Object.fromEntries(
-    Object.entries(topics).map(([name, topic]) => [
-      `MANDATE_TOPIC_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
-      topic,
-    ]),
-  );
+  const topicEnv = topicsToEnv(topics);
   return ManagedProcess.start("validator", process.execPath, ["--import", "tsx", "services/validator/src/main.ts"], {
     cwd: repoRoot,
     logFile: path.join(dir, `${id}.log`),
@@ -90,17 +86,8 @@ describe("validator crash (kill -9) with two instances", () => {
 
   it("gives every action exactly one committed decision", async () => {
     const sent: string[] = [];
-    const decisions = new Map<string, number>();
-    const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
-    const reader = kafka.consumer({ groupId: `crash-reader-${crypto.randomUUID()}` });
-    await reader.connect();
-    await reader.subscribe({ topic: topics.decisions, fromBeginning: true });
-    await reader.run({
-      eachMessage: async ({ message }: { message: KafkaMessage }) => {
-        const decision = await contracts.decision.decode(message.value);
-        decisions.set(decision.action.action_id, (decisions.get(decision.action.action_id) ?? 0) + 1);
-      },
-    });
+    const tally = await tallyDecisions(stack.kafkaBrokers, topics.decisions, contracts);
+    const decisions = tally.counts;
     try {
       await stream(sent, 0, ACTIONS / 2);
       await waitUntil("some decisions before the crash", async () => decisions.size >= 500, { timeoutMs: 60_000 });
@@ -113,7 +100,7 @@ describe("validator crash (kill -9) with two instances", () => {
       // Give a late duplicate, if there were one, time to show up.
       await new Promise((r) => setTimeout(r, 3000));
     } finally {
-      await reader.disconnect();
+      await tally.stop();
     }
     expect(decisions.size).toBe(ACTIONS);
     expect(sent.every((id) => decisions.get(id) === 1)).toBe(true);

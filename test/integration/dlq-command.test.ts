@@ -7,23 +7,11 @@ import { deadLetterMessage, headerText } from "../../services/common/src/dead-le
 import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
 import { readTopic } from "../support/topic-reader.js";
 import { sharedStack } from "../support/shared-stack.js";
+import { topicsToEnv } from "../../services/common/src/service-config.js";
+import type { LetterSummary } from "../../services/cli/src/dlq-command.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const REPLAYED_FROM_HEADER = "mandate-replayed-from";
-
-interface ListedLetter {
-  partition: number;
-  offset: number;
-  time: string;
-  step: string | null;
-  reason: string | null;
-  source_topic: string | null;
-  source_partition: number | null;
-  source_offset: number | null;
-  key: string | null;
-  size: number;
-  detail: string | null;
-}
 
 /**
  * `mandate dlq list|replay` run as a process against dead letters written the way the validator
@@ -116,12 +104,7 @@ describe("mandate dlq", () => {
   });
 
   function runCli(args: string[], topicNames: TopicNames = topics) {
-    const topicEnv = Object.fromEntries(
-      Object.entries(topicNames).map(([name, topic]) => [
-        `MANDATE_TOPIC_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
-        topic,
-      ]),
-    );
+    const topicEnv = topicsToEnv(topicNames);
     return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
@@ -148,7 +131,7 @@ describe("mandate dlq", () => {
     stdout
       .split("\n")
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as ListedLetter);
+      .map((line) => JSON.parse(line) as LetterSummary);
 
   /** How many messages the source topics hold: replay publishes there, so this is what it did. */
   async function sourceEnds(): Promise<{ actions: number; decisions: number }> {

@@ -17,7 +17,6 @@ describe("validator health and metrics endpoints", () => {
     pipeline = await startPipeline(stack, {
       topics,
       database: isolatedDatabase("endpoints"),
-      clickhouse: undefined,
       logLevel: "silent",
       validatorSettings: { httpPort: 0 },
     });

@@ -1,23 +1,10 @@
 import { describe, expect, it } from "vitest";
-import {
-  formatTimestamp,
-  sqlString,
-  type ClickHouseCapabilities,
-} from "../../services/common/src/clickhouse-connection.js";
+import { formatTimestamp, sqlString } from "../../services/common/src/clickhouse-connection.js";
 import { readMigrations, renderMigration, splitStatements } from "../../services/common/src/trail-migrations.js";
+import { DEBIAN_CLICKHOUSE, MODERN_CLICKHOUSE } from "../support/clickhouse-capabilities.js";
 
-const modern: ClickHouseCapabilities = {
-  version: "26.7",
-  dateTime64: true,
-  lowCardinality: true,
-  queryParameters: true,
-};
-const debian: ClickHouseCapabilities = {
-  version: "18.16.1",
-  dateTime64: false,
-  lowCardinality: false,
-  queryParameters: false,
-};
+const modern = MODERN_CLICKHOUSE;
+const debian = DEBIAN_CLICKHOUSE;
 
 describe("trail migrations", () => {
   it("are numbered, in order, and idempotent", () => {

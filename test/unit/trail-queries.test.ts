@@ -10,19 +10,10 @@ import {
   type TrailQueryArgs,
 } from "../../services/common/src/trail-queries.js";
 import { formatResult } from "../../services/cli/src/trail-command.js";
+import { DEBIAN_CLICKHOUSE, MODERN_CLICKHOUSE } from "../support/clickhouse-capabilities.js";
 
-const modern: ClickHouseCapabilities = {
-  version: "26.7",
-  dateTime64: true,
-  lowCardinality: true,
-  queryParameters: true,
-};
-const debian: ClickHouseCapabilities = {
-  version: "18.16.1",
-  dateTime64: false,
-  lowCardinality: false,
-  queryParameters: false,
-};
+const modern = MODERN_CLICKHOUSE;
+const debian = DEBIAN_CLICKHOUSE;
 const now = Date.UTC(2026, 10, 22, 8, 30, 15, 250);
 const on = (capabilities: ClickHouseCapabilities) => ({ database: "trail_db", capabilities, now });
 

@@ -221,7 +221,7 @@ const letterId = (letter: { partition: number; message: { offset: string } }) =>
 // list
 
 /** A type, not an interface: rows for the shared formatter are plain records. */
-type LetterSummary = {
+export type LetterSummary = {
   partition: number;
   offset: number;
   time: string;

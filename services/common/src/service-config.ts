@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
-import { DEFAULT_TOPICS } from "./topics.js";
+import { DEFAULT_TOPICS, type TopicNames } from "./topics.js";
 
 export const topicNamesSchema = z.object({
   actions: z.string().min(1),
@@ -33,16 +33,23 @@ export function parseConfig<S extends z.ZodTypeAny>(service: string, schema: S, 
   return parsed.data;
 }
 
+/** The variable that overrides one topic name: `deadLetters` → `MANDATE_TOPIC_DEAD_LETTERS`. */
+export function topicEnvName(name: string): string {
+  return `MANDATE_TOPIC_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** The environment that makes a service use `topics` (how tests point a child process at isolated topics). */
+export function topicsToEnv(topics: TopicNames): Record<string, string> {
+  return Object.fromEntries(Object.entries(topics).map(([name, topic]) => [topicEnvName(name), topic]));
+}
+
 /**
  * Reads the shared settings from the environment; undefined values fall through to defaults.
  * Each topic name can be overridden with `MANDATE_TOPIC_<NAME>` (e.g. `MANDATE_TOPIC_DEAD_LETTERS`).
  */
 export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
   const topics = Object.fromEntries(
-    Object.entries(DEFAULT_TOPICS).map(([name, fallback]) => [
-      name,
-      env[`MANDATE_TOPIC_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`] ?? fallback,
-    ]),
+    Object.entries(DEFAULT_TOPICS).map(([name, fallback]) => [name, env[topicEnvName(name)] ?? fallback]),
   );
   return {
     topics,

@@ -1,0 +1,17 @@
+import type { ClickHouseCapabilities } from "../../services/common/src/clickhouse-connection.js";
+
+/** The embedded engine's capabilities (chdb, ClickHouse 26.x). */
+export const MODERN_CLICKHOUSE: ClickHouseCapabilities = {
+  version: "26.7",
+  dateTime64: true,
+  lowCardinality: true,
+  queryParameters: true,
+};
+
+/** Debian's clickhouse-server 18.16, the real server in the integration tests. */
+export const DEBIAN_CLICKHOUSE: ClickHouseCapabilities = {
+  version: "18.16.1",
+  dateTime64: false,
+  lowCardinality: false,
+  queryParameters: false,
+};
