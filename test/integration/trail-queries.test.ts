@@ -86,6 +86,8 @@ function decisionRecord(seed: Seed): DecisionRecord {
     decided_at: seed.at,
     expires_at: seed.at + MINUTE,
     supersedes: null,
+    review_comment: null,
+    redacted_arguments_json: null,
     reviewer: null,
     capability: null,
     signature: null,

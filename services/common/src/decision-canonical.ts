@@ -13,7 +13,8 @@ import type { Capability, DecisionRecord } from "./decision.js";
  * 4. `scores`: doubles `identity`, `scope`, `payload`, `alignment`, `drift`
  * 5. `reasons`: list of (`axis`, `code`, `message`, `severity`) strings
  * 6. `policy_version` string, `registration_version` long|null, `validator_id` string,
- *    `decided_at` long, `expires_at` long, `supersedes` string|null, `reviewer` string|null
+ *    `decided_at` long, `expires_at` long, `supersedes` string|null, `reviewer` string|null,
+ *    `review_comment` string|null, `redacted_arguments_json` string|null
  * 7. `capability`: null, or record (`action_hash` string, `agent_id` string, `expires_at` long,
  *    `signature` string)
  *
@@ -48,6 +49,8 @@ export function canonicalDecisionBytes(record: Omit<DecisionRecord, "signature">
     .long(record.expires_at)
     .nullableString(record.supersedes)
     .nullableString(record.reviewer)
+    .nullableString(record.review_comment)
+    .nullableString(record.redacted_arguments_json)
     .nullableRecord(record.capability, (w, c) =>
       w.string(c.action_hash).string(c.agent_id).long(c.expires_at).string(c.signature),
     )

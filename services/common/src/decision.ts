@@ -48,6 +48,13 @@ export interface DecisionRecord {
   /** The decision this one replaces (a reviewer's decision supersedes a flag). */
   supersedes: string | null;
   reviewer: string | null;
+  /** The reviewer's required comment, on a reviewer's decision. */
+  review_comment: string | null;
+  /**
+   * `action.arguments_json` with the secrets the payload axis found replaced by typed placeholders and
+   * keyed fingerprints; null when nothing was redacted. The trail stores this instead of the clear text.
+   */
+  redacted_arguments_json: string | null;
   capability: Capability | null;
   signature: string | null;
 }

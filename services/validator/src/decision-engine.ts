@@ -2,6 +2,7 @@ import type { ProposedAction } from "../../common/src/action.js";
 import type { AxisScores, Reason, Verdict } from "../../common/src/decision.js";
 import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
+import type { PayloadFinding } from "./payload-safety/index.js";
 
 /** What deciding one action yields, before it is wrapped into a signed, timestamped decision record. */
 export interface ActionDecision {
@@ -9,6 +10,8 @@ export interface ActionDecision {
   scores: AxisScores;
   reasons: Reason[];
   policyVersion: string;
+  /** What the payload axis found; findings that carry a `secret` are redacted from the trail. */
+  payloadFindings: PayloadFinding[];
 }
 
 export type PolicySetResult = { ok: true } | { ok: false; errors: string[] };

@@ -23,7 +23,6 @@ import { DEFAULT_IDENTITY_OPTIONS, IdentityCheck, type IdentityOptions } from ".
 
 /** A decision with the per-axis detail `mandate explain` prints; the validator publishes the `ActionDecision` part. */
 export interface ExplainedDecision extends ActionDecision {
-  payloadFindings: PayloadFinding[];
   shadow: { policyId: string; outcome: string }[];
 }
 
@@ -108,7 +107,7 @@ export class MandateDecisionEngine implements DecisionEngine {
 
   explainAction(action: ProposedAction, registered: AgentRegistration | undefined, now: number): ExplainedDecision {
     const identity = this.identity.check(action, registered, now);
-    if (!identity.ok) return this.rejectedByIdentity(identity.reason);
+    if (!identity.ok) return this.rejectedByIdentity(action, identity.reason);
     const { registration } = identity;
     const rate = this.behaviour.observeProposal(action.agent_id, now);
     const { thresholds } = this;
@@ -194,14 +193,25 @@ export class MandateDecisionEngine implements DecisionEngine {
     return model;
   }
 
-  /** Identity failed: nothing else is assessed, and the action does not count towards the agent's rate or history. */
-  private rejectedByIdentity(reason: Reason): ExplainedDecision {
+  /**
+   * Identity failed: nothing else is scored, and the action does not count towards the agent's rate or
+   * history. Its arguments are still scanned, as for an unknown agent, only so that the credentials
+   * they carry can be kept out of the trail.
+   */
+  private rejectedByIdentity(action: ProposedAction, reason: Reason): ExplainedDecision {
+    const { assessment } = readAndAssessPayload(action.arguments_json, {
+      destination: action.destination,
+      destinationInScope: false,
+      dataClasses: [],
+      tool: action.tool,
+      operation: action.operation,
+    });
     return {
       verdict: "rejected",
       scores: { identity: 0, scope: 1, payload: 0, alignment: 0, drift: 0 },
       reasons: [reason],
       policyVersion: `thresholds=${this.thresholdsVersion}`,
-      payloadFindings: [],
+      payloadFindings: assessment.findings.filter((finding) => finding.secret !== undefined),
       shadow: [],
     };
   }

@@ -43,6 +43,16 @@ export const validatorConfigSchema = connectionConfigSchema.extend({
     .min(1)
     .refine((file) => fs.existsSync(file), "no such file")
     .optional(),
+  /**
+   * Hex key (at least 32 bytes) for the fingerprints in redacted secrets, HMAC-SHA256(key, secret):
+   * the same secret gets the same fingerprint on every validator that shares the key, and nobody
+   * without it can test a guess. Unset: a random key per process (development only: fingerprints
+   * then differ across instances and restarts).
+   */
+  redactionKeyHex: z
+    .string()
+    .regex(/^(?:[0-9a-fA-F]{2}){32,}$/, "at least 64 hex digits (32 bytes)")
+    .optional(),
 });
 
 export type ValidatorConfig = z.infer<typeof validatorConfigSchema>;
@@ -58,6 +68,7 @@ export function validatorConfigFromEnv(env: NodeJS.ProcessEnv): ValidatorConfig 
     identityClockSkewSeconds: numberFromEnv(env.MANDATE_IDENTITY_CLOCK_SKEW_SECONDS),
     replayWindowMaxPerAgent: numberFromEnv(env.MANDATE_REPLAY_WINDOW_MAX_PER_AGENT),
     signingKeyPath: env.MANDATE_VALIDATOR_SIGNING_KEY || undefined,
+    redactionKeyHex: env.MANDATE_REDACTION_KEY || undefined,
     sessionTimeoutMs: numberFromEnv(env.MANDATE_VALIDATOR_SESSION_TIMEOUT_MS),
     transactionTimeoutMs: numberFromEnv(env.MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS),
   });

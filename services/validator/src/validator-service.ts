@@ -15,6 +15,7 @@ import { takeInAction } from "./action-intake.js";
 import { AgentDirectory } from "./agent-directory.js";
 import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
 import { MandateDecisionEngine } from "./mandate-decision-engine.js";
+import { redactSecrets } from "./payload-safety/index.js";
 import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
 import { VerdictSigner } from "./verdict-signer.js";
@@ -32,6 +33,7 @@ export class ValidatorService {
   private policies: PolicyDirectory | undefined;
   private contracts: MandateContracts | undefined;
   private readonly verdictSigner: VerdictSigner;
+  private readonly redactionKey: Buffer;
   readonly logger: Logger;
   readonly metrics = new ValidatorMetrics();
   private http: ServiceHttp | undefined;
@@ -47,6 +49,15 @@ export class ValidatorService {
   ) {
     this.logger = createLogger("validator", config.logLevel).child({ validator_id: config.validatorId });
     this.verdictSigner = VerdictSigner.create(config);
+    if (config.redactionKeyHex) {
+      this.redactionKey = Buffer.from(config.redactionKeyHex, "hex");
+    } else {
+      this.redactionKey = crypto.randomBytes(32);
+      this.logger.warn(
+        { event: "redaction_key_generated" },
+        "MANDATE_REDACTION_KEY is unset: redaction fingerprints use a key generated for this process only",
+      );
+    }
   }
 
   async start(): Promise<void> {
@@ -206,6 +217,7 @@ export class ValidatorService {
                 scores: { identity: 0, scope: 1, payload: 1, alignment: 0, drift: 0 },
                 reasons: [reason],
                 policyVersion: "intake",
+                payloadFindings: [],
               },
               null,
               now,
@@ -279,8 +291,16 @@ export class ValidatorService {
       expires_at: now + this.config.decisionTtlSeconds * 1000,
       supersedes: null,
       reviewer: null,
+      review_comment: null,
+      redacted_arguments_json: this.trailArguments(action, decision),
     });
     return { key: action.agent_id, value: (this.contracts as MandateContracts).decision.encode(record) };
+  }
+
+  /** The arguments as the trail may keep them: null when no credential was found, else with each one redacted. */
+  private trailArguments(action: ProposedAction, decision: ActionDecision): string | null {
+    if (!decision.payloadFindings.some((finding) => finding.secret !== undefined)) return null;
+    return redactSecrets(action.arguments_json, decision.payloadFindings, this.redactionKey);
   }
 
   private async publishVerdictKey(kafka: Kafka): Promise<void> {

@@ -51,6 +51,8 @@ function decide(verdict: DecisionRecord["verdict"], overrides: Partial<DecisionR
     decided_at: decidedAt,
     expires_at: decidedAt + 60_000,
     supersedes: null,
+    review_comment: null,
+    redacted_arguments_json: null,
     reviewer: null,
     ...overrides,
   });
