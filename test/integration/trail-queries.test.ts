@@ -37,7 +37,6 @@ const STEADY = "agent-steady";
 const OBRIEN = "agent-o'brien\\ops";
 const NEWDEST = "agent-newdest";
 const FRESH = "agent-fresh";
-const PENDING = "agent-pending";
 
 interface Seed {
   agent: string;
@@ -206,12 +205,12 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
     }
     await insertDecisions(records);
 
-    // Actions: OBRIEN's to drop.example.net (decided), and one nobody decided.
-    const pending = decisionRecord({ agent: PENDING, at: H1 + 30 * MINUTE, destination: "drop.example.net" }).action;
-    const actions = [...obrienRecent.slice(0, 4).map((d) => d.action), pending];
+    // Actions: the sink stores each decision's action next to it.
     await trail().insert({
       table: `${database}.actions`,
-      values: actions.map((a, i) => actionRow(a, { partition: 0, offset: String(i) }, capabilities, now)),
+      values: obrienRecent
+        .slice(0, 4)
+        .map((d, i) => actionRow(d, { partition: 0, offset: String(i) }, capabilities, now)),
       format: "JSONEachRow",
     });
   });
@@ -322,13 +321,12 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
     expect(rowsOf(await query("agent-actions", { agent: OBRIEN, from: "now-50d", to: "now-30d" }))).toHaveLength(2);
   });
 
-  it("destination finds every decision that touched it, and the action no one decided", async () => {
+  it("destination finds every decision that touched it", async () => {
     const rows = rowsOf(await query("destination", { destination: "drop.example.net" }));
-    expect(rows.map((r) => [r.agent_id, r.verdict, r.decision_id])).toEqual([
-      [PENDING, "undecided", ""],
-      ...[...obrienRecent.slice(0, 4)].reverse().map((d) => [OBRIEN, "flagged", d.decision_id]),
-    ]);
-    expect(rows[0]?.reason_codes).toEqual([]);
+    expect(rows.map((r) => [r.agent_id, r.verdict, r.decision_id])).toEqual(
+      [...obrienRecent.slice(0, 4)].reverse().map((d) => [OBRIEN, "flagged", d.decision_id]),
+    );
+    expect(rows[0]?.reason_codes).toEqual(["payload.exfiltration.bulk_records", "scope.not_permitted"]);
     expect(rowsOf(await query("destination", { destination: "nowhere.example" }))).toEqual([]);
   });
 

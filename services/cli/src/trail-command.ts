@@ -1,15 +1,18 @@
 import fs from "node:fs";
-import { openClickHouse, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
+import { detectCapabilities, openClickHouse, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
 import type { ClickHouseTarget } from "../../common/src/clickhouse-target.js";
 import {
   assertReadOnlySql,
   findTrailQuery,
+  parseTimeRef,
+  resolveTime,
   runTrailQuery,
   runTrailSql,
   TRAIL_QUERIES,
   TrailQueryError,
   type TrailResult,
 } from "../../common/src/trail-queries.js";
+import { verifyTrail, type TrailVerification } from "../../common/src/trail-verify.js";
 import { trailConfigFromEnv } from "./trail-config.js";
 import { UsageError } from "./usage-error.js";
 
@@ -29,6 +32,7 @@ function usage(): string {
   });
   return `usage: mandate trail query <name> [--param k=v …] [--format table|json|csv]
        mandate trail query --sql "SELECT …" [--format table|json|csv]
+       mandate trail verify [--agent <agent_id>] [--since <time>] [--format table|json]
 
 Times: now, now-<n><s|m|h|d|w>, YYYY-MM-DD, an ISO date-time (UTC unless it has an offset), epoch ms.
 --sql runs one read-only statement (the server enforces readonly = 1).
@@ -49,6 +53,7 @@ type Request =
  * the statement) is checked before the trail is opened, so a typo never takes the embedded lock.
  */
 export async function trailCommand([sub, ...args]: string[]): Promise<void> {
+  if (sub === "verify") return verifyCommand(args);
   if (sub !== "query") throw new UsageError(usage());
   const request = parseArguments(args);
   try {
@@ -116,6 +121,55 @@ function parseArguments(args: string[]): Request {
   }
   if (name === undefined) throw new UsageError(usage());
   return { kind: "saved", name, params, format };
+}
+
+const VERIFY_USAGE = `usage: mandate trail verify [--agent <agent_id>] [--since <time>] [--format table|json]
+
+Recomputes each agent's hash chain in the trail and reports, per broken chain, the first row that was
+altered, removed, inserted or relinked. Exit status 1 when a chain is broken. --since trusts each
+agent's first row at or after that time as the start of its chain (use it once retention has dropped
+the oldest rows). Times as for trail query.`;
+
+/** `mandate trail verify`: exit 0 when every chain checks out, 1 when one does not, 2 on a usage error. */
+async function verifyCommand(args: string[]): Promise<void> {
+  const options: { agent?: string; sinceMs?: number } = {};
+  let format: "table" | "json" = "table";
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (next === undefined || !["--agent", "--since", "--format"].includes(arg)) {
+      throw new UsageError(arg.startsWith("--") && next === undefined ? `${arg} needs a value` : VERIFY_USAGE);
+    }
+    i += 1;
+    if (arg === "--agent") options.agent = next;
+    else if (arg === "--since") {
+      const ref = parseTimeRef(next);
+      if (!ref) throw new UsageError(`--since: not a time: ${next}`);
+      options.sinceMs = resolveTime(ref, Date.now());
+    } else if (next === "table" || next === "json") format = next;
+    else throw new UsageError("--format is table or json");
+  }
+  const config = trailConfigFromEnv();
+  const client = await openTrail(config.clickhouse);
+  try {
+    const capabilities = await detectCapabilities(client);
+    const result = await verifyTrail(client, { database: config.database, capabilities, ...options });
+    if (format === "json") process.stdout.write(`${JSON.stringify(result)}\n`);
+    else process.stdout.write(verificationText(result));
+    if (result.problems.length > 0) process.exitCode = 1;
+  } finally {
+    await client.close();
+  }
+}
+
+function verificationText(result: TrailVerification): string {
+  const summary =
+    `verified ${result.rows} rows of ${result.agents} agents in ${(result.elapsedMs / 1000).toFixed(2)} s: ` +
+    (result.problems.length === 0 ? "every chain is intact" : `${result.problems.length} broken`);
+  const lines = result.problems.map(
+    (p) => `  ${p.agent_id}: ${p.kind} at place ${p.chain_seq} (decision ${p.decision_id}): ${p.detail}`,
+  );
+  return `${[summary, ...lines].join("\n")}\n`;
 }
 
 /** The caller asked for something the trail cannot answer: exit 2 with the reason. A trail not yet migrated is not a usage error. */

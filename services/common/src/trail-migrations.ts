@@ -79,6 +79,7 @@ export async function migrateTrail(
   for (const migration of migrations) {
     if (appliedBefore.has(migration.version)) continue;
     for (const statement of splitStatements(renderMigration(migration.sql, database, capabilities))) {
+      if (await addsExistingColumn(client, statement)) continue;
       await client.command({ query: statement });
     }
     const checksum = crypto.createHash("sha256").update(migration.sql).digest("hex");
@@ -89,4 +90,23 @@ export async function migrateTrail(
     applied.push(migration.version);
   }
   return { applied, capabilities };
+}
+
+const ADD_COLUMN = /^ALTER\s+TABLE\s+(\w+)\.(\w+)\s+ADD\s+COLUMN\s+(\w+)\s/i;
+
+/**
+ * True for `ALTER TABLE db.t ADD COLUMN c …` when `c` is already there. 18.16 has no
+ * `ADD COLUMN IF NOT EXISTS`, so the migrator asks system.columns instead; one column per statement.
+ */
+async function addsExistingColumn(client: ClickHouseClient, statement: string): Promise<boolean> {
+  const match = ADD_COLUMN.exec(statement);
+  if (!match) return false;
+  const [, database, table, column] = match as unknown as [string, string, string, string];
+  const result = await client.query({
+    query: `SELECT count() AS n FROM system.columns
+      WHERE database = ${sqlString(database)} AND table = ${sqlString(table)} AND name = ${sqlString(column)}`,
+    format: "JSONEachRow",
+  });
+  const [row] = (await result.json()) as Array<{ n: number | string }>;
+  return Number(row?.n ?? 0) > 0;
 }

@@ -398,8 +398,8 @@ LIMIT ${sql.integer(p.limit)}`;
 
 const destinationHistory = defineQuery({
   name: "destination",
-  summary: "everything that touched a destination: its decisions, and proposed actions the trail holds no decision for",
-  source: "decisions FINAL and actions FINAL (exact); verdict 'undecided' marks an action without a decision",
+  summary: "everything that touched a destination: every decision on an action sent there",
+  source: "decisions FINAL (exact)",
   migration: 1,
   params: {
     destination: param.text("the destination (host or address), matched exactly"),
@@ -409,39 +409,18 @@ const destinationHistory = defineQuery({
   },
   render(p, { database }, sql) {
     const range = sql.range(p.from, p.to);
-    const destination = sql.text(p.destination);
-    // NOTE: 18.16 cannot ORDER a UNION ALL directly, so the union is a subquery; both halves have the
-    // same column types there (String, DateTime) and on 26.x (LowCardinality widens to String).
-    return `SELECT *
-FROM
-(
-    SELECT
-        decided_at AS at,
-        agent_id,
-        action_id,
-        decision_id,
-        toString(verdict) AS verdict,
-        tool,
-        operation,
-        resource,
-        reason_codes
-    FROM ${database}.decisions FINAL
-    WHERE destination = ${destination} AND decided_at >= ${range.from} AND decided_at < ${range.to}
-    UNION ALL
-    SELECT
-        proposed_at AS at,
-        agent_id,
-        action_id,
-        '' AS decision_id,
-        'undecided' AS verdict,
-        tool,
-        operation,
-        resource,
-        emptyArrayString() AS reason_codes
-    FROM ${database}.actions FINAL
-    WHERE destination = ${destination} AND proposed_at >= ${range.from} AND proposed_at < ${range.to}
-      AND action_id NOT IN (SELECT action_id FROM ${database}.decisions WHERE destination = ${destination})
-)
+    return `SELECT
+    decided_at AS at,
+    agent_id,
+    action_id,
+    decision_id,
+    toString(verdict) AS verdict,
+    tool,
+    operation,
+    resource,
+    reason_codes
+FROM ${database}.decisions FINAL
+WHERE destination = ${sql.text(p.destination)} AND decided_at >= ${range.from} AND decided_at < ${range.to}
 ORDER BY at DESC, action_id
 LIMIT ${sql.integer(p.limit)}`;
   },

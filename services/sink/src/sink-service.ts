@@ -18,7 +18,8 @@ import { ensureTopics } from "../../common/src/topics.js";
 import { migrateTrail } from "../../common/src/trail-migrations.js";
 import type { SinkConfig } from "./sink-config.js";
 import { actionRow, deadLetterRow, decisionRow } from "./trail-rows.js";
-import { TrailWriter, type TrailTable } from "./trail-writer.js";
+import { DecisionChainer } from "./decision-chainer.js";
+import { TrailWriter } from "./trail-writer.js";
 
 /**
  * Writes actions, decisions and dead letters to the ClickHouse trail. For each partition batch it
@@ -31,6 +32,7 @@ export class SinkService {
   private contracts: MandateContracts | undefined;
   private capabilities: ClickHouseCapabilities | undefined;
   private writer: TrailWriter | undefined;
+  private chainer: DecisionChainer | undefined;
   private clickhouse: ClickHouseClient | undefined;
   private kafka: Kafka | undefined;
   private http: ServiceHttp | undefined;
@@ -63,6 +65,7 @@ export class SinkService {
       "trail schema up to date",
     );
     this.writer = new TrailWriter(this.clickhouse, config.database, this.logger, config.maxRetryDelayMs);
+    this.chainer = new DecisionChainer(this.clickhouse, config.database);
 
     const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
     const admin = kafka.admin();
@@ -92,7 +95,8 @@ export class SinkService {
     superviseConsumer(consumer, () => this.consume(), this.logger);
     await consumer.connect();
     await consumer.subscribe({
-      topics: [config.topics.actions, config.topics.decisions, config.topics.deadLetters],
+      // Not the proposals topic: actions reach the trail only inside decisions, with secrets redacted.
+      topics: [config.topics.decisions, config.topics.deadLetters],
       fromBeginning: true,
     });
     await consumer.run({
@@ -119,21 +123,25 @@ export class SinkService {
     const { topics } = this.config;
     const contracts = this.contracts as MandateContracts;
     const caps = this.capabilities as ClickHouseCapabilities;
-    const rows: Record<string, unknown>[] = [];
+    const isDecisions = batch.topic === topics.decisions;
+    const actions: Record<string, unknown>[] = [];
+    const decisions: Array<ReturnType<typeof decisionRow>> = [];
+    const deadLetterRows: Record<string, unknown>[] = [];
     const deadLetters: Message[] = [];
-    const table: TrailTable =
-      batch.topic === topics.actions ? "actions" : batch.topic === topics.decisions ? "decisions" : "dead_letters";
     const now = Date.now();
 
     for (const message of batch.messages) {
       const at = { partition: batch.partition, offset: message.offset };
       try {
-        if (table === "actions") rows.push(actionRow(await contracts.action.decode(message.value), at, caps, now));
-        else if (table === "decisions")
-          rows.push(decisionRow(await contracts.decision.decode(message.value), at, caps, now));
-        else {
+        if (isDecisions) {
+          const decision = await contracts.decision.decode(message.value);
+          actions.push(actionRow(decision, at, caps, now));
+          decisions.push(decisionRow(decision, at, caps, now));
+        } else {
           const headers = Object.fromEntries(DEAD_LETTER_HEADERS.map((h) => [h, headerText(message.headers, h)]));
-          rows.push(deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at, caps));
+          deadLetterRows.push(
+            deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at, caps),
+          );
         }
       } catch (error) {
         if (!(error instanceof UndecodableMessageError)) throw error;
@@ -158,20 +166,34 @@ export class SinkService {
       this.metrics.degraded.set(writer.degraded ? 1 : 0);
       await heartbeat();
     };
-    const stored = await writer.insert(table, rows, keepAlive, () => isRunning() && !isStale());
+    const shouldContinue = () => isRunning() && !isStale();
+    const chainer = this.chainer as DecisionChainer;
+    const nextOffset = String(Number(lastOffset) + 1);
+    const linked = isDecisions
+      ? await chainer.link(batch.partition, batch.messages[0]!.offset, nextOffset, decisions)
+      : undefined;
+    // Actions before decisions: a decision row is never queryable without its action row.
+    const stored = isDecisions
+      ? (await writer.insert("actions", actions, keepAlive, shouldContinue)) &&
+        (await writer.insert("decisions", decisions, keepAlive, shouldContinue))
+      : await writer.insert("dead_letters", deadLetterRows, keepAlive, shouldContinue);
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.
-    if (!stored) return;
+    if (!stored) {
+      chainer.forget(batch.partition);
+      return;
+    }
+    linked?.();
     if (deadLetters.length > 0) {
       await (this.producer as Producer).send({ topic: topics.deadLetters, messages: deadLetters, acks: -1 });
     }
     await (this.consumer as Consumer).commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: String(Number(lastOffset) + 1) },
+      { topic: batch.topic, partition: batch.partition, offset: nextOffset },
     ]);
     resolveOffset(lastOffset);
     await heartbeat();
     const oldest = batch.messages.reduce((min, m) => Math.min(min, Number(m.timestamp)), Date.now());
-    this.metrics.flushRows.observe(rows.length);
+    this.metrics.flushRows.observe(isDecisions ? decisions.length : deadLetterRows.length);
     this.metrics.flushDelay.observe(Math.max(0, Date.now() - oldest) / 1000);
     this.metrics.consumerLag.set(
       { topic: batch.topic },

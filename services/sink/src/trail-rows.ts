@@ -1,4 +1,3 @@
-import type { ProposedAction } from "../../common/src/action.js";
 import { formatTimestamp, type ClickHouseCapabilities } from "../../common/src/clickhouse-connection.js";
 import type { DecisionRecord } from "../../common/src/decision.js";
 
@@ -7,8 +6,17 @@ export interface KafkaPosition {
   offset: string;
 }
 
-/** One row of `actions`; column names match schemas/clickhouse exactly. */
-export function actionRow(action: ProposedAction, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
+/**
+ * The arguments as the trail keeps them: with every credential the validator found redacted. The sink
+ * reads actions only from decision records, never from the proposals topic, so no clear text reaches it.
+ */
+export function trailArguments(decision: DecisionRecord): string {
+  return decision.redacted_arguments_json ?? decision.action.arguments_json;
+}
+
+/** One row of `actions`, the action a decision carries; column names match schemas/clickhouse exactly. */
+export function actionRow(decision: DecisionRecord, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
+  const { action } = decision;
   return {
     action_id: action.action_id,
     agent_id: action.agent_id,
@@ -18,7 +26,7 @@ export function actionRow(action: ProposedAction, at: KafkaPosition, caps: Click
     operation: action.operation,
     resource: action.resource ?? "",
     destination: action.destination ?? "",
-    arguments_json: action.arguments_json,
+    arguments_json: trailArguments(decision),
     intent: action.intent ?? "",
     proposed_at: formatTimestamp(action.proposed_at, caps),
     nonce: action.nonce,
@@ -29,7 +37,10 @@ export function actionRow(action: ProposedAction, at: KafkaPosition, caps: Click
   };
 }
 
-/** One wide row of `decisions`: the action, every axis score and the reasons as parallel arrays. */
+/**
+ * One wide row of `decisions`: the action, every axis score and the reasons as parallel arrays. The
+ * chain columns are set by the DecisionChainer once the row's place in its agent's chain is known.
+ */
 export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
   const { action } = decision;
   return {
@@ -42,7 +53,7 @@ export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: C
     operation: action.operation,
     resource: action.resource ?? "",
     destination: action.destination ?? "",
-    arguments_json: action.arguments_json,
+    arguments_json: trailArguments(decision),
     intent: action.intent ?? "",
     proposed_at: formatTimestamp(action.proposed_at, caps),
     verdict: decision.verdict,
@@ -63,6 +74,10 @@ export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: C
     latency_ms: action.proposed_at > 0 ? Math.max(0, decision.decided_at - action.proposed_at) : 0,
     supersedes: decision.supersedes ?? "",
     reviewer: decision.reviewer ?? "",
+    review_comment: decision.review_comment ?? "",
+    chain_seq: 0,
+    chain_prev: "",
+    chain_hash: "",
     kafka_partition: at.partition,
     kafka_offset: at.offset,
     ingested_at: formatTimestamp(now, caps),

@@ -278,12 +278,13 @@ export class ValidatorService {
     registrationVersion: number | null,
     now: number,
   ): Message {
+    const redacted = this.redactForTrail(action, decision);
     const record = this.verdictSigner.sign({
       decision_id: crypto.randomUUID(),
       action,
       verdict: decision.verdict,
       scores: decision.scores,
-      reasons: decision.reasons,
+      reasons: redacted.reasons,
       policy_version: decision.policyVersion,
       registration_version: registrationVersion,
       validator_id: this.config.validatorId,
@@ -292,15 +293,30 @@ export class ValidatorService {
       supersedes: null,
       reviewer: null,
       review_comment: null,
-      redacted_arguments_json: this.trailArguments(action, decision),
+      redacted_arguments_json: redacted.arguments,
     });
     return { key: action.agent_id, value: (this.contracts as MandateContracts).decision.encode(record) };
   }
 
-  /** The arguments as the trail may keep them: null when no credential was found, else with each one redacted. */
-  private trailArguments(action: ProposedAction, decision: ActionDecision): string | null {
-    if (!decision.payloadFindings.some((finding) => finding.secret !== undefined)) return null;
-    return redactSecrets(action.arguments_json, decision.payloadFindings, this.redactionKey);
+  /**
+   * What the trail may keep of a decision that found credentials: the arguments with each one redacted
+   * (null when none was found), and reason messages with them redacted too — a reason may quote an
+   * argument value (an unexplained recipient, a new destination) that holds one.
+   */
+  private redactForTrail(
+    action: ProposedAction,
+    decision: ActionDecision,
+  ): { arguments: string | null; reasons: Reason[] } {
+    const { payloadFindings } = decision;
+    if (!payloadFindings.some((finding) => finding.secret !== undefined)) {
+      return { arguments: null, reasons: decision.reasons };
+    }
+    const redactText = (text: string) =>
+      JSON.parse(redactSecrets(JSON.stringify(text), payloadFindings, this.redactionKey)) as string;
+    return {
+      arguments: redactSecrets(action.arguments_json, payloadFindings, this.redactionKey),
+      reasons: decision.reasons.map((reason) => ({ ...reason, message: redactText(reason.message) })),
+    };
   }
 
   private async publishVerdictKey(kafka: Kafka): Promise<void> {

@@ -1,0 +1,183 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  openClickHouse,
+  sqlString,
+  type ClickHouseCapabilities,
+  type ClickHouseClient,
+} from "../../services/common/src/clickhouse-connection.js";
+import type { DecisionRecord } from "../../services/common/src/decision.js";
+import { chainHash } from "../../services/common/src/trail-chain.js";
+import { migrateTrail } from "../../services/common/src/trail-migrations.js";
+import { verifyTrail } from "../../services/common/src/trail-verify.js";
+import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
+import { decisionRow } from "../../services/sink/src/trail-rows.js";
+import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
+import { sampleDecision } from "../support/trail-decisions.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const AGENTS = ["agent-intact", "agent-altered", "agent-removed", "agent-inserted", "agent-reordered"] as const;
+const PER_AGENT = 12;
+
+describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse %s", (mode) => {
+  const stack = sharedStack(mode);
+  const database = isolatedDatabase(`verify_${mode}`);
+  let client: ClickHouseClient | undefined;
+  let capabilities: ClickHouseCapabilities;
+  const trail = () => client as ClickHouseClient;
+  /** Every stored decision, by agent, in chain order. */
+  const byAgent = new Map<string, DecisionRecord[]>();
+
+  /** Stores decisions the way the sink does: chained per partition batch, then inserted, then the heads move. */
+  async function store(chainer: DecisionChainer, firstOffset: number, decisions: DecisionRecord[]) {
+    const rows = decisions.map((d, i) =>
+      decisionRow(d, { partition: 0, offset: String(firstOffset + i) }, capabilities, Date.now()),
+    );
+    const linked = await chainer.link(0, String(firstOffset), String(firstOffset + decisions.length), rows);
+    await trail().insert({ table: `${database}.decisions`, values: rows, format: "JSONEachRow" });
+    linked();
+    return rows;
+  }
+
+  async function mutate(statement: string) {
+    await trail().command({ query: statement });
+    // Mutations run in the background on both servers; wait until this table has none left.
+    for (let waited = 0; ; waited += 100) {
+      const result = await trail().query({
+        query: `SELECT count() AS n FROM system.mutations
+          WHERE database = ${sqlString(database)} AND table = 'decisions' AND is_done = 0`,
+        format: "JSONEachRow",
+      });
+      const [row] = (await result.json()) as Array<{ n: string | number }>;
+      if (Number(row?.n) === 0) return;
+      if (waited > 30_000) throw new Error(`mutation still running after 30 s: ${statement}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const rowOf = (agent: string, place: number) => byAgent.get(agent)![place - 1]!;
+
+  beforeAll(async () => {
+    client = await openClickHouse(stack.clickhouse!);
+    ({ capabilities } = await migrateTrail(client, database));
+    const start = Date.now() - 3_600_000;
+    const decisions: DecisionRecord[] = [];
+    for (let i = 0; i < PER_AGENT; i += 1) {
+      for (const [a, agent] of AGENTS.entries()) decisions.push(sampleDecision(agent, start + i * 60_000 + a * 1000));
+    }
+    for (const d of decisions) byAgent.set(d.action.agent_id, [...(byAgent.get(d.action.agent_id) ?? []), d]);
+    // The first half through one sink, the second through a fresh one (a restart): it must pick up the heads.
+    const half = decisions.length / 2;
+    await store(new DecisionChainer(trail(), database), 0, decisions.slice(0, half));
+    await store(new DecisionChainer(trail(), database), half, decisions.slice(half));
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.close();
+    stack.cleanup();
+  });
+
+  it("chains each agent's decisions in order, across a sink restart, and verifies them intact", async () => {
+    const result = await verifyTrail(trail(), { database, capabilities });
+    expect(result).toMatchObject({ agents: AGENTS.length, rows: AGENTS.length * PER_AGENT, problems: [] });
+    const stored = await trail().query({
+      query: `SELECT chain_seq, decision_id FROM ${database}.decisions WHERE agent_id = 'agent-intact' ORDER BY chain_seq`,
+      format: "JSONEachRow",
+    });
+    const places = (await stored.json()) as Array<{ chain_seq: string | number; decision_id: string }>;
+    expect(places.map((r) => [Number(r.chain_seq), r.decision_id])).toEqual(
+      byAgent.get("agent-intact")!.map((d, i) => [i + 1, d.decision_id]),
+    );
+  });
+
+  it("chains a redelivered batch to the same hashes, so its rows collapse with the first copies", async () => {
+    const all = [...byAgent.values()].flat().sort((a, b) => a.decided_at - b.decided_at);
+    const firstHalf = all.slice(0, all.length / 2);
+    const chainer = new DecisionChainer(trail(), database);
+    // A sink that stored the first half, crashed before committing and got it again from offset 0.
+    const rows = firstHalf.map((d, i) => decisionRow(d, { partition: 0, offset: String(i) }, capabilities, Date.now()));
+    await chainer.link(0, "0", String(rows.length), rows);
+    const stored = await trail().query({
+      query: `SELECT decision_id, chain_hash FROM ${database}.decisions`,
+      format: "JSONEachRow",
+    });
+    const hashes = new Map(
+      ((await stored.json()) as Array<{ decision_id: string; chain_hash: string }>).map((r) => [
+        r.decision_id,
+        r.chain_hash,
+      ]),
+    );
+    for (const row of rows) expect(row.chain_hash).toBe(hashes.get(row.decision_id));
+  });
+
+  it("finds an updated score, a deleted row, an inserted row and a reordered pair, each at its place", async () => {
+    const altered = rowOf("agent-altered", 4);
+    await mutate(
+      `ALTER TABLE ${database}.decisions UPDATE score_drift = 0.99 WHERE decision_id = ${sqlString(altered.decision_id)}`,
+    );
+
+    const removed = rowOf("agent-removed", 6);
+    await mutate(`ALTER TABLE ${database}.decisions DELETE WHERE decision_id = ${sqlString(removed.decision_id)}`);
+
+    // A forged row placed after place 2, hashed correctly against its predecessor, claiming place 3.
+    const before = await trail().query({
+      query: `SELECT chain_hash FROM ${database}.decisions WHERE decision_id = ${sqlString(rowOf("agent-inserted", 2).decision_id)}`,
+      format: "JSONEachRow",
+    });
+    const [{ chain_hash: previous }] = (await before.json()) as [{ chain_hash: string }];
+    const forged = decisionRow(
+      sampleDecision("agent-inserted", rowOf("agent-inserted", 2).decided_at + 1, { decision_id: "dec-forged" }),
+      { partition: 0, offset: "999999" },
+      capabilities,
+      Date.now(),
+    );
+    Object.assign(forged, { chain_seq: 3, chain_prev: previous });
+    forged.chain_hash = chainHash(previous, forged);
+    await trail().insert({ table: `${database}.decisions`, values: [forged], format: "JSONEachRow" });
+
+    const [first, second] = [rowOf("agent-reordered", 8), rowOf("agent-reordered", 9)];
+    await mutate(
+      `ALTER TABLE ${database}.decisions UPDATE chain_seq = toUInt64(17 - chain_seq) ` +
+        `WHERE decision_id IN (${sqlString(first.decision_id)}, ${sqlString(second.decision_id)})`,
+    );
+
+    const result = await verifyTrail(trail(), { database, capabilities });
+    const found = Object.fromEntries(result.problems.map((p) => [p.agent_id, [p.kind, p.chain_seq]]));
+    expect(found).toEqual({
+      "agent-altered": ["altered", 4],
+      "agent-removed": ["removed", 7],
+      "agent-inserted": ["inserted", 3],
+      "agent-reordered": ["relinked", 8],
+    });
+
+    // --since trusts the first row at or after it: the agents broken earlier verify from there on.
+    const later = await verifyTrail(trail(), { database, capabilities, sinceMs: rowOf("agent-intact", 10).decided_at });
+    expect(later.problems).toEqual([]);
+    const one = await verifyTrail(trail(), { database, capabilities, agent: "agent-intact" });
+    expect(one).toMatchObject({ agents: 1, rows: PER_AGENT, problems: [] });
+  });
+
+  it.runIf(mode === "server")("mandate trail verify reports the broken chains and exits 1", async () => {
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [path.join(repoRoot, "services/cli/bin/mandate.mjs"), "trail", "verify"],
+        {
+          cwd: repoRoot,
+          env: {
+            ...process.env,
+            CLICKHOUSE_URL: stack.clickhouse!.mode === "server" ? stack.clickhouse!.url : "",
+            MANDATE_CLICKHOUSE_DATABASE: database,
+          },
+          timeout: 60_000,
+        },
+        (error, out) => resolve({ code: error ? Number(error.code) : 0, stdout: out }),
+      );
+    });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^verified \d+ rows of 5 agents in [\d.]+ s: 4 broken$/m);
+    expect(stdout).toContain("agent-removed: removed at place 7");
+  });
+});
