@@ -10,12 +10,14 @@ import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
 import { benchDecisions } from "./decision-bench.js";
 import { KafkaEcho } from "./kafka-echo.js";
+import { benchTrail } from "./trail-bench.js";
 import { atFixedRate, formatRow, percentiles } from "./latency-stats.js";
 
 /**
  * `npm run bench`: end-to-end latency (propose → verdict in the agent's hands) of the pipeline at a
  * fixed rate, next to a bare Kafka echo with the same broker and client settings and no decision,
- * both measured in this run on this machine. Figures are reported, not asserted.
+ * both measured in this run on this machine; then the trail's figures (trail-bench.ts). Figures are
+ * reported, not asserted.
  */
 const RATE = Number(process.env.MANDATE_BENCH_RATE ?? 200);
 const COUNT = Number(process.env.MANDATE_BENCH_COUNT ?? 3000);
@@ -33,7 +35,7 @@ process.stdout.write(
   `memory per registered agent (purpose model, Cedar entity, drift state): ${(decisions.bytesPerAgent / 1024).toFixed(1)} KiB\n\n`,
 );
 
-const stack = await startLocalStack({ clickhouse: "none" });
+const stack = await startLocalStack({ clickhouse: "server" });
 try {
   const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
 
@@ -112,6 +114,16 @@ try {
   process.stdout.write(
     `ratio pipeline / echo: p50 ${(pipeP.p50! / echoP.p50!).toFixed(2)}x, p99 ${(pipeP.p99! / echoP.p99!).toFixed(2)}x\n`,
   );
+
+  const trail = await benchTrail({
+    kafkaBrokers: stack.kafkaBrokers,
+    schemaRegistryUrl: stack.schemaRegistryUrl,
+    clickhouseUrl: stack.clickhouseServer!.url,
+  });
+  process.stdout.write(
+    `\nThe trail (targets: sink ≥ 50,000 rows/s; ingest delay p99 ≤ 2,000 ms at 5,000 decisions/s; verify 1M rows in seconds):\n`,
+  );
+  console.table(trail);
 } finally {
   await stack.stop();
 }

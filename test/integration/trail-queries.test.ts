@@ -24,7 +24,7 @@ import {
   renderMigration,
   splitStatements,
 } from "../../services/common/src/trail-migrations.js";
-import { actionRow, decisionRow } from "../../services/sink/src/trail-rows.js";
+import { decisionRow } from "../../services/sink/src/trail-rows.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 
 const HOUR = 3_600_000;
@@ -204,15 +204,6 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
       add({ agent: FRESH, at: H2 + (10 + i) * MINUTE, destination: "fresh.example.com", latencyMs: 1000 + i * 100 });
     }
     await insertDecisions(records);
-
-    // Actions: the sink stores each decision's action next to it.
-    await trail().insert({
-      table: `${database}.actions`,
-      values: obrienRecent
-        .slice(0, 4)
-        .map((d, i) => actionRow(d, { partition: 0, offset: String(i) }, capabilities, now)),
-      format: "JSONEachRow",
-    });
   });
 
   afterAll(async () => {

@@ -34,6 +34,18 @@ describe("trail migrations", () => {
     const at = Date.UTC(2026, 10, 22, 8, 5, 3, 42);
     expect(formatTimestamp(at, modern)).toBe("2026-11-22 08:05:03.042");
     expect(formatTimestamp(at, debian)).toBe("2026-11-22 08:05:03");
+    // The text of the last second is reused: alternating seconds and every width of milliseconds.
+    const second = Date.UTC(2026, 10, 22, 23, 59, 59);
+    for (const [offset, text] of [
+      [0, "2026-11-22 23:59:59.000"],
+      [7, "2026-11-22 23:59:59.007"],
+      [1_000, "2026-11-23 00:00:00.000"],
+      [70, "2026-11-22 23:59:59.070"],
+      [999, "2026-11-22 23:59:59.999"],
+      [-1, "2026-11-22 23:59:58.999"],
+    ] as const) {
+      expect(formatTimestamp(second + offset, modern)).toBe(text);
+    }
   });
 
   it("quotes string literals so input cannot end them", () => {

@@ -50,10 +50,19 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<Clic
 
 /** A timestamp as ClickHouse parses it in every version we support, in UTC. */
 export function formatTimestamp(epochMs: number, capabilities: ClickHouseCapabilities): string {
-  const iso = new Date(epochMs).toISOString(); // 2026-01-01T00:00:00.123Z
-  const seconds = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
-  return capabilities.dateTime64 ? `${seconds}.${iso.slice(20, 23)}` : seconds;
+  const second = Math.floor(epochMs / 1000);
+  // The sink formats several timestamps per row, mostly within the same second: reuse its text.
+  if (second !== lastSecond.epochSecond) {
+    const iso = new Date(second * 1000).toISOString(); // 2026-01-01T00:00:00.000Z
+    lastSecond.epochSecond = second;
+    lastSecond.text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  }
+  if (!capabilities.dateTime64) return lastSecond.text;
+  const ms = epochMs - second * 1000;
+  return `${lastSecond.text}.${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}`;
 }
+
+const lastSecond = { epochSecond: Number.NaN, text: "" };
 
 /**
  * A string literal for SQL text. Used instead of query parameters because 18.16 has none; every

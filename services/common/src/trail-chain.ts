@@ -62,7 +62,7 @@ export type ChainedColumn = (typeof CHAINED_COLUMNS)[number];
 
 type ChainedValue = string | null | string[];
 
-function chainedValue(value: unknown): ChainedValue {
+function textValue(value: unknown): ChainedValue {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "bigint") return String(value);
@@ -70,14 +70,20 @@ function chainedValue(value: unknown): ChainedValue {
   throw new TypeError(`cannot chain a value of type ${typeof value}`);
 }
 
+/** Doubles go through Number, so 0.5 written and "0.5" or 0.5 read back give the same text. */
+function doubleValue(value: unknown): ChainedValue {
+  return String(Number(value));
+}
+
+const NORMALISERS = CHAINED_COLUMNS.map((column) =>
+  column.startsWith("score_") || column === "latency_ms" ? doubleValue : textValue,
+);
+
 /** The chained columns of a row, normalised as described above. */
 export function chainedValues(row: Readonly<Record<string, unknown>>): ChainedValue[] {
-  return CHAINED_COLUMNS.map((column) => {
-    const value = row[column];
-    // Doubles go through Number so 0.5 written and "0.5" or 0.5 read back give the same text.
-    if (column.startsWith("score_") || column === "latency_ms") return chainedValue(Number(value));
-    return chainedValue(value);
-  });
+  const values = new Array<ChainedValue>(CHAINED_COLUMNS.length);
+  for (let i = 0; i < CHAINED_COLUMNS.length; i += 1) values[i] = NORMALISERS[i]!(row[CHAINED_COLUMNS[i]!]);
+  return values;
 }
 
 export function chainHash(previous: string, row: Readonly<Record<string, unknown>>): string {

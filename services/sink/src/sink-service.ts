@@ -17,12 +17,12 @@ import { openContracts, type MandateContracts } from "../../common/src/mandate-c
 import { ensureTopics } from "../../common/src/topics.js";
 import { migrateTrail } from "../../common/src/trail-migrations.js";
 import type { SinkConfig } from "./sink-config.js";
-import { actionRow, deadLetterRow, decisionRow } from "./trail-rows.js";
+import { deadLetterRow, decisionRow } from "./trail-rows.js";
 import { DecisionChainer } from "./decision-chainer.js";
 import { TrailWriter } from "./trail-writer.js";
 
 /**
- * Writes actions, decisions and dead letters to the ClickHouse trail. For each partition batch it
+ * Writes decisions (and through views, actions and reviews) and dead letters to the ClickHouse trail. For each partition batch it
  * inserts the rows first and commits the offsets only after ClickHouse has them; a crash in between
  * re-delivers the batch, and the ReplacingMergeTree keys collapse the repeated rows.
  */
@@ -124,7 +124,6 @@ export class SinkService {
     const contracts = this.contracts as MandateContracts;
     const caps = this.capabilities as ClickHouseCapabilities;
     const isDecisions = batch.topic === topics.decisions;
-    const actions: Record<string, unknown>[] = [];
     const decisions: Array<ReturnType<typeof decisionRow>> = [];
     const deadLetterRows: Record<string, unknown>[] = [];
     const deadLetters: Message[] = [];
@@ -135,7 +134,6 @@ export class SinkService {
       try {
         if (isDecisions) {
           const decision = await contracts.decision.decode(message.value);
-          actions.push(actionRow(decision, at, caps, now));
           decisions.push(decisionRow(decision, at, caps, now));
         } else {
           const headers = Object.fromEntries(DEAD_LETTER_HEADERS.map((h) => [h, headerText(message.headers, h)]));
@@ -172,10 +170,8 @@ export class SinkService {
     const linked = isDecisions
       ? await chainer.link(batch.partition, batch.messages[0]!.offset, nextOffset, decisions)
       : undefined;
-    // Actions before decisions: a decision row is never queryable without its action row.
     const stored = isDecisions
-      ? (await writer.insert("actions", actions, keepAlive, shouldContinue)) &&
-        (await writer.insert("decisions", decisions, keepAlive, shouldContinue))
+      ? await writer.insert("decisions", decisions, keepAlive, shouldContinue)
       : await writer.insert("dead_letters", deadLetterRows, keepAlive, shouldContinue);
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.

@@ -8,33 +8,11 @@ export interface KafkaPosition {
 
 /**
  * The arguments as the trail keeps them: with every credential the validator found redacted. The sink
- * reads actions only from decision records, never from the proposals topic, so no clear text reaches it.
+ * reads actions only from decision records, never from the proposals topic, so no clear text reaches it;
+ * the `actions` table is filled from `decisions` by a materialized view (migration 0003).
  */
 export function trailArguments(decision: DecisionRecord): string {
   return decision.redacted_arguments_json ?? decision.action.arguments_json;
-}
-
-/** One row of `actions`, the action a decision carries; column names match schemas/clickhouse exactly. */
-export function actionRow(decision: DecisionRecord, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
-  const { action } = decision;
-  return {
-    action_id: action.action_id,
-    agent_id: action.agent_id,
-    session_id: action.session_id,
-    session_task: action.session_task ?? "",
-    tool: action.tool,
-    operation: action.operation,
-    resource: action.resource ?? "",
-    destination: action.destination ?? "",
-    arguments_json: trailArguments(decision),
-    intent: action.intent ?? "",
-    proposed_at: formatTimestamp(action.proposed_at, caps),
-    nonce: action.nonce,
-    key_id: action.key_id ?? "",
-    kafka_partition: at.partition,
-    kafka_offset: at.offset,
-    ingested_at: formatTimestamp(now, caps),
-  };
 }
 
 /**
@@ -75,6 +53,8 @@ export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: C
     supersedes: decision.supersedes ?? "",
     reviewer: decision.reviewer ?? "",
     review_comment: decision.review_comment ?? "",
+    nonce: action.nonce,
+    key_id: action.key_id ?? "",
     chain_seq: 0,
     chain_prev: "",
     chain_hash: "",

@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from "../../common/src/clickhouse-connection.js";
 import type { Logger } from "../../common/src/logger.js";
 
-export type TrailTable = "actions" | "decisions" | "dead_letters";
+/** The tables the sink inserts into; the others are filled from `decisions` by materialized views. */
+export type TrailTable = "decisions" | "dead_letters";
 
 /**
  * Inserts rows into the trail, retrying with exponential backoff and jitter until ClickHouse takes
