@@ -81,7 +81,11 @@ try {
   const topics = isolatedTopics("bench");
   await ensureTopics(admin, topics, { actionPartitions: PARTITIONS });
   await admin.disconnect();
-  const pipeline = await startPipeline(stack, { topics, database: "unused", logLevel: "silent" });
+  // The verdict path only: no sink (the trail has its own figures below).
+  const pipeline = await startPipeline(
+    { ...stack, clickhouse: undefined },
+    { topics, database: "unused", logLevel: "silent" },
+  );
   const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics };
   const publisher = await GovernancePublisher.connect(connection);
   const agentIds = Array.from({ length: 12 }, (_, i) => `bench-agent-${i}`);
