@@ -6,6 +6,8 @@ export const MODERN_CLICKHOUSE: ClickHouseCapabilities = {
   dateTime64: true,
   lowCardinality: true,
   queryParameters: true,
+  codecs: true,
+  ttl: true,
 };
 
 /** Debian's clickhouse-server 18.16, the real server in the integration tests. */
@@ -14,4 +16,6 @@ export const DEBIAN_CLICKHOUSE: ClickHouseCapabilities = {
   dateTime64: false,
   lowCardinality: false,
   queryParameters: false,
+  codecs: false,
+  ttl: false,
 };

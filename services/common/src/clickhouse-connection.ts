@@ -38,6 +38,10 @@ export interface ClickHouseCapabilities {
   lowCardinality: boolean;
   /** Query parameters ({name:Type}) arrived in 19.x. */
   queryParameters: boolean;
+  /** Column compression codecs (CODEC(…)) arrived in 19.x. */
+  codecs: boolean;
+  /** Table TTL arrived in 19.x; without it, retention drops whole expired partitions. */
+  ttl: boolean;
 }
 
 export async function detectCapabilities(client: ClickHouseClient): Promise<ClickHouseCapabilities> {
@@ -45,7 +49,14 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<Clic
   const [row] = (await result.json()) as Array<{ version: string }>;
   const version = row?.version ?? "0";
   const major = Number(version.split(".")[0]);
-  return { version, dateTime64: major >= 20, lowCardinality: major >= 19, queryParameters: major >= 19 };
+  return {
+    version,
+    dateTime64: major >= 20,
+    lowCardinality: major >= 19,
+    queryParameters: major >= 19,
+    codecs: major >= 20,
+    ttl: major >= 20,
+  };
 }
 
 /** A timestamp as ClickHouse parses it in every version we support, in UTC. */

@@ -39,7 +39,9 @@ export function renderMigration(sql: string, database: string, capabilities: Cli
   return sql
     .replaceAll("{{database}}", database)
     .replaceAll("{{timestamp_ms}}", capabilities.dateTime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')")
-    .replaceAll("{{low_cardinality_string}}", capabilities.lowCardinality ? "LowCardinality(String)" : "String");
+    .replaceAll("{{low_cardinality_string}}", capabilities.lowCardinality ? "LowCardinality(String)" : "String")
+    .replaceAll("{{codec_text}}", capabilities.codecs ? "CODEC(ZSTD(3))" : "")
+    .replaceAll("{{codec_time}}", capabilities.codecs ? "CODEC(Delta, ZSTD(1))" : "");
 }
 
 /** Statements are separated by a semicolon at the end of a line; comments are stripped first. */
