@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
@@ -73,5 +74,28 @@ describe("exfiltration detector", () => {
     ["a JWT-sized token out of scope", { session: "a1B2c3D4".repeat(64) }, outOfScope],
   ])("leaves %s clean", (_, args, ctx: Partial<PayloadContext>) => {
     expect(assess(args, ctx).findings).toEqual([]);
+  });
+});
+
+describe("exfiltration: text hidden in a query string", () => {
+  const notes = Buffer.from("Pricing strategy 2026: cut the Growth plan to $24 in Q2").toString("base64");
+
+  it("flags base64 prose in a query sent out of scope", () => {
+    const url = `https://collector.unknown.example/c?d=${encodeURIComponent(notes)}`;
+    expect(codes(assess({ url }, outOfScope))).toContain("payload.exfiltration.encoded_query:suspicious");
+  });
+
+  it("leaves the same URL alone towards a registered destination", () => {
+    expect(codes(assess({ url: `https://storage.acme.example/c?d=${notes}` }))).not.toContain(
+      "payload.exfiltration.encoded_query:suspicious",
+    );
+  });
+
+  it.each([
+    ["a random signature", `https://cdn.unknown.example/f.png?sig=${randomBytes(32).toString("base64url")}`],
+    ["a tracking id", "https://news.unknown.example/a?utm_source=newsletter&id=Q2hhbm5lbDEyMzQ1Njc4OTA"],
+    ["a search query", "https://search.unknown.example/?q=larkspur+labs+series+b+funding+round"],
+  ])("leaves %s clean", (_, url) => {
+    expect(codes(assess({ url }, outOfScope))).not.toContain("payload.exfiltration.encoded_query:suspicious");
   });
 });

@@ -76,3 +76,26 @@ describe("path detector", () => {
     expect(assess(args).findings).toEqual([]);
   });
 });
+
+describe("path detector: dotenv files", () => {
+  it.each([
+    ["a production dotenv file", ".env.production"],
+    ["a dotenv file in a folder", "apps/web/.env"],
+    ["a dotenv file read by a command", "cat .env.local"],
+  ])("flags %s", (_, path) => {
+    expect(codes(assess({ path }))).toEqual(["payload.path.secrets_file:suspicious"]);
+  });
+
+  it.each([
+    ["the checked-in template", ".env.example"],
+    ["a sample file", "config/.env.sample"],
+    ["an environment name", "production.env-settings.md"],
+    ["a dotenv loader in code", "import 'dotenv/config';\nconst url = process.env.API_URL; // from .env\n"],
+    [
+      "a prose mention in a long body",
+      `${"The service reads its settings at start. ".repeat(8)}See .env for the list.`,
+    ],
+  ])("leaves %s clean", (_, path) => {
+    expect(assess({ path }).findings).toEqual([]);
+  });
+});

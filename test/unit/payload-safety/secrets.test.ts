@@ -1,4 +1,4 @@
-import { FAKE_RSA_PRIVATE_KEY } from "../../fixtures/secrets/fake-private-keys.js";
+import { githubToken, jwt, SECRET_EXAMPLES } from "../../fixtures/secrets/secret-examples.js";
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import {
@@ -20,134 +20,8 @@ function assess(args: unknown, ctx: Partial<PayloadContext> = {}): PayloadAssess
   return assessPayload(typeof args === "string" ? args : JSON.stringify(args), { ...inScope, ...ctx });
 }
 
-const jwt =
-  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
-const pem = FAKE_RSA_PRIVATE_KEY;
-const githubToken = `ghp_${"aB3dE5fG7h".repeat(3)}J9kL1m`;
-
-/** [description, arguments, expected code, the secret the finding must carry]. */
-const positives: [string, unknown, string, string][] = [
-  [
-    "AWS access key ID in text",
-    { config: "aws_access_key_id = AKIAIOSFODNN7EXAMPLE" },
-    "aws_access_key",
-    "AKIAIOSFODNN7EXAMPLE",
-  ],
-  [
-    "AWS secret key in an env line",
-    { env: "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
-    "aws_secret_key",
-    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-  ],
-  [
-    "AWS secret key in a named field",
-    { aws_secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
-    "aws_secret_key",
-    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-  ],
-  ["GitHub classic token", { note: `use ${githubToken} for the push` }, "github_token", githubToken],
-  [
-    "GitHub fine-grained token",
-    { token: `github_pat_11ABCDEFG0${"x1Y2z3".repeat(10)}` },
-    "github_token",
-    `github_pat_11ABCDEFG0${"x1Y2z3".repeat(10)}`,
-  ],
-  ["GitLab token", { value: "glpat-Ab12Cd34Ef56Gh78Ij90" }, "gitlab_token", "glpat-Ab12Cd34Ef56Gh78Ij90"],
-  [
-    "Slack bot token",
-    { slack: "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx" },
-    "slack_token",
-    "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
-  ],
-  [
-    "Slack webhook URL",
-    { hook: "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/aBcDeFgHiJkLmNoPqRsTuVwX" },
-    "webhook_url",
-    "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/aBcDeFgHiJkLmNoPqRsTuVwX",
-  ],
-  [
-    "Stripe live key",
-    { stripe: "sk_live_51HqLyjWDarjtT1zdp7dcXyZ0" },
-    "stripe_key",
-    "sk_live_51HqLyjWDarjtT1zdp7dcXyZ0",
-  ],
-  [
-    "OpenAI project key",
-    { llm: "OPENAI_API_KEY is sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12Mn34" },
-    "openai_api_key",
-    "sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12Mn34",
-  ],
-  [
-    "Anthropic key",
-    { llm: "sk-ant-api03-Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56" },
-    "anthropic_api_key",
-    "sk-ant-api03-Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56",
-  ],
-  [
-    "Google API key",
-    { maps: "key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW" },
-    "google_api_key",
-    "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW",
-  ],
-  ["JWT in an Authorization header", { headers: { Authorization: `Bearer ${jwt}` } }, "jwt", jwt],
-  ["private key PEM block", { file: pem }, "private_key", pem],
-  ["private key cut off before its END line", { file: pem.slice(0, 120) }, "private_key", pem.slice(0, 120)],
-  [
-    "postgres connection string",
-    { dsn: "postgres://app:S3cr3tPass@db.internal:5432/app" },
-    "connection_string",
-    "S3cr3tPass",
-  ],
-  [
-    "mongodb+srv connection string",
-    { dsn: "mongodb+srv://reporter:hunter2xyz@cluster0.mongodb.net/test" },
-    "connection_string",
-    "hunter2xyz",
-  ],
-  [
-    "password in an https URL",
-    { url: "https://admin:Adm1nPass@intranet.example.com/" },
-    "url_credentials",
-    "Adm1nPass",
-  ],
-  [
-    "basic auth header",
-    { headers: { Authorization: "Basic dXNlcjpwYXNzd29yZDEyMw==" } },
-    "basic_auth",
-    "dXNlcjpwYXNzd29yZDEyMw==",
-  ],
-  [
-    "opaque bearer token",
-    { headers: { authorization: "Bearer 9f8e7d6c5b4aQwErTy" } },
-    "bearer_token",
-    "9f8e7d6c5b4aQwErTy",
-  ],
-  ["password field", { username: "svc-report", password: "Summer2024!" }, "password", "Summer2024!"],
-  ["camel-case password field", { dbPassword: "correct horse battery" }, "password", "correct horse battery"],
-  ["api_key field", { api_key: "q8Fz3LmP0xR7tYv2Kw9B" }, "credential", "q8Fz3LmP0xR7tYv2Kw9B"],
-  [
-    "password assignment in a query string",
-    { url: "/login?user=bob&password=Tr0ub4dor3x" },
-    "credential",
-    "Tr0ub4dor3x",
-  ],
-  [
-    "secret in JSON text inside a string",
-    { body: JSON.stringify({ user: "bob", password: "Summer2024!" }) },
-    "password",
-    "Summer2024!",
-  ],
-  ["token behind URL encoding", { q: `token%3D${githubToken}%26x%3D1` }, "github_token", githubToken],
-  [
-    "AWS key behind base64",
-    { blob: Buffer.from("aws_access_key_id=AKIAIOSFODNN7EXAMPLE").toString("base64") },
-    "aws_access_key",
-    Buffer.from("aws_access_key_id=AKIAIOSFODNN7EXAMPLE").toString("base64"),
-  ],
-];
-
 describe("secrets detector", () => {
-  it.each(positives)("finds %s", (_, args, kind, secret) => {
+  it.each(SECRET_EXAMPLES)("finds %s", (_, args, kind, secret) => {
     const { findings } = assess(args);
     const finding = findings.find((f) => f.code === `payload.secret.${kind}`);
     expect(finding).toBeDefined();
@@ -221,7 +95,7 @@ describe("secrets detector", () => {
 describe("redaction of every secret found", () => {
   const key = Buffer.from("0123456789abcdef0123456789abcdef");
 
-  it.each(positives)("removes %s from the trail", (_, args) => {
+  it.each(SECRET_EXAMPLES)("removes %s from the trail", (_, args) => {
     const json = JSON.stringify(args);
     const assessment = assess(json);
     const secrets = assessment.findings.flatMap((f) => (f.secret === undefined ? [] : [f.secret]));
@@ -248,5 +122,26 @@ describe("redaction of every secret found", () => {
     expect(placeholder(first, key)).not.toBe("");
     expect(placeholder(first, key)).toBe(placeholder(second, key));
     expect(placeholder(first, Buffer.from("another key"))).not.toBe(placeholder(first, key));
+  });
+});
+
+describe("secrets detector: credentials written into prose", () => {
+  it("redacts a prose password from the trail", () => {
+    const args = JSON.stringify({ notes: "Login for the demo: demo.user / Summer2025!Acme" });
+    const { findings } = assess(args);
+    expect(redactSecrets(args, findings, Buffer.from("0123456789abcdef0123456789abcdef"))).not.toContain(
+      "Summer2025!Acme",
+    );
+  });
+
+  it.each([
+    ["a branch name beside a slash", "Log in and check feature/JIRA-1234_fix before the release."],
+    ["a ratio in a note", "Login success rate is 97% / 99.5% target this quarter."],
+    ["a file path in a how-to", "Sign in, then open settings / Notifications-Panel to change it."],
+    ["an order number next to 'code'", "Your verification email has been sent; order 48291377 ships Friday."],
+    ["a password policy", "The password is minimum-length-12 per policy."],
+    ["last four digits of a card", "Your renewal was charged to the Visa card ending in 4417."],
+  ])("leaves %s clean", (_, notes) => {
+    expect(assess({ notes }).findings).toEqual([]);
   });
 });

@@ -104,3 +104,33 @@ describe("SQL detector: clean", () => {
     expect(assess(args, ctx).findings).toEqual([]);
   });
 });
+
+describe("SQL detector: an OR that matches every row", () => {
+  it.each([
+    ["a not-empty comparison after a closed quote", "Account.Name = 'Larkspur' OR Name != ''"],
+    ["a LIKE '%' after a closed quote", "name = 'x' OR email LIKE '%'"],
+  ])("flags %s", (_, soql_where) => {
+    const found = assessPayload(JSON.stringify({ soql_where }), {
+      destination: "crm.example",
+      destinationInScope: true,
+      dataClasses: [],
+      tool: "crm",
+      operation: "search",
+    }).findings.map((f) => `${f.code}:${f.severity}`);
+    expect(found).toContain("payload.sql.match_all:suspicious");
+  });
+
+  it.each([
+    ["a plain OR of two values", "Account.Name = 'Larkspur' OR Account.Name = 'Larkspur Labs'"],
+    ["prose with 'or'", "Ask whether the order or the invoice is missing"],
+  ])("leaves %s clean", (_, soql_where) => {
+    const found = assessPayload(JSON.stringify({ soql_where }), {
+      destination: "crm.example",
+      destinationInScope: true,
+      dataClasses: [],
+      tool: "crm",
+      operation: "search",
+    }).findings;
+    expect(found).toEqual([]);
+  });
+});

@@ -99,3 +99,28 @@ describe("SSRF detector", () => {
     expect(assess(args, ctx).findings).toEqual([]);
   });
 });
+
+describe("SSRF detector: hosts named as internal", () => {
+  const browse: Partial<PayloadContext> = { destination: "jenkins.internal.acme.example", destinationInScope: false };
+
+  it.each([
+    ["an internal subdomain", "http://jenkins.internal.acme.example/script"],
+    ["an mDNS name", "http://printer.local/admin"],
+    ["a corp zone", "https://wiki.corp.acme.example/spaces/SEC"],
+  ])("flags fetching %s", (_, url) => {
+    expect(codes(assess({ url }, browse))).toEqual(["payload.ssrf.internal_name:suspicious"]);
+  });
+
+  it("leaves the registered internal destination alone", () => {
+    const ctx = { destination: "checkout.internal.acme.example", destinationInScope: true };
+    expect(assess({ url: "http://checkout.internal.acme.example/healthz" }, ctx).findings).toEqual([]);
+  });
+
+  it.each([
+    ["a public host whose name merely contains the word", "https://internal-tools-review.example.com/post"],
+    ["an internal URL written about in prose", "Our wiki at https://wiki.corp.acme.example explains the setup."],
+    ["a public host", "https://www.example.org/pricing"],
+  ])("leaves %s clean", (_, url) => {
+    expect(assess({ url }, browse).findings).toEqual([]);
+  });
+});

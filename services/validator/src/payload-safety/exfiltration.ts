@@ -1,7 +1,8 @@
 import type { ScanTarget } from "./argument-walk.js";
 import { KEY_PII_FIELD, keyTraits } from "./key-traits.js";
 import { BULK_RECORD_COUNT, type PayloadScan } from "./payload-scan.js";
-import { HAS_AT } from "./text-profile.js";
+import { base64Decoded, percentDecode } from "./text-decoding.js";
+import { HAS_AT, profileText } from "./text-profile.js";
 
 /*
  * Shapes that only mean something next to where the data goes: an attachment-sized blob or a customer
@@ -19,8 +20,20 @@ const CSV_CONSISTENCY = 0.8;
 const CSV_DELIMITERS = [",", "\t", ";", "|"] as const;
 const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}\.[A-Za-z]{2,24}/;
 
+/**
+ * Prose hidden in a URL's query string as base64: a GET that smuggles notes out past anything reading the
+ * page's address. Identifiers, signatures and tracking ids decode to bytes, not to words, so the decoded
+ * text must be mostly printable and hold a few spaces.
+ */
+const URL_WITH_QUERY = /^https?:\/\/[^\s?#]{1,512}\?/i;
+const MIN_ENCODED_PARAM = 24;
+const MAX_QUERY_PARAMS = 32;
+const MIN_DECODED_SPACES = 2;
+
 export function collectExfiltrationShapes(target: ScanTarget, scan: PayloadScan): void {
   const { text, profile } = target;
+  if (profile.spaces === 0 && target.encoding === "plain" && URL_WITH_QUERY.test(text))
+    collectEncodedQuery(target, scan);
   if (text.length >= MIN_BLOB_LENGTH) {
     const encoding = longEncodedRun(text);
     if (encoding !== null) scan.blobs.push({ path: target.path, encoding });
@@ -36,7 +49,33 @@ export function collectExfiltrationShapes(target: ScanTarget, scan: PayloadScan)
   }
 }
 
+function collectEncodedQuery(target: ScanTarget, scan: PayloadScan): void {
+  const { text } = target;
+  const query = text.slice(text.indexOf("?") + 1, text.includes("#") ? text.indexOf("#") : text.length);
+  let params = 0;
+  for (const pair of query.split("&")) {
+    if (++params > MAX_QUERY_PARAMS) return;
+    const raw = pair.slice(pair.indexOf("=") + 1);
+    if (raw.length < MIN_ENCODED_PARAM) continue;
+    const value = raw.includes("%") ? percentDecode(raw) : raw;
+    const decoded = base64Decoded(value, profileText(value));
+    if (decoded !== null && profileText(decoded).spaces >= MIN_DECODED_SPACES) {
+      scan.encodedQueries.push(target.path);
+      return;
+    }
+  }
+}
+
 export function judgeExfiltration(scan: PayloadScan): void {
+  if (scan.leavesScope && scan.encodedQueries.length > 0) {
+    scan.report({
+      detector: "exfiltration",
+      code: "payload.exfiltration.encoded_query",
+      message: "A URL hides base64-encoded text in its query string, sent to a destination outside the agent's scope.",
+      severity: "suspicious",
+      path: scan.encodedQueries[0] ?? "$",
+    });
+  }
   if (scan.leavesScope) {
     const seen = new Set<string>();
     for (const blob of scan.blobs) {

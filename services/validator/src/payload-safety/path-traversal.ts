@@ -11,6 +11,14 @@ const CREDENTIAL_FILE =
 /** System files that reveal the host; a classic first probe, but also mentioned in ordinary ops work. */
 const SYSTEM_FILE =
   /\/etc\/(?:passwd|group|crontab)(?![\w.-])|(?:^|[^\w])[a-z]:\/windows\/system32(?![\w.-])|\/windows\/win\.ini|(?:^|\/)boot\.ini/;
+/**
+ * A dotenv file: an application's secrets, one per line. The checked-in templates (`.env.example`,
+ * `.env.sample` …) hold none. Judged in short values only (a path, a command line), because code and
+ * docs that load or describe `.env` are ordinary writing.
+ */
+const DOTENV_FILE =
+  /(?:^|[\s/\\"'=:])\.env(?:\.(?!(?:example|sample|template|dist|defaults?|schema|tpl)(?![\w-]))[\w-]{1,32})?(?![\w.-])/i;
+const DOTENV_VALUE_LENGTH = 256;
 const BACKSLASHES = /\\/g;
 const REPEATED_SLASHES = /\/{2,}/g;
 
@@ -34,6 +42,15 @@ export function detectPathTraversal(target: ScanTarget, scan: PayloadScan): void
     } else if (sensitivity === "system") {
       report(target, scan, "system_file", "suspicious", "An argument names a system file that describes the host.");
     }
+  }
+  if (text.length <= DOTENV_VALUE_LENGTH && profile.newlines === 0 && text.includes(".env") && DOTENV_FILE.test(text)) {
+    report(
+      target,
+      scan,
+      "secrets_file",
+      "suspicious",
+      "An argument names a dotenv file, where applications keep secrets.",
+    );
   }
   // A NUL cuts the path short in C code underneath ("report.pdf%00.png" opens "report.pdf").
   if (target.encoding === "url" && text.includes("\u0000")) {

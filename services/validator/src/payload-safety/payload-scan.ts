@@ -38,6 +38,8 @@ export class PayloadScan {
   readonly destinationHost: string | null;
   readonly recordSets: RecordSet[] = [];
   readonly blobs: EncodedBlob[] = [];
+  /** Paths of URLs whose query string hides base64-encoded text. */
+  readonly encodedQueries: string[] = [];
   private readonly personalValues = new Set<string>();
   private readonly findings = new Map<string, PayloadFinding>();
   private registeredClasses: ReadonlySet<string> | null = null;

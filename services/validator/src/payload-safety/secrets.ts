@@ -3,6 +3,7 @@ import type { Severity } from "../../../common/src/decision.js";
 import type { ScanTarget } from "./argument-walk.js";
 import { KEY_AUTHORIZATION, KEY_AWS_SECRET, KEY_CREDENTIAL, KEY_PASSWORD, keyTraits } from "./key-traits.js";
 import type { PayloadScan } from "./payload-scan.js";
+import { HAS_SLASH } from "./text-profile.js";
 
 const SECRET_LABELS = {
   aws_access_key: "an AWS access key ID",
@@ -23,6 +24,8 @@ const SECRET_LABELS = {
   basic_auth: "HTTP basic-auth credentials",
   authorization: "an Authorization header value",
   password: "a password",
+  login_pair: "a login and password written together",
+  one_time_code: "a one-time or MFA code",
   credential: "a value assigned to a secret-named field",
 } as const;
 
@@ -139,6 +142,23 @@ const ASSIGNMENT_HINT = /pass|pwd|secret|token|api.?key|access.?key/i;
 const ASSIGNMENT =
   /(?<![A-Za-z])(?:pass(?:word|wd|phrase)?|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|(?:access|auth|api|refresh)[_-]?token|token)["']?\s{0,3}[:=]\s{0,3}["']?([^\s"'`,;&<>]{8,256})/gi;
 
+/*
+ * Credentials written into prose: "use mine: dana.w / Summer2025!Acme", "admin@x.com / Nw!Adm1n#2026",
+ * "MFA codes: 482913, 771204". Notes, tickets and mail bodies are where a person pastes them, and where
+ * no field name announces them. A login pair needs a word that talks about logging in nearby, and a
+ * password with three kinds of character; a code needs the words that name it.
+ */
+const LOGIN_CUE = /cred|password|passwd|log-?in|sign-?in|\bsso\b|use mine|username/i;
+const LOGIN_PAIR =
+  /(?<![\w.@+-])([a-z0-9][\w.+-]{1,63}(?:@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,4})?)\s{0,2}\/\s{0,2}([^\s/,;()"'`<>]{8,64})/gi;
+const ONE_TIME_CODES =
+  /\b(?:mfa|2fa|otp|one[- ]time|verification|backup|recovery)\s{1,3}(?:codes?|pins?|passcodes?)\s{0,3}(?:is|are|was|were|:|=)?\s{0,3}((?:\d{6,8}(?:\s{0,2}(?:,|and|or)\s{0,2})?){1,10})/gi;
+const CODE = /\d{6,8}/g;
+/** "password is hunter2!", "the password was Xy7…": the assignment written as a sentence. */
+const PASSWORD_SENTENCE =
+  /\b(?:pass(?:word|wd|phrase)|pwd)\s{1,3}(?:is|was|will\s{1,3}be)\s{1,3}["'`]?([^\s"'`,;<>]{6,128})/gi;
+const TRAILING_PUNCTUATION = /[.!?:]+$/;
+
 const AUTHORIZATION_VALUE = /^(Bearer|Basic|Token|Bot|Digest|ApiKey|Key)\s{1,3}(\S{8,4096})$/i;
 const AWS_SECRET_VALUE = /^[A-Za-z0-9/+]{40}$/;
 
@@ -163,6 +183,7 @@ export function detectSecrets(target: ScanTarget, scan: PayloadScan): void {
   if (ANY_PROVIDER_HINT.test(text)) collectProviderSecrets(text, matches);
   if (target.role === "value" && target.encoding === "plain") collectFieldSecret(target, matches);
   if (ASSIGNMENT_HINT.test(text)) collectAssignments(text, matches);
+  if (target.profile.spaces > 0) collectProseCredentials(target, matches);
   if (matches.length === 0) return;
 
   const severity = secretSeverity(scan);
@@ -273,6 +294,56 @@ function collectAssignments(text: string, matches: SecretMatch[]): void {
     const end = match.index + match[0].length;
     matches.push({ kind: "credential", rank: RANK_FIELD, start: end - value.length, end });
   }
+}
+
+/** Login pairs, one-time codes and "the password is …" in free text; see LOGIN_PAIR. */
+function collectProseCredentials(target: ScanTarget, matches: SecretMatch[]): void {
+  const { text, profile } = target;
+  if ((profile.flags & HAS_SLASH) !== 0 && LOGIN_CUE.test(text)) {
+    LOGIN_PAIR.lastIndex = 0;
+    for (let match = LOGIN_PAIR.exec(text); match !== null; match = LOGIN_PAIR.exec(text)) {
+      const value = (match[2] ?? "").replace(TRAILING_PUNCTUATION, "");
+      if (!plausibleProsePassword(value)) continue;
+      const start = match.index + match[0].length - (match[2] ?? "").length;
+      matches.push({ kind: "login_pair", rank: RANK_FIELD, start, end: start + value.length });
+    }
+  }
+  if (profile.digits >= 6) {
+    ONE_TIME_CODES.lastIndex = 0;
+    for (let match = ONE_TIME_CODES.exec(text); match !== null; match = ONE_TIME_CODES.exec(text)) {
+      const list = match[1] ?? "";
+      const listStart = match.index + match[0].length - list.length;
+      CODE.lastIndex = 0;
+      for (let code = CODE.exec(list); code !== null; code = CODE.exec(list)) {
+        const start = listStart + code.index;
+        matches.push({ kind: "one_time_code", rank: RANK_FIELD, start, end: start + code[0].length });
+      }
+    }
+  }
+  if (ASSIGNMENT_HINT.test(text)) {
+    PASSWORD_SENTENCE.lastIndex = 0;
+    for (let match = PASSWORD_SENTENCE.exec(text); match !== null; match = PASSWORD_SENTENCE.exec(text)) {
+      const value = (match[1] ?? "").replace(TRAILING_PUNCTUATION, "");
+      if (!plausibleProsePassword(value)) continue;
+      const start = match.index + match[0].length - (match[1] ?? "").length;
+      matches.push({ kind: "password", rank: RANK_FIELD, start, end: start + value.length });
+    }
+  }
+}
+
+/**
+ * A password a person chose: digits or symbols beside letters of both cases, not a path, an address or a
+ * hyphenated phrase ("read-only", "Q3-2025-plan" has no lowercase-and-uppercase-and-symbol mix of its own).
+ */
+function plausibleProsePassword(value: string): boolean {
+  return (
+    value.length >= 8 &&
+    characterClasses(value) >= 3 &&
+    !value.includes("://") &&
+    !value.includes("@") &&
+    !PLACEHOLDER.test(value) &&
+    !WORDS_LIKE.test(value)
+  );
 }
 
 function plausibleAssignedSecret(value: string): boolean {

@@ -26,6 +26,12 @@ const OBJECT_LIST = String.raw`${IDENTIFIER}(?:\s{0,16},\s{0,16}${IDENTIFIER}){0
 
 const OR_COMPARISON = /\bor\s{1,8}(['"]?)(\w{0,32})\1\s{0,4}(=|<>|!=|>=|<=|>|<|like\b)\s{0,4}['"]?(\w{0,32})/gi;
 const OR_TRUE = /['")\d]\s{0,8}or\s{1,8}(?:true|not\s{1,8}false|1)\s{0,8}(?:--|#|\/\*|;|$)/i;
+/**
+ * An OR that holds for every row in practice though not in logic: `OR name != ''`, `OR x LIKE '%'`,
+ * `OR id IS NOT NULL`. After a closed quote it turns a one-record filter into a dump of the table.
+ */
+const OR_MATCH_ALL =
+  /['")\d]\s{0,8}or\s{1,8}[\w.]{1,64}\s{0,4}(?:(?:!=|<>)\s{0,4}(?:''|"")|like\s{1,4}'%+'|is\s{1,8}not\s{1,8}null\b)/i;
 /** What may close the value an injection breaks out of, just before its OR. */
 const BREAKOUT_BEFORE = /['")\d]\s{0,8}$/;
 const BREAKOUT_LOOKBEHIND = 12;
@@ -86,6 +92,14 @@ export function detectSql(target: ScanTarget, scan: PayloadScan): void {
       "tautology",
       "critical",
       "An argument holds an always-true SQL condition, as used to bypass filters.",
+    );
+  } else if (OR_MATCH_ALL.test(sql)) {
+    report(
+      target,
+      scan,
+      "match_all",
+      "suspicious",
+      "An argument widens a SQL filter with an OR that matches nearly every row.",
     );
   }
   if (UNION_PROBE.test(sql) || (!statement && UNION_AFTER_BREAK.test(sql))) {

@@ -41,16 +41,17 @@ const EMBEDDED_ADDRESS_HOST =
   /(?:^|[.-])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})\.(?:nip\.io|sslip\.io|xip\.io|traefik\.me)$/;
 
 interface HostVerdict {
-  addressClass: AddressClass;
+  addressClass: AddressClass | "internal_name";
   /** Written so as to slip past a naive check: encoded, numeric tricks, DNS aliases, userinfo. */
   disguised: boolean;
 }
 
-const CLASS_LABELS: Record<AddressClass, string> = {
+const CLASS_LABELS: Record<HostVerdict["addressClass"], string> = {
   metadata: "a cloud metadata endpoint",
   loopback: "the local host",
   private_network: "a private network address",
   link_local: "a link-local address",
+  internal_name: "a host named as internal to a private network",
 };
 
 export function detectSsrf(target: ScanTarget, scan: PayloadScan): void {
@@ -86,12 +87,25 @@ function judgeUrls(target: ScanTarget, scan: PayloadScan): void {
     }
     const at = authority.lastIndexOf("@");
     const host = stripPort(authority.slice(at + 1));
-    const verdict = classifyHost(host, true);
+    const verdict = classifyHost(host, true) ?? internalName(host, target, match.index);
     if (verdict === null) continue;
     // "https://trusted.example@10.0.0.5/" shows one host to a reader and connects to the other.
     const userinfoTrick = at !== -1 && authority.slice(0, at).includes(".");
     reportHost(target, scan, host, { ...verdict, disguised: verdict.disguised || userinfoTrick });
   }
+}
+
+/**
+ * Labels that name a private zone by convention (`jenkins.internal.acme.com`, `nas.local`,
+ * `wiki.corp.example`): such a name resolves only inside the network. Judged only when the whole
+ * argument is the URL, i.e. something is about to be fetched from it, not written about.
+ */
+const INTERNAL_LABEL = /(?:^|\.)(?:internal|intranet|corp|lan|local|localdomain|private|home\.arpa)(?:\.|$)/;
+
+function internalName(host: string, target: ScanTarget, at: number): HostVerdict | null {
+  if (at !== 0 || target.profile.spaces !== 0 || target.profile.newlines !== 0) return null;
+  const name = host.toLowerCase();
+  return INTERNAL_LABEL.test(name) ? { addressClass: "internal_name", disguised: false } : null;
 }
 
 function reportHost(target: ScanTarget, scan: PayloadScan, host: string, verdict: HostVerdict): void {

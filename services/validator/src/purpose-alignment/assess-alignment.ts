@@ -3,9 +3,17 @@ import type { Reason } from "../../../common/src/decision.js";
 import { type AlignmentConfig, DEFAULT_ALIGNMENT_CONFIG } from "./alignment-config.js";
 import { isContentWord } from "./content-words.js";
 import { isExplained } from "./explaining-context.js";
-import { INTENT_VALUE_LABELS, type IntentValue, destinationValue, resourceValue } from "./intent-values.js";
+import {
+  INTENT_VALUE_LABELS,
+  type IntentValue,
+  collectStatedValues,
+  destinationValue,
+  withoutStatedValues,
+  resourceValue,
+} from "./intent-values.js";
 import type { PurposeModel, ToolFit, VectorSet } from "./purpose-model.js";
 import { readArguments } from "./read-arguments.js";
+import { consequentialVerb } from "./requested-change.js";
 import { isStatedAmount } from "./stated-amounts.js";
 import { type TaskContext, taskContext } from "./task-context.js";
 import { accumulateTokens, finishEmbedding } from "./text-embedding.js";
@@ -160,7 +168,17 @@ export function assessAlignment(
     if (resource) values.push(resource);
     else tokenize(action.resource, callTokens);
   }
-  if (action.intent) tokenize(action.intent, callTokens);
+  // Values from here on come from the intent alone: a plan, which explains nothing and echoes nothing.
+  let intentOnlyFrom = Infinity;
+  if (action.intent) {
+    // Addresses in the intent are values, read below; their parts (`amy`, `watson`, `gmail`) are not words.
+    tokenize(withoutStatedValues(action.intent), callTokens);
+    // The agent's own account of the action names where its data goes ("… and send them to x@y.com"):
+    // an address there is as much the action's as one in its arguments, even when the call that
+    // would use it comes later.
+    intentOnlyFrom = values.length;
+    collectStatedValues(action.intent, values);
+  }
 
   const task = input.sessionTask ? taskContext(vectors, input.sessionTask, config.taskCacheSize) : null;
   let contentWords = 0;
@@ -259,12 +277,14 @@ export function assessAlignment(
   };
   const intentValues: string[] = [];
   let unexplained = 0;
-  for (const item of values) {
+  for (const [index, item] of values.entries()) {
     if (intentValues.includes(item.value)) continue;
     intentValues.push(item.value);
-    echoUnits++;
+    // An address the intent only announces is not yet part of the call, so it cannot echo the task.
+    const inCall = index < intentOnlyFrom;
+    if (inCall) echoUnits++;
     if (taskSources && isExplained(item, taskSources)) {
-      echoed++;
+      if (inCall) echoed++;
       continue;
     }
     if (isExplained(item, sources)) continue;
@@ -313,6 +333,20 @@ export function assessAlignment(
         `tool ${action.tool} fits the session task (${round3(toolTaskSimilarity)}) far less than the registered tool ${model.toolRows.texts[bestTool.index] ?? ""} does (${round3(bestTool.similarity)}), and the call takes ${Math.round(100 * (taskEcho ?? 0))}% of its words and values from the task`,
       ),
     );
+  }
+
+  // A task that only asks for information, answered by an action that pays, deletes, shares or sends.
+  if (task?.asksOnly) {
+    const verb = consequentialVerb([...tokenize(action.tool), ...tokenize(action.operation), ...args.declaredActions]);
+    if (verb !== null) {
+      reasons.push(
+        alignmentReason(
+          "alignment.change_not_requested",
+          "suspicious",
+          `the session task asks only for information, but tool ${action.tool} would ${verb} something`,
+        ),
+      );
+    }
   }
 
   if (score < config.veryLowScore) {

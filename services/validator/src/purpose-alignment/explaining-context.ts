@@ -31,7 +31,18 @@ export interface ExplainingContext {
   paths: ReadonlySet<string>;
   /** Amounts of money the prose states (`$2,640.00`, `84k EUR`). */
   amounts: readonly number[];
+  /** Record references the prose names (`ORD-771204`), normalised as `intent-values.ts` does. */
+  references: ReadonlySet<string>;
+  /** Their prefixes (`ORD`): the kinds of record the prose is about. */
+  referencePrefixes: ReadonlySet<string>;
 }
+
+const REFERENCE_IN_TEXT = /\b([A-Z]{1,6})-?(\d[\d-]{2,20}\d)\b/g;
+/** Words a company name is made of whatever the company: they name nobody in particular. */
+const GENERIC_NAME_WORDS = new Set(
+  `inc incorporated corp corporation co company ltd limited llc llp plc gmbh sa ag group holdings
+   consulting services solutions partners international global the and of`.split(/\s+/),
+);
 
 const URL_HOST = /\b[a-z][a-z0-9+.-]*:\/\/(?:[^\s/?#@"'<>]*@)?([^\s/?#:"'<>]+)/gi;
 const EMAIL_DOMAIN = /@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24})\b/gi;
@@ -68,7 +79,15 @@ export function explainingContext(text: string): ExplainingContext {
   for (const match of prose.matchAll(ANY_CAPITALISED)) capitalised.add(match[0].toLowerCase());
   const namePhrases = new Set<string>();
   for (const match of prose.matchAll(CAPITALISED_RUN)) namePhrases.add(match[0].replace(/[ -]/g, "").toLowerCase());
+  const references = new Set<string>();
+  const referencePrefixes = new Set<string>();
+  for (const match of prose.matchAll(REFERENCE_IN_TEXT)) {
+    references.add(`${match[1]}-${match[2]}`);
+    referencePrefixes.add(match[1] ?? "");
+  }
   return {
+    references,
+    referencePrefixes,
     text: prose.toLowerCase(),
     compact: normaliseAccount(prose),
     tokens: new Set(tokenize(prose)),
@@ -221,6 +240,26 @@ export function isExplained(item: IntentValue, sources: ExplainingSources): bool
     case "handle": {
       const name = value.slice(1);
       return sources.recent.has(value) || contexts(sources).some((c) => c.text.includes(value) || c.tokens.has(name));
+    }
+    case "reference": {
+      if (sources.recent.has(value) || contexts(sources).some((c) => c.references.has(value))) return true;
+      // Only a task that names a record of the same kind makes another one of that kind a departure.
+      const prefix = value.slice(0, value.indexOf("-"));
+      return !(sources.task?.referencePrefixes.has(prefix) ?? false);
+    }
+    case "payee": {
+      // As with amounts: a task that names no amount and no record ("pay this week's approved
+      // invoices") leaves the payees to the agent's look-ups, and nothing is judged.
+      const task = sources.task;
+      if (task === null || (task.amounts.length === 0 && task.references.size === 0)) return true;
+      if (sources.recent.has(value)) return true;
+      // Any distinctive word of the name, written as a name in the task or the registration.
+      const words = value.split(/[^\p{L}\d]+/u).filter((w) => w.length >= 3 && !GENERIC_NAME_WORDS.has(w));
+      const folded = words.map((w) => w.normalize("NFKD").replace(COMBINING_MARKS, ""));
+      return (
+        folded.length === 0 ||
+        contexts(sources).some((c) => folded.some((w) => c.capitalised.has(w) || c.tokens.has(w)))
+      );
     }
     case "path": {
       if (sources.resources.some((p) => p.test(value))) return true;

@@ -7,7 +7,7 @@
  * Values are normalised (lowercase; phones to digits; accounts to compact uppercase) so the
  * same value compares equal wherever it came from; `recentValues` holds this form.
  */
-export type IntentValueKind = "email" | "phone" | "handle" | "account" | "host" | "path";
+export type IntentValueKind = "email" | "phone" | "handle" | "account" | "host" | "path" | "reference" | "payee";
 
 export interface IntentValue {
   kind: IntentValueKind;
@@ -21,6 +21,8 @@ export const INTENT_VALUE_LABELS: Record<IntentValueKind, string> = {
   account: "account number",
   host: "host",
   path: "file path",
+  reference: "record reference",
+  payee: "payee",
 };
 
 /** Not after `/`: `https://user@host` carries credentials for a host, not a recipient. */
@@ -58,6 +60,16 @@ const PATH_WORDS = new Set(
   `path paths file files filename filepath dir directory folder dest destination target src
    source output location`.split(/\s+/),
 );
+
+/**
+ * A record reference: a capital prefix and a number (`ORD-771204`, `E-10731`, `INV-2025-0117`,
+ * `INC0091890`). When the task names one of a kind, a call about another of the same kind is about
+ * a different order, employee or invoice than the one asked about.
+ */
+export const REFERENCE = /^([A-Z]{1,6})-?(\d[\d-]{2,20}\d)$/;
+/** Keys under which a name says who receives money: `vendor_name`, `payee`, `beneficiary_name`. */
+const PAYEE_WORDS = new Set("payee vendor beneficiary merchant supplier creditor".split(" "));
+const PAYEE_NAME = /^[\p{L}\d][\p{L}\d&.,' -]{1,80}$/u;
 
 const hasAny = (words: readonly string[], set: ReadonlySet<string>): boolean => words.some((w) => set.has(w));
 
@@ -162,6 +174,22 @@ export function collectIntentValues(keyWords: readonly string[], raw: string, in
     }
   }
 
+  const reference = REFERENCE.exec(value);
+  if (reference) {
+    into.push({ kind: "reference", value: `${reference[1]}-${reference[2]}` });
+    return true;
+  }
+  if (
+    into.length === before &&
+    hasAny(keyWords, PAYEE_WORDS) &&
+    !keyWords.includes("id") &&
+    digits <= 2 &&
+    PAYEE_NAME.test(value) &&
+    /\p{Lu}/u.test(value)
+  ) {
+    into.push({ kind: "payee", value: value.toLowerCase() });
+  }
+
   if (
     PATH_SHAPED.test(value) &&
     (hasAny(keyWords, PATH_WORDS) || /^(?:~|[a-z]:\\)/i.test(value)) &&
@@ -172,6 +200,43 @@ export function collectIntentValues(keyWords: readonly string[], raw: string, in
   }
   return whole && into.length > before;
 }
+
+/**
+ * The values a piece of prose states outright: e-mail addresses, URL hosts, international phone
+ * numbers, IBANs and wallet addresses. Unlike `collectIntentValues`, nothing is read from where the
+ * text sits, so a word is never taken for a host or an account.
+ */
+export function collectStatedValues(prose: string, into: IntentValue[]): void {
+  if (prose.includes("@"))
+    for (const match of prose.matchAll(EMAIL)) into.push({ kind: "email", value: match[0].toLowerCase() });
+  if (prose.includes("://")) {
+    for (const match of prose.matchAll(URL_HOST)) {
+      const host = normaliseHost(match[1] ?? "");
+      if (host.length > 0) into.push({ kind: "host", value: host });
+    }
+  }
+  if (countDigits(prose) < 8) return;
+  for (const match of prose.matchAll(IBAN)) {
+    if (countDigits(match[0]) >= 8) into.push({ kind: "account", value: normaliseAccount(match[0]) });
+  }
+  for (const match of prose.matchAll(CRYPTO_ADDRESS)) into.push({ kind: "account", value: normaliseAccount(match[0]) });
+  if (prose.includes("+")) {
+    for (const match of prose.matchAll(INTERNATIONAL_PHONE)) {
+      const phone = normalisePhone(match[0]);
+      if (phone.length >= 7 && phone.length <= 15) into.push({ kind: "phone", value: phone });
+    }
+  }
+}
+
+/** The prose with its e-mail addresses and URLs blanked out, so their parts are not read as words. */
+export function withoutStatedValues(prose: string): string {
+  let text = prose;
+  if (text.includes("@")) text = text.replace(EMAIL, " ");
+  if (text.includes("://")) text = text.replace(URL_TEXT, " ");
+  return text;
+}
+
+const URL_TEXT = /\b[a-z][a-z0-9+.-]{1,15}:\/\/[^\s"'<>]{1,2048}/gi;
 
 /** A whole number under an account key (`"accountNumber": 88120045`). */
 export function collectNumericIntentValue(keyWords: readonly string[], value: number, into: IntentValue[]): void {

@@ -32,10 +32,22 @@ export interface ArgumentReading {
   values: IntentValue[];
   /** Numbers under money keys (`amount`, `total_price`): what the action pays, refunds or books. */
   amounts: number[];
+  /** Words of short values under an `action` or `operation` key: a generic tool's real verb (`"action": "delete"`). */
+  declaredActions: string[];
 }
 
+const ACTION_KEYS = new Set(["action", "operation", "op"]);
+const MAX_ACTION_CHARS = 40;
+
 export function readArguments(json: string, limits: ArgumentReadLimits): ArgumentReading {
-  const reading: ArgumentReading = { readable: false, keyTokens: [], tokens: [], values: [], amounts: [] };
+  const reading: ArgumentReading = {
+    readable: false,
+    keyTokens: [],
+    tokens: [],
+    values: [],
+    amounts: [],
+    declaredActions: [],
+  };
   if (json.length > limits.maxJsonChars) return reading;
   let parsed: unknown;
   try {
@@ -52,6 +64,9 @@ export function readArguments(json: string, limits: ArgumentReadLimits): Argumen
   const walk = (node: unknown, keyWords: readonly string[], content: boolean, depth: number): void => {
     if (depth > limits.maxDepth) return;
     if (typeof node === "string") {
+      if (keyWords.length === 1 && ACTION_KEYS.has(keyWords[0] ?? "") && node.length <= MAX_ACTION_CHARS) {
+        tokenize(node, reading.declaredActions);
+      }
       const amount = content ? null : moneyArgument(keyWords, node);
       if (amount !== null) amounts.push(amount);
       const whole = !content && collectIntentValues(keyWords, node, values);

@@ -1,5 +1,6 @@
 import { BoundedLru } from "./bounded-lru.js";
 import { type ExplainingContext, explainingContext } from "./explaining-context.js";
+import { asksOnlyForInformation } from "./requested-change.js";
 import { embedText } from "./text-embedding.js";
 import { stemWord } from "./word-stem.js";
 import type { WordVectors } from "./word-vectors.js";
@@ -10,6 +11,8 @@ export interface TaskContext {
   explaining: ExplainingContext;
   /** Stems of the task's words, so a call saying `invoice` echoes a task saying `invoices`. */
   stems: ReadonlySet<string>;
+  /** The task asks a question or for a look-up, and for no change (see `requested-change.ts`). */
+  asksOnly: boolean;
 }
 
 /**
@@ -27,7 +30,12 @@ export function taskContext(vectors: WordVectors, task: string, capacity: number
   let context = cache.get(task);
   if (!context) {
     const { vector, tokens } = embedText(vectors, task);
-    context = { vector, explaining: explainingContext(task), stems: new Set(tokens.map(stemWord)) };
+    context = {
+      vector,
+      explaining: explainingContext(task),
+      stems: new Set(tokens.map(stemWord)),
+      asksOnly: asksOnlyForInformation(task),
+    };
     cache.set(task, context);
   }
   return context;
