@@ -6,11 +6,23 @@ import {
   parseConfig,
 } from "../../common/src/service-config.js";
 import { trailLocationFromEnv, trailLocationSchema } from "../../common/src/trail-config.js";
+import { RETENTION_TABLES, type RetentionTable } from "../../common/src/trail-retention.js";
 
 export const sinkConfigSchema = connectionConfigSchema.extend(trailLocationSchema.shape).extend({
   groupId: z.string().min(1).default("mandate-sink"),
   /** Longest a failed insert is retried before the backoff stops growing; retries never give up. */
   maxRetryDelayMs: z.number().int().min(100).default(10_000),
+  /** Days each trail table keeps its rows (MANDATE_TRAIL_RETENTION_DAYS_<TABLE>); unset: for ever. */
+  retentionDays: z
+    .object(
+      Object.fromEntries(
+        Object.keys(RETENTION_TABLES).map((table) => [table, z.number().int().min(1).optional()]),
+      ) as Record<RetentionTable, z.ZodOptional<z.ZodNumber>>,
+    )
+    .strict()
+    .default({}),
+  /** How often expired partitions are dropped where the server has no TTL. */
+  retentionIntervalMs: z.number().int().min(1_000).default(3_600_000),
 });
 
 export type SinkConfig = z.infer<typeof sinkConfigSchema>;
@@ -21,5 +33,11 @@ export function sinkConfigFromEnv(env: NodeJS.ProcessEnv): SinkConfig {
     groupId: env.MANDATE_SINK_GROUP,
     ...trailLocationFromEnv(env),
     maxRetryDelayMs: numberFromEnv(env.MANDATE_SINK_MAX_RETRY_DELAY_MS),
+    retentionDays: Object.fromEntries(
+      Object.keys(RETENTION_TABLES).map((table) => [
+        table,
+        numberFromEnv(env[`MANDATE_TRAIL_RETENTION_DAYS_${table.toUpperCase()}`]),
+      ]),
+    ),
   });
 }

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
 import { ensureTopics } from "../../common/src/topics.js";
 import { migrateTrail } from "../../common/src/trail-migrations.js";
+import { applyRetention } from "../../common/src/trail-retention.js";
 import type { SinkConfig } from "./sink-config.js";
 import { deadLetterRow, decisionRow } from "./trail-rows.js";
 import { DecisionChainer } from "./decision-chainer.js";
@@ -33,6 +34,7 @@ export class SinkService {
   private capabilities: ClickHouseCapabilities | undefined;
   private writer: TrailWriter | undefined;
   private chainer: DecisionChainer | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private clickhouse: ClickHouseClient | undefined;
   private kafka: Kafka | undefined;
   private http: ServiceHttp | undefined;
@@ -64,6 +66,11 @@ export class SinkService {
       { event: "trail_migrated", applied, clickhouse_version: this.capabilities.version, mode: config.clickhouse.mode },
       "trail schema up to date",
     );
+    await this.enforceRetention();
+    if (!this.capabilities.ttl && Object.keys(config.retentionDays).length > 0) {
+      this.retentionTimer = setInterval(() => void this.enforceRetention(), config.retentionIntervalMs);
+      this.retentionTimer.unref();
+    }
     this.writer = new TrailWriter(this.clickhouse, config.database, this.logger, config.maxRetryDelayMs);
     this.chainer = new DecisionChainer(this.clickhouse, config.database);
 
@@ -84,6 +91,28 @@ export class SinkService {
     }
     this.started = true;
     this.logger.info({ event: "sink_started", group_id: config.groupId }, "sink started");
+  }
+
+  /** Applies the retention policy; a failure is logged and retried at the next interval, never fatal. */
+  private async enforceRetention(): Promise<void> {
+    const { retentionDays, database } = this.config;
+    if (Object.keys(retentionDays).length === 0) return;
+    try {
+      const outcomes = await applyRetention(
+        this.clickhouse as ClickHouseClient,
+        database,
+        this.capabilities as ClickHouseCapabilities,
+        retentionDays,
+      );
+      for (const outcome of outcomes) {
+        this.logger.info(
+          { event: "trail_retention", ...outcome },
+          `retention of ${outcome.table}: ${outcome.days} days`,
+        );
+      }
+    } catch (error) {
+      this.logger.error({ event: "trail_retention_failed", err: error }, "could not apply the trail retention");
+    }
   }
 
   /** Subscribes a fresh consumer; called at start and to rebuild one after a crash kafkajs does not recover from. */
@@ -113,6 +142,7 @@ export class SinkService {
 
   async stop(): Promise<void> {
     this.started = false;
+    clearInterval(this.retentionTimer);
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     await this.clickhouse?.close();
