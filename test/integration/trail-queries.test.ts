@@ -340,10 +340,47 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
     ]);
   });
 
-  it("review-turnaround says it needs the review trail instead of answering", async () => {
-    const failure = await query("review-turnaround").catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(TrailQueryError);
-    expect((failure as TrailQueryError).message).toContain("needs the review trail (not built yet)");
+  it("review-turnaround gives each reviewer's count, outcomes and time from flag to review", async () => {
+    // Its own database: reviewed flags would change what the other queries count.
+    const reviewed = isolatedDatabase(`queries_reviews_${mode}`);
+    await migrateTrail(trail(), reviewed);
+    const at = hour0 - 2 * HOUR;
+    const flags = [0, 1, 2, 3].map((i) => decisionRecord({ agent: STEADY, at: at + i * MINUTE, verdict: "flagged" }));
+    const review = (flag: DecisionRecord, reviewer: string, verdict: Verdict, afterSeconds: number) => ({
+      ...decisionRecord({ agent: STEADY, at: flag.decided_at + afterSeconds * 1000, verdict }),
+      action: flag.action,
+      supersedes: flag.decision_id,
+      reviewer,
+      review_comment: `${verdict} after a look`,
+    });
+    const reviews = [
+      review(flags[0]!, "alice", "approved", 60),
+      review(flags[1]!, "alice", "approved", 120),
+      review(flags[2]!, OBRIEN, "rejected", 300),
+      review(flags[3]!, "mandate-review", "rejected", 900),
+    ];
+    const rows = [...flags, ...reviews].map((d, i) =>
+      decisionRow(d, { partition: 0, offset: String(i) }, capabilities, now),
+    );
+    await trail().insert({ table: `${reviewed}.decisions`, values: rows, format: "JSONEachRow" });
+
+    const result = await runTrailQuery(trail(), "review-turnaround", {}, { database: reviewed, now });
+    expect(rowsOf(result).map((r) => [r.reviewer, r.reviews, r.approved, r.rejected, r.max_s])).toEqual([
+      ["alice", 2, 2, 0, 120],
+      [OBRIEN, 1, 0, 1, 300],
+      ["mandate-review", 1, 0, 1, 900],
+    ]);
+    expect(rowsOf(result)[1]).toMatchObject({ p50_s: 300, p90_s: 300 });
+    const one = await runTrailQuery(trail(), "review-turnaround", { reviewer: OBRIEN }, { database: reviewed, now });
+    expect(rowsOf(one).map((r) => r.reviewer)).toEqual([OBRIEN]);
+    const stored = await trail().query({
+      query: `SELECT reviewer, comment FROM ${reviewed}.reviews FINAL WHERE reviewer = 'alice' ORDER BY decided_at`,
+      format: "JSONEachRow",
+    });
+    expect(await stored.json()).toEqual([
+      { reviewer: "alice", comment: "approved after a look" },
+      { reviewer: "alice", comment: "approved after a look" },
+    ]);
   });
 
   it("refuses a query whose rollups the trail does not have yet, and a database with no trail", async () => {
@@ -479,9 +516,5 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
     const write = await runCli(["trail", "query", "--sql", `DROP TABLE ${database}.decisions`], env);
     expect(write.code).toBe(2);
     expect(write.stderr).toContain("read-only");
-
-    const unavailable = await runCli(["trail", "query", "review-turnaround"], env);
-    expect(unavailable.code).toBe(2);
-    expect(unavailable.stderr).toContain("needs the review trail (not built yet)");
   });
 });

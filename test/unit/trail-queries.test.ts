@@ -34,9 +34,7 @@ function failure(run: () => unknown): TrailQueryError {
 }
 
 describe("saved trail queries", () => {
-  const available = TRAIL_QUERIES.filter((q) => q.name !== "review-turnaround");
-
-  it.each(available.map((q) => q.name))("%s renders for 18.16 and 26.x with its defaults", (name) => {
+  it.each(TRAIL_QUERIES.map((q) => q.name))("%s renders for 18.16 and 26.x with its defaults", (name) => {
     for (const caps of [modern, debian]) {
       const sql = renderTrailQuery(name, required[name] ?? {}, on(caps));
       expect(sql).toContain("trail_db.");
@@ -121,11 +119,8 @@ describe("saved trail queries", () => {
     );
   });
 
-  it("name the queries that do not exist and the one that cannot exist yet", () => {
+  it("name the queries that do not exist", () => {
     expect(failure(() => findTrailQuery("nope")).problem).toBe("unknown_query");
-    const review = failure(() => renderTrailQuery("review-turnaround", {}, on(modern)));
-    expect(review.problem).toBe("unavailable");
-    expect(review.message).toBe("review-turnaround needs the review trail (not built yet)");
   });
 });
 
