@@ -16,7 +16,7 @@ import { MandateError } from "./errors.js";
  * and meaning on 18.16 and on the embedded 26.x; only timestamp precision follows the server.
  */
 
-export type TrailQueryProblem = "unknown_query" | "invalid_params" | "unavailable" | "not_read_only" | "schema_behind";
+export type TrailQueryProblem = "unknown_query" | "invalid_params" | "not_read_only" | "schema_behind";
 
 /** A question the trail cannot answer as asked; the message says why. Nothing here is worth retrying. */
 export class TrailQueryError extends MandateError {
