@@ -1,5 +1,7 @@
 import type { ClickHouseTarget } from "../../services/common/src/clickhouse-target.js";
 import type { TopicNames } from "../../services/common/src/topics.js";
+import { reviewConfigSchema, type ReviewConfig } from "../../services/review/src/review-config.js";
+import { ReviewService } from "../../services/review/src/review-service.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { SinkService } from "../../services/sink/src/sink-service.js";
 import type { DecisionEngine } from "../../services/validator/src/decision-engine.js";
@@ -28,17 +30,35 @@ export interface PipelineOptions {
       | "httpPort"
     >
   >;
+  /**
+   * Also run the review service (off unless given): the tokens file is required; its API listens on a
+   * free port unless `httpPort` says otherwise (`review.httpPort` tells which).
+   */
+  review?: Pick<ReviewConfig, "tokensFile"> &
+    Partial<
+      Pick<
+        ReviewConfig,
+        | "reviewDeadlineSeconds"
+        | "lookbackSeconds"
+        | "decisionTtlSeconds"
+        | "capabilityTtlSeconds"
+        | "deadlineCheckIntervalMs"
+        | "signingKeyPath"
+        | "httpPort"
+      >
+    >;
 }
 
 export interface RunningPipeline {
   validators: ValidatorService[];
   sink: SinkService | undefined;
+  review: ReviewService | undefined;
   stop(): Promise<void>;
 }
 
 /**
- * Runs the validator(s) and the sink in this process against a stack. The services are the same
- * classes their `main.ts` starts; running them in-process lets the demo and the tests read the
+ * Runs the validator(s), the sink and, when asked, the review service in this process against a
+ * stack. The services are the same classes their `main.ts` starts; running them in-process lets the demo and the tests read the
  * embedded trail through the sink, which must own the chdb data directory.
  */
 export async function startPipeline(stack: InfraStack, options: PipelineOptions): Promise<RunningPipeline> {
@@ -72,9 +92,20 @@ export async function startPipeline(stack: InfraStack, options: PipelineOptions)
         }),
       )
     : undefined;
+  const review = options.review
+    ? new ReviewService(
+        reviewConfigSchema.parse({
+          ...connection,
+          httpPort: 0,
+          httpHost: "127.0.0.1",
+          ...options.review,
+          reviewServiceId: `review-${options.topics.actions}`.replace(/[^A-Za-z0-9._-]/g, "-"),
+        }),
+      )
+    : undefined;
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
-    for (const service of [...validators, ...(sink ? [sink] : [])]) {
+    for (const service of [...validators, ...(sink ? [sink] : []), ...(review ? [review] : [])]) {
       await service.start();
       started.push(service);
     }
@@ -85,7 +116,9 @@ export async function startPipeline(stack: InfraStack, options: PipelineOptions)
   return {
     validators,
     sink,
+    review,
     async stop() {
+      await review?.stop();
       await Promise.all(validators.map((v) => v.stop()));
       await sink?.stop();
     },

@@ -2,6 +2,7 @@ import { agentCommand } from "./agent-command.js";
 import { dlqCommand } from "./dlq-command.js";
 import { explainCommand } from "./explain-command.js";
 import { policyCommand } from "./policy-command.js";
+import { reviewCommand } from "./review-command.js";
 import { trailCommand } from "./trail-command.js";
 import { UsageError } from "./usage-error.js";
 
@@ -17,9 +18,13 @@ const usage = `mandate — runtime governance for AI agents
   mandate trail query --sql "SELECT …" [--format table|json|csv]        one read-only statement
   mandate dlq list [--limit N] [--reason R] [--step S] [--format table|json]  dead letters: where from, why, key, size
   mandate dlq replay <offset>… | --reason R [--step S] [--dry-run] [--force]  re-publish letters to their source topic
+  mandate review list [--all] | show <decision_id>     the flagged actions waiting for a reviewer
+  mandate review approve|reject <decision_id> --comment "why"  decide one: a signed decision supersedes the flag
+  mandate review token <name> [--role reviewer|viewer] a token for the review API (file entry on stdout)
 
 Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.
-The trail: CLICKHOUSE_URL, or MANDATE_CHDB_PATH while no sink holds it; MANDATE_CLICKHOUSE_DATABASE.`;
+The trail: CLICKHOUSE_URL, or MANDATE_CHDB_PATH while no sink holds it; MANDATE_CLICKHOUSE_DATABASE.
+The review service: MANDATE_REVIEW_URL (default http://127.0.0.1:8088), MANDATE_REVIEW_TOKEN.`;
 
 const [command, ...rest] = process.argv.slice(2);
 try {
@@ -28,6 +33,7 @@ try {
   else if (command === "explain") await explainCommand(rest);
   else if (command === "trail") await trailCommand(rest);
   else if (command === "dlq") await dlqCommand(rest);
+  else if (command === "review") await reviewCommand(rest);
   else {
     process.stdout.write(`${usage}\n`);
     process.exitCode = command && command !== "help" && command !== "--help" ? 2 : 0;

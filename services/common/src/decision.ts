@@ -3,8 +3,11 @@ import type { ProposedAction } from "./action.js";
 export const VERDICTS = ["approved", "flagged", "rejected"] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-export const AXES = ["identity", "scope", "payload", "alignment", "drift", "intake"] as const;
-/** `intake` covers what happens before the five axes: decoding, size limits. */
+export const AXES = ["identity", "scope", "payload", "alignment", "drift", "intake", "review"] as const;
+/**
+ * `intake` covers what happens before the five axes: decoding, size limits. `review` is the reason a
+ * reviewer's decision (or a review deadline passing) gives on the record that supersedes a flag.
+ */
 export type Axis = (typeof AXES)[number];
 
 export type Severity = "info" | "suspicious" | "critical";
