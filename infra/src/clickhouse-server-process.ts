@@ -89,14 +89,25 @@ export class ClickHouseServerProcess {
   }
 }
 
+/**
+ * The read-only analyst login, as docker-compose creates it (infra/clickhouse/init/analyst.sql): it
+ * may read the trail database and nothing else, and may not write. `readonly = 2` rather than 1 so it
+ * may still set query settings (output formats), which `mandate trail query` does; it still cannot
+ * turn readonly off. The password is for a server that
+ * listens on loopback only; set a real one wherever the trail holds real decisions.
+ */
+export const ANALYST = { user: "analyst", password: "analyst", database: "mandate" } as const;
+
 function usersConfig(): string {
   return `<yandex>
   <profiles>
     <default><max_memory_usage>4000000000</max_memory_usage></default>
     <readonly><readonly>1</readonly></readonly>
+    <analyst><readonly>2</readonly></analyst>
   </profiles>
   <users>
     <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>
+    <${ANALYST.user}><password>${ANALYST.password}</password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>analyst</profile><quota>default</quota><allow_databases><database>${ANALYST.database}</database></allow_databases></${ANALYST.user}>
   </users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>

@@ -16,6 +16,7 @@ const usage = `mandate — runtime governance for AI agents
   mandate explain --jsonl --agent <registration>        JSON lines in (actions), JSON lines out (decisions)
   mandate trail query <name> [--param k=v …] [--format table|json|csv]  a saved query (no name: list them)
   mandate trail query --sql "SELECT …" [--format table|json|csv]        one read-only statement
+  mandate trail verify [--agent A] [--since T] [--format table|json]  recompute the hash chains; exit 1 if broken
   mandate dlq list [--limit N] [--reason R] [--step S] [--format table|json]  dead letters: where from, why, key, size
   mandate dlq replay <offset>… | --reason R [--step S] [--dry-run] [--force]  re-publish letters to their source topic
   mandate review list [--all] | show <decision_id>     the flagged actions waiting for a reviewer

@@ -571,13 +571,24 @@ export async function runTrailQuery(
  * hides; see AD_HOC_SETTINGS for why the client must be one opened for this.
  */
 export async function runTrailSql(client: ClickHouseClient, sql: string): Promise<TrailResult> {
-  return fetchResult(client, assertReadOnlySql(sql), AD_HOC_SETTINGS);
+  const query = assertReadOnlySql(sql);
+  try {
+    return await fetchResult(client, query, AD_HOC_SETTINGS);
+  } catch (error) {
+    // A login that is read-only already (the analyst's) may not set `readonly` again; the server just
+    // said it is in readonly mode, so the statement runs under that instead.
+    if (!READONLY_ALREADY.test((error as Error).message)) throw error;
+    const { readonly: _already, ...settings } = AD_HOC_SETTINGS;
+    return fetchResult(client, query, settings);
+  }
 }
+
+const READONLY_ALREADY = /Setting 'readonly' cannot be overrid|Cannot modify 'readonly' setting in readonly mode/;
 
 async function fetchResult(
   client: ClickHouseClient,
   query: string,
-  settings: typeof SAVED_QUERY_SETTINGS | typeof AD_HOC_SETTINGS,
+  settings: Record<string, string | number>,
 ): Promise<TrailResult> {
   const result = await client.query({ query, format: "JSON", clickhouse_settings: settings });
   const body = await result.json<Record<string, unknown>>();
