@@ -537,6 +537,7 @@ const SAVED_QUERY_SETTINGS = { output_format_json_quote_64bit_integers: 0 } as c
  * is set a session may not change settings.
  */
 export const AD_HOC_SETTINGS = { output_format_json_quote_64bit_integers: 1, readonly: "1" } as const;
+// NOTE: runTrailSql repeats AD_HOC_SETTINGS without `readonly` for logins that are read-only already.
 
 /**
  * Runs a saved query. Parameters are checked before anything is sent; a trail whose schema is older
@@ -578,8 +579,7 @@ export async function runTrailSql(client: ClickHouseClient, sql: string): Promis
     // A login that is read-only already (the analyst's) may not set `readonly` again; the server just
     // said it is in readonly mode, so the statement runs under that instead.
     if (!READONLY_ALREADY.test((error as Error).message)) throw error;
-    const { readonly: _already, ...settings } = AD_HOC_SETTINGS;
-    return fetchResult(client, query, settings);
+    return fetchResult(client, query, { output_format_json_quote_64bit_integers: 1 });
   }
 }
 
