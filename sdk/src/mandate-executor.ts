@@ -1,9 +1,10 @@
-import type { Consumer } from "kafkajs";
+import type { Consumer, Producer } from "kafkajs";
 import type { ProposedAction } from "../../services/common/src/action.js";
 import type { DecisionRecord } from "../../services/common/src/decision.js";
 import { createKafka } from "../../services/common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../services/common/src/logger.js";
-import { openContracts } from "../../services/common/src/mandate-contracts.js";
+import type { ExecutionRecord } from "../../services/common/src/execution.js";
+import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
 import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
 import { ValidatorKeyDirectory } from "./validator-key-directory.js";
 import { verifyVerdict, type VerdictRefusalCode } from "./verdict-verifier.js";
@@ -61,7 +62,7 @@ export interface ExecutorOptions extends ConnectionOptions {
 
 /**
  * Consumes decisions (read-committed) and runs only genuine, approved, unexpired ones, each at most
- * once. Before anything runs, the record's signature must verify with the key its validator
+ * once, recording what it did with each on the executions topic (for the trail). Before anything runs, the record's signature must verify with the key its validator
  * published, and its capability must be bound to the very action carried (verdict-verifier.ts): a
  * writer of the decision topic who is not a validator cannot approve anything. Every other decision
  * is refused with a code and the reason, never silently skipped.
@@ -76,6 +77,9 @@ export class MandateExecutor {
   private constructor(
     private readonly options: ExecutorOptions,
     private readonly consumer: Consumer,
+    private readonly producer: Producer,
+    private readonly contracts: MandateContracts,
+    private readonly executionsTopic: string,
     private readonly validatorKeys: ValidatorKeyDirectory,
     private readonly logger: Logger,
   ) {
@@ -91,7 +95,17 @@ export class MandateExecutor {
     const validatorKeys = new ValidatorKeyDirectory(kafka, topics.validatorKeys, contracts.validatorKey, logger);
     await validatorKeys.start();
     const consumer = kafka.consumer({ groupId: options.groupId, readUncommitted: false });
-    const executor = new MandateExecutor(options, consumer, validatorKeys, logger);
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const executor = new MandateExecutor(
+      options,
+      consumer,
+      producer,
+      contracts,
+      topics.executions,
+      validatorKeys,
+      logger,
+    );
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();
     await consumer.subscribe({ topic: topics.decisions, fromBeginning: false });
@@ -112,6 +126,7 @@ export class MandateExecutor {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+    await this.producer.disconnect();
     await this.validatorKeys.stop();
   }
 
@@ -120,7 +135,7 @@ export class MandateExecutor {
     const ids = { actionId: action.action_id, decisionId: decision.decision_id };
     const refusal = await this.refusalFor(decision);
     if (refusal) {
-      this.report({ ...ids, outcome: "refused", ...refusal });
+      await this.report(decision, { ...ids, outcome: "refused", ...refusal });
       return;
     }
     const run = this.options.tools[action.tool] as ToolRunner;
@@ -138,7 +153,7 @@ export class MandateExecutor {
         controller.abort(new Error(`run deadline of ${this.runDeadlineMs} ms passed`));
         // The run may still settle later; its result no longer matters, but its failure must not go unhandled.
         ran.catch(() => undefined);
-        this.report({
+        await this.report(decision, {
           ...ids,
           outcome: "failed",
           code: "tool.deadline_exceeded",
@@ -146,9 +161,9 @@ export class MandateExecutor {
         });
         return;
       }
-      this.report({ ...ids, outcome: "executed", code: "", reason: "" });
+      await this.report(decision, { ...ids, outcome: "executed", code: "", reason: "" });
     } catch (error) {
-      this.report({
+      await this.report(decision, {
         ...ids,
         outcome: "failed",
         code: "tool.failed",
@@ -200,11 +215,43 @@ export class MandateExecutor {
     return this.executed.has(actionId);
   }
 
-  private report(outcome: ExecutionOutcome): void {
+  /**
+   * Tells the caller, then records the outcome on the executions topic for the trail. A tool's error
+   * message may quote its arguments, so the record carries only that the tool failed; the message
+   * stays with the caller and the executor's log.
+   */
+  private async report(decision: DecisionRecord, outcome: ExecutionOutcome): Promise<void> {
     this.logger.info(
       { event: `action_${outcome.outcome}`, action_id: outcome.actionId, code: outcome.code, reason: outcome.reason },
       outcome.outcome,
     );
     this.options.onOutcome?.(outcome);
+    const record: ExecutionRecord = {
+      action_id: outcome.actionId,
+      decision_id: outcome.decisionId,
+      agent_id: decision.action.agent_id,
+      tool: decision.action.tool,
+      executor_id: this.options.groupId,
+      outcome: outcome.outcome,
+      code: outcome.code,
+      reason:
+        outcome.code === "tool.failed"
+          ? "the tool threw an error; its message stays with the executor"
+          : outcome.reason,
+      at: Date.now(),
+    };
+    try {
+      await this.producer.send({
+        topic: this.executionsTopic,
+        acks: -1,
+        messages: [{ key: record.agent_id, value: this.contracts.execution.encode(record) }],
+      });
+    } catch (error) {
+      // The outcome already happened; failing here would only make a re-delivered decision look refused.
+      this.logger.error(
+        { event: "execution_outcome_unpublished", action_id: record.action_id, err: error },
+        "could not record the execution outcome on the executions topic",
+      );
+    }
   }
 }

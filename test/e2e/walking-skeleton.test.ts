@@ -67,6 +67,22 @@ describe.each(["server", "embedded"] as const)("walking skeleton with ClickHouse
       const [row] = (await rows.json()) as Array<{ actions: string; decisions: string }>;
       return Number(row?.actions) === 1 && Number(row?.decisions) === 1;
     });
+    // What the executor did, and the registration version the decision names, are in the trail too.
+    await waitUntil("the execution outcome in the trail", async () => {
+      const rows = await trail.query({
+        query: `SELECT outcome, code, executor_id FROM ${database}.executions WHERE action_id = '${decision.action.action_id}'`,
+        format: "JSONEachRow",
+      });
+      const found = (await rows.json()) as Array<{ outcome: string; code: string; executor_id: string }>;
+      return found.length === 1 && found[0]!.outcome === "executed" && found[0]!.executor_id === `executor-${database}`;
+    });
+    const registrations = await trail.query({
+      query: `SELECT agent_id, version, tools, retired FROM ${database}.agent_registrations FINAL`,
+      format: "JSONEachRow",
+    });
+    expect(await registrations.json()).toEqual([
+      { agent_id: "support-bot", version: expect.anything(), tools: ["lookup_order", "send_email"], retired: 0 },
+    ]);
   });
 
   it("rejects a tool outside the registered scope, and the executor refuses it", async () => {
@@ -86,6 +102,14 @@ describe.each(["server", "embedded"] as const)("walking skeleton with ClickHouse
       });
       const found = (await rows.json()) as Array<{ reason_codes: string[] }>;
       return found.length === 1 && found[0]!.reason_codes.includes("scope.tool_not_registered");
+    });
+    await waitUntil("the refusal in the trail", async () => {
+      const rows = await trail.query({
+        query: `SELECT outcome, code FROM ${database}.executions WHERE action_id = '${decision.action.action_id}'`,
+        format: "JSONEachRow",
+      });
+      const found = (await rows.json()) as Array<{ outcome: string; code: string }>;
+      return found.length === 1 && found[0]!.outcome === "refused" && found[0]!.code === "verdict.not_approved";
     });
   });
 

@@ -21,6 +21,7 @@ export function mandateSchemas(): {
   registration: AvroSchemaJson;
   policySet: AvroSchemaJson;
   validatorKey: AvroSchemaJson;
+  execution: AvroSchemaJson;
 } {
   const action = readAvroSchema("action-proposed.avsc");
   const decision = readAvroSchema("decision-record.avsc");
@@ -33,5 +34,6 @@ export function mandateSchemas(): {
     registration: readAvroSchema("agent-registration.avsc"),
     policySet: readAvroSchema("policy-set.avsc"),
     validatorKey: readAvroSchema("validator-key.avsc"),
+    execution: readAvroSchema("execution-outcome.avsc"),
   };
 }

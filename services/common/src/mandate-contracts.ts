@@ -3,6 +3,7 @@ import type { ProposedAction } from "./action.js";
 import { AvroCodec } from "./avro-codec.js";
 import { mandateSchemas } from "./avro-schemas.js";
 import type { DecisionRecord } from "./decision.js";
+import type { ExecutionRecord } from "./execution.js";
 import type { PolicySetRecord } from "./policy-set-record.js";
 import type { AgentRegistration } from "./registration.js";
 import type { TopicNames } from "./topics.js";
@@ -15,6 +16,7 @@ export interface MandateContracts {
   registration: AvroCodec<AgentRegistration>;
   policySet: AvroCodec<PolicySetRecord>;
   validatorKey: AvroCodec<ValidatorKeyRecord>;
+  execution: AvroCodec<ExecutionRecord>;
 }
 
 export async function openContracts(registryUrl: string, topics: TopicNames): Promise<MandateContracts> {
@@ -26,11 +28,13 @@ export async function openContracts(registryUrl: string, topics: TopicNames): Pr
     registration: new AvroCodec<AgentRegistration>(registry, `${topics.registry}-value`, schemas.registration),
     policySet: new AvroCodec<PolicySetRecord>(registry, `${topics.policies}-value`, schemas.policySet),
     validatorKey: new AvroCodec<ValidatorKeyRecord>(registry, `${topics.validatorKeys}-value`, schemas.validatorKey),
+    execution: new AvroCodec<ExecutionRecord>(registry, `${topics.executions}-value`, schemas.execution),
   };
   await contracts.action.register(registryUrl);
   await contracts.decision.register(registryUrl);
   await contracts.registration.register(registryUrl);
   await contracts.policySet.register(registryUrl);
   await contracts.validatorKey.register(registryUrl);
+  await contracts.execution.register(registryUrl);
   return contracts;
 }

@@ -9,6 +9,7 @@ export const topicNamesSchema = z.object({
   policies: z.string().min(1),
   deadLetters: z.string().min(1),
   validatorKeys: z.string().min(1),
+  executions: z.string().min(1),
 });
 
 /** Settings every service shares: where Kafka and the registry are, and which topics to use. */

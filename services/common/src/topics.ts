@@ -9,6 +9,8 @@ export interface TopicNames {
   deadLetters: string;
   /** Compacted: each validator's public key, keyed by validator id; executors verify decisions with it. */
   validatorKeys: string;
+  /** What executors did with each decision (executed, refused, failed), keyed by agent id. */
+  executions: string;
 }
 
 export const DEFAULT_TOPICS: TopicNames = {
@@ -18,6 +20,7 @@ export const DEFAULT_TOPICS: TopicNames = {
   policies: "governance.policies.v1",
   deadLetters: "mandate.dead-letters.v1",
   validatorKeys: "mandate.validator-keys.v1",
+  executions: "mandate.executions.v1",
 };
 
 /** Random topic names, so test suites sharing one broker never see each other's messages. */
@@ -30,6 +33,7 @@ export function isolatedTopics(tag: string): TopicNames {
     policies: `governance.policies.${suffix}`,
     deadLetters: `mandate.dead-letters.${suffix}`,
     validatorKeys: `mandate.validator-keys.${suffix}`,
+    executions: `mandate.executions.${suffix}`,
   };
 }
 
@@ -52,6 +56,7 @@ export async function ensureTopics(admin: Admin, topics: TopicNames, layout: Top
     { topic: topics.policies, numPartitions: 1, replicationFactor: 1, configEntries: compacted },
     { topic: topics.deadLetters, numPartitions: 1, replicationFactor: 1 },
     { topic: topics.validatorKeys, numPartitions: 1, replicationFactor: 1, configEntries: compacted },
+    { topic: topics.executions, numPartitions: layout.actionPartitions, replicationFactor: 1 },
   ];
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((t) => !existing.has(t.topic));

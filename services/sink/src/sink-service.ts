@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import {
   detectCapabilities,
   openClickHouse,
@@ -18,12 +18,16 @@ import { ensureTopics } from "../../common/src/topics.js";
 import { migrateTrail } from "../../common/src/trail-migrations.js";
 import { applyRetention } from "../../common/src/trail-retention.js";
 import type { SinkConfig } from "./sink-config.js";
-import { deadLetterRow, decisionRow } from "./trail-rows.js";
 import { DecisionChainer } from "./decision-chainer.js";
-import { TrailWriter } from "./trail-writer.js";
+import { deadLetterRow, decisionRow, executionRow, registrationRow, type KafkaPosition } from "./trail-rows.js";
+import { TrailWriter, type TrailTable } from "./trail-writer.js";
+
+type DecisionRow = ReturnType<typeof decisionRow>;
+type TrailRow = Record<string, unknown>;
 
 /**
- * Writes decisions (and through views, actions and reviews) and dead letters to the ClickHouse trail. For each partition batch it
+ * Writes decisions (and through views, actions and reviews), registration versions, execution
+ * outcomes and dead letters to the ClickHouse trail. For each partition batch it
  * inserts the rows first and commits the offsets only after ClickHouse has them; a crash in between
  * re-delivers the batch, and the ReplacingMergeTree keys collapse the repeated rows.
  */
@@ -125,7 +129,7 @@ export class SinkService {
     await consumer.connect();
     await consumer.subscribe({
       // Not the proposals topic: actions reach the trail only inside decisions, with secrets redacted.
-      topics: [config.topics.decisions, config.topics.deadLetters],
+      topics: [config.topics.decisions, config.topics.deadLetters, config.topics.registry, config.topics.executions],
       fromBeginning: true,
     });
     await consumer.run({
@@ -149,28 +153,46 @@ export class SinkService {
     await this.http?.close();
   }
 
-  private async storeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /** The trail table each consumed topic fills. */
+  private tableFor(topic: string): TrailTable {
     const { topics } = this.config;
+    if (topic === topics.decisions) return "decisions";
+    if (topic === topics.registry) return "agent_registrations";
+    if (topic === topics.executions) return "executions";
+    return "dead_letters";
+  }
+
+  /** One message as its table's row; null for a message that carries no row (a compaction tombstone). */
+  private async rowOf(table: TrailTable, message: KafkaMessage, at: KafkaPosition): Promise<TrailRow | null> {
     const contracts = this.contracts as MandateContracts;
     const caps = this.capabilities as ClickHouseCapabilities;
-    const isDecisions = batch.topic === topics.decisions;
-    const decisions: Array<ReturnType<typeof decisionRow>> = [];
-    const deadLetterRows: Record<string, unknown>[] = [];
-    const deadLetters: Message[] = [];
     const now = Date.now();
+    switch (table) {
+      case "decisions":
+        return decisionRow(await contracts.decision.decode(message.value), at, caps, now);
+      case "agent_registrations":
+        if (message.value === null) return null;
+        return registrationRow(await contracts.registration.decode(message.value), at, caps, now);
+      case "executions":
+        return executionRow(await contracts.execution.decode(message.value), at, caps, now);
+      case "dead_letters": {
+        const headers = Object.fromEntries(DEAD_LETTER_HEADERS.map((h) => [h, headerText(message.headers, h)]));
+        return deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at, caps);
+      }
+    }
+  }
+
+  private async storeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topics } = this.config;
+    const table = this.tableFor(batch.topic);
+    const rows: TrailRow[] = [];
+    const deadLetters: Message[] = [];
 
     for (const message of batch.messages) {
       const at = { partition: batch.partition, offset: message.offset };
       try {
-        if (isDecisions) {
-          const decision = await contracts.decision.decode(message.value);
-          decisions.push(decisionRow(decision, at, caps, now));
-        } else {
-          const headers = Object.fromEntries(DEAD_LETTER_HEADERS.map((h) => [h, headerText(message.headers, h)]));
-          deadLetterRows.push(
-            deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at, caps),
-          );
-        }
+        const row = await this.rowOf(table, message, at);
+        if (row) rows.push(row);
       } catch (error) {
         if (!(error instanceof UndecodableMessageError)) throw error;
         deadLetters.push(
@@ -197,12 +219,11 @@ export class SinkService {
     const shouldContinue = () => isRunning() && !isStale();
     const chainer = this.chainer as DecisionChainer;
     const nextOffset = String(Number(lastOffset) + 1);
-    const linked = isDecisions
-      ? await chainer.link(batch.partition, batch.messages[0]!.offset, nextOffset, decisions)
-      : undefined;
-    const stored = isDecisions
-      ? await writer.insert("decisions", decisions, keepAlive, shouldContinue)
-      : await writer.insert("dead_letters", deadLetterRows, keepAlive, shouldContinue);
+    const linked =
+      table === "decisions"
+        ? await chainer.link(batch.partition, batch.messages[0]!.offset, nextOffset, rows as DecisionRow[])
+        : undefined;
+    const stored = await writer.insert(table, rows, keepAlive, shouldContinue);
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.
     if (!stored) {
@@ -219,7 +240,7 @@ export class SinkService {
     resolveOffset(lastOffset);
     await heartbeat();
     const oldest = batch.messages.reduce((min, m) => Math.min(min, Number(m.timestamp)), Date.now());
-    this.metrics.flushRows.observe(isDecisions ? decisions.length : deadLetterRows.length);
+    this.metrics.flushRows.observe(rows.length);
     this.metrics.flushDelay.observe(Math.max(0, Date.now() - oldest) / 1000);
     this.metrics.consumerLag.set(
       { topic: batch.topic },

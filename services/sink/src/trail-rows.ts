@@ -1,5 +1,7 @@
 import { formatTimestamp, type ClickHouseCapabilities } from "../../common/src/clickhouse-connection.js";
 import type { DecisionRecord } from "../../common/src/decision.js";
+import type { ExecutionRecord } from "../../common/src/execution.js";
+import type { AgentRegistration } from "../../common/src/registration.js";
 
 export interface KafkaPosition {
   partition: number;
@@ -85,5 +87,44 @@ export function deadLetterRow(
     failed_at: formatTimestamp(Number.isFinite(failedAt) ? failedAt : Date.now(), caps),
     kafka_partition: at.partition,
     kafka_offset: at.offset,
+  };
+}
+
+/** One version of an agent's registration; public keys are left out, their ids kept. */
+export function registrationRow(
+  registration: AgentRegistration,
+  at: KafkaPosition,
+  caps: ClickHouseCapabilities,
+  now: number,
+) {
+  const { scope } = registration;
+  return {
+    agent_id: registration.agent_id,
+    version: registration.version,
+    owner: registration.owner,
+    purpose: registration.purpose,
+    examples: registration.examples,
+    counter_examples: registration.counter_examples,
+    tools: scope.tools.map((tool) => tool.name),
+    destination_patterns: scope.destination_patterns,
+    data_classes: scope.data_classes,
+    scope_json: JSON.stringify(scope),
+    key_ids: registration.keys.map((key) => key.key_id),
+    retired: registration.retired ? 1 : 0,
+    registered_at: formatTimestamp(registration.registered_at, caps),
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+    ingested_at: formatTimestamp(now, caps),
+  };
+}
+
+/** What an executor did with one decision. */
+export function executionRow(execution: ExecutionRecord, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
+  return {
+    ...execution,
+    at: formatTimestamp(execution.at, caps),
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+    ingested_at: formatTimestamp(now, caps),
   };
 }

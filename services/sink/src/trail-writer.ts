@@ -2,7 +2,7 @@ import type { ClickHouseClient } from "../../common/src/clickhouse-connection.js
 import type { Logger } from "../../common/src/logger.js";
 
 /** The tables the sink inserts into; the others are filled from `decisions` by materialized views. */
-export type TrailTable = "decisions" | "dead_letters";
+export type TrailTable = "decisions" | "dead_letters" | "agent_registrations" | "executions";
 
 /**
  * Inserts rows into the trail, retrying with exponential backoff and jitter until ClickHouse takes
