@@ -1,4 +1,12 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { detectCapabilities } from "../../services/common/src/clickhouse-connection.js";
+import type { DecisionRecord } from "../../services/common/src/decision.js";
 import { createLogger } from "../../services/common/src/logger.js";
+import { verifyTrail } from "../../services/common/src/trail-verify.js";
+import { tokenSha256 } from "../../services/review/src/reviewer-tokens.js";
 import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
 import { MandateAgent } from "../../sdk/src/mandate-agent.js";
 import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
@@ -11,10 +19,11 @@ import { waitUntil } from "./wait-until.js";
 
 /**
  * `npm run demo`: the whole pipeline on the embedded defaults. Starts Kafka, the schema registry,
- * the validator and the sink (embedded ClickHouse), registers three agents with generated signing
- * keys, streams a mixed workload of signed actions through the SDK with an executor running the
- * approved ones (after verifying the validator's signature), then prints what the trail says, read
- * back from ClickHouse.
+ * the validator, the sink (embedded ClickHouse) and the review service, registers three agents with
+ * generated signing keys, streams a mixed workload of signed actions through the SDK with an
+ * executor running the approved ones (after verifying the validator's signature), has a reviewer
+ * approve one flag and reject another, then prints what the trail says, read back from ClickHouse,
+ * and verifies its hash chains.
  */
 const ACTIONS = Number(process.env.MANDATE_DEMO_ACTIONS ?? 300);
 const DATABASE = "mandate";
@@ -33,8 +42,24 @@ try {
     schemaRegistryUrl: stack.schemaRegistryUrl,
     topics: DEFAULT_TOPICS,
   };
-  progress("starting validator and sink (embedded ClickHouse)");
-  const pipeline = await startPipeline(stack, { topics: DEFAULT_TOPICS, database: DATABASE });
+  // One reviewer for the demo; the service knows only the token's hash.
+  const reviewerToken = crypto.randomBytes(24).toString("base64url");
+  const tokensDir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-demo-review-"));
+  const tokensFile = path.join(tokensDir, "reviewers.json");
+  fs.writeFileSync(
+    tokensFile,
+    JSON.stringify([{ name: "demo-reviewer", role: "reviewer", token_sha256: tokenSha256(reviewerToken) }]),
+  );
+  stopAll.push(async () => fs.rmSync(tokensDir, { recursive: true, force: true }));
+
+  progress("starting validator, sink (embedded ClickHouse) and review service");
+  const pipeline = await startPipeline(stack, {
+    topics: DEFAULT_TOPICS,
+    database: DATABASE,
+    review: { tokensFile, reviewDeadlineSeconds: 300 },
+    // The demo prints its own progress; the services say only what went wrong.
+    logLevel: "error",
+  });
   stopAll.push(() => pipeline.stop());
 
   const workload = demoWorkload(ACTIONS);
@@ -65,23 +90,53 @@ try {
   const agents = new Map<string, MandateAgent>();
   for (const agentId of workloadAgents) {
     const signingKey = signingKeys.get(agentId);
-    agents.set(
-      agentId,
-      await MandateAgent.connect({ ...connection, agentId, signingKey }),
-    );
+    agents.set(agentId, await MandateAgent.connect({ ...connection, agentId, signingKey }));
   }
   stopAll.push(async () => void (await Promise.all([...agents.values()].map((a) => a.close()))));
 
   progress(`proposing ${workload.length} actions`);
   const started = Date.now();
   const verdicts: Record<string, number> = {};
+  const flagged: DecisionRecord[] = [];
   const inFlight = 25;
   for (let i = 0; i < workload.length; i += inFlight) {
     const slice = workload.slice(i, i + inFlight);
     const decisions = await Promise.all(slice.map((w) => (agents.get(w.agentId) as MandateAgent).propose(w.proposal)));
     for (const d of decisions) verdicts[d.verdict] = (verdicts[d.verdict] ?? 0) + 1;
+    flagged.push(...decisions.filter((d) => d.verdict === "flagged"));
   }
   progress(`all ${workload.length} verdicts received in ${Date.now() - started} ms: ${JSON.stringify(verdicts)}`);
+
+  // A reviewer settles two flags through the review API: one approved (the executor then runs it),
+  // one rejected. The rest stay in the queue until their deadline.
+  const reviewUrl = `http://127.0.0.1:${pipeline.review!.httpPort}`;
+  const reviewed: Array<{ flag: DecisionRecord; verdict: "approve" | "reject"; done: string }> = flagged
+    .slice(0, 2)
+    .map((flag, i) =>
+      i === 0 ? { flag, verdict: "approve", done: "approved" } : { flag, verdict: "reject", done: "rejected" },
+    );
+  for (const { flag, verdict, done } of reviewed) {
+    await waitUntil(`the flag ${flag.decision_id} in the review queue`, async () => {
+      const response = await fetch(`${reviewUrl}/reviews/${flag.decision_id}`, {
+        headers: { authorization: `Bearer ${reviewerToken}` },
+      });
+      return response.ok;
+    });
+    const response = await fetch(`${reviewUrl}/reviews/${flag.decision_id}/${verdict}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${reviewerToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ comment: `demo: ${done} after reading the reasons` }),
+    });
+    if (!response.ok)
+      throw new Error(`review ${verdict} of ${flag.decision_id}: HTTP ${response.status} ${await response.text()}`);
+    progress(`reviewer ${done} flag ${flag.decision_id} (${flag.action.tool} by ${flag.action.agent_id})`);
+  }
+  const approvedOnReview = reviewed.find((r) => r.verdict === "approve")?.flag.action.action_id;
+  if (approvedOnReview) {
+    await waitUntil("the executor to run the action approved on review", async () =>
+      outcomes.some((o) => o.actionId === approvedOnReview && o.outcome === "executed"),
+    );
+  }
 
   const trail = pipeline.sink!.trail;
   await waitUntil(
@@ -92,7 +147,7 @@ try {
         format: "JSONEachRow",
       });
       const [row] = (await result.json()) as Array<{ n: string }>;
-      return Number(row?.n) >= workload.length;
+      return Number(row?.n) >= workload.length + reviewed.length;
     },
     { timeoutMs: 60_000, intervalMs: 500 },
   );
@@ -106,6 +161,17 @@ try {
   process.stdout.write("\nMandate demo — decisions per agent and verdict, read from ClickHouse (embedded):\n");
   console.table(await summary.json());
   process.stdout.write(`executor: ${executed} executed, ${outcomes.length - executed} refused\n`);
+  const reviews = await trail.query({
+    query: `SELECT reviewer, outcome, comment FROM ${DATABASE}.reviews FINAL ORDER BY decided_at`,
+    format: "JSONEachRow",
+  });
+  process.stdout.write("reviews, read from ClickHouse:\n");
+  console.table(await reviews.json());
+  const verification = await verifyTrail(trail, { database: DATABASE, capabilities: await detectCapabilities(trail) });
+  process.stdout.write(
+    `trail verify: ${verification.rows} decisions of ${verification.agents} agents, ` +
+      `${verification.problems.length === 0 ? "every hash chain intact" : `${verification.problems.length} broken`}\n`,
+  );
 } finally {
   await shutdown();
 }

@@ -18,7 +18,11 @@ export function createKafka(brokers: string[], clientId: string, logger: Logger)
       () =>
       ({ level, log }: LogEntry) => {
         const { message, ...rest } = log;
-        logger[levels[level] ?? "info"]({ event: "kafka_client", ...rest }, message);
+        // kafkajs logs every error response from the broker, and every retry, at ERROR before it
+        // retries the request (a topic a KRaft broker has not finished creating, a coordinator still
+        // loading, a transaction still busy): warnings. What finally fails reaches the caller.
+        const routine = level === logLevel.ERROR && (message.startsWith("Response ") || "retryCount" in rest);
+        logger[routine ? "warn" : (levels[level] ?? "info")]({ event: "kafka_client", ...rest }, message);
       },
     // No retry count here: kafkajs keeps idempotent producers retrying indefinitely, which their guarantees need.
     retry: { initialRetryTime: 100 },
