@@ -44,7 +44,7 @@ describe("mandate dlq", () => {
       cause: { step: "validator.intake", reason: "not_avro", detail: "magic byte is 123, not 0" },
     },
     tooLarge: {
-      original: { key: Buffer.from("bot-b"), value: oversized },
+      original: { key: Buffer.from("bot-b"), value: oversized, headers: { "mandate-action-id": "act-too-large" } },
       source: { topic: topics.actions, partition: 0, offset: "8" },
       cause: {
         step: "validator.intake",
@@ -236,8 +236,10 @@ describe("mandate dlq", () => {
     expect(replayed!.key!.equals(letters.tooLarge.original.key)).toBe(true);
     expect(replayed!.value!.equals(letters.tooLarge.original.value)).toBe(true);
     expect(headerText(replayed!.headers, REPLAYED_FROM_HEADER)).toBe(`${topics.deadLetters}:0:${offsets.tooLarge}`);
-    // The dead-letter headers describe the letter, not the message: they are not replayed.
-    expect(Object.keys(replayed!.headers ?? {})).toEqual([REPLAYED_FROM_HEADER]);
+    // The dead-letter headers describe the letter, not the message: they are not replayed; the
+    // message's own headers are.
+    expect(Object.keys(replayed!.headers ?? {}).sort()).toEqual(["mandate-action-id", REPLAYED_FROM_HEADER]);
+    expect(headerText(replayed!.headers, "mandate-action-id")).toBe("act-too-large");
   });
 
   it("replays every letter with a reason and step to its own source topic", async () => {

@@ -452,13 +452,9 @@ class LetterReplayer {
   }
 
   /**
-   * The letter's headers minus the dead-letter ones, plus where it was replayed from.
-   *
-   * NOTE: `deadLetterMessage` replaces the original headers rather than adding to them, so today
-   * nothing is left to keep and the original `mandate-action-id` is lost. The validator reads that
-   * header only to identify an action it cannot decode: a replayed action that decodes is decided
-   * normally (its id is in the record), while one that fails again is dead-lettered without a
-   * rejected decision. Why the first attempt failed stays in the letter's `detail`.
+   * The letter's headers minus the dead-letter ones — the original message's headers, such as
+   * `mandate-action-id` — plus where it was replayed from. Why the first attempt failed stays in the
+   * letter's `detail`.
    */
   private replayHeaders({ partition, message }: DeadLetter): IHeaders {
     const kept = Object.entries(message.headers ?? {}).filter(([name]) => !DEAD_LETTER_HEADER_SET.has(name));

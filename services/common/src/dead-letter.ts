@@ -25,11 +25,12 @@ export interface SourcePosition {
 }
 
 /**
- * A dead letter keeps the original key and bytes untouched and says what happened in headers, so it
- * can be inspected and replayed onto its source topic.
+ * A dead letter keeps the original key, bytes and headers untouched and says what happened in
+ * headers of its own (which win over an original header of the same name), so it can be inspected
+ * and replayed onto its source topic as it was.
  */
 export function deadLetterMessage(
-  original: { key: Buffer | null; value: Buffer | null },
+  original: { key: Buffer | null; value: Buffer | null; headers?: IHeaders | undefined },
   source: SourcePosition,
   cause: DeadLetterCause,
   now = Date.now(),
@@ -38,6 +39,7 @@ export function deadLetterMessage(
     key: original.key,
     value: original.value,
     headers: {
+      ...original.headers,
       reason: cause.reason,
       step: cause.step,
       timestamp: String(now),
