@@ -29,10 +29,11 @@ ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(registered_at)
 ORDER BY (agent_id, version);
 
--- What each executor did with each decision it read: executed, refused (with the code) or failed.
--- Engine: ReplacingMergeTree; an executor group handles a decision once, and the sink may insert twice.
--- ORDER BY (agent_id, action_id, decision_id, executor_id): an action's outcomes together, one per
--- decision and executor group.
+-- What each executor did with each decision it read: started (written before the tool runs), then
+-- executed or failed; or refused (with the code).
+-- Engine: ReplacingMergeTree, because the sink may insert a record twice.
+-- ORDER BY (agent_id, action_id, decision_id, executor_id, outcome): an action's outcomes together;
+-- outcome in the key, so a copy of a decision refused later never hides that it ran.
 CREATE TABLE IF NOT EXISTS {{database}}.executions
 (
     action_id String,
@@ -50,4 +51,4 @@ CREATE TABLE IF NOT EXISTS {{database}}.executions
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(at)
-ORDER BY (agent_id, action_id, decision_id, executor_id);
+ORDER BY (agent_id, action_id, decision_id, executor_id, outcome);

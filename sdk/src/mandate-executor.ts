@@ -5,6 +5,7 @@ import { createKafka } from "../../services/common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../services/common/src/logger.js";
 import type { ExecutionRecord } from "../../services/common/src/execution.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import { TopicFollower } from "../../services/common/src/topic-follower.js";
 import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
 import { ValidatorKeyDirectory } from "./validator-key-directory.js";
 import { verifyVerdict, type VerdictRefusalCode } from "./verdict-verifier.js";
@@ -42,8 +43,11 @@ export interface ExecutionOutcome {
 export const DEFAULT_RUN_DEADLINE_MS = 30_000;
 /** How long a decision from a validator whose key has not arrived yet waits for it, once per validator. */
 export const DEFAULT_VALIDATOR_KEY_GRACE_MS = 2_000;
-/** Executed action ids are remembered this long past their decision's expiry, against a clock that steps back. */
-const EXECUTED_MEMORY_MARGIN_MS = 60_000;
+/**
+ * Started actions are remembered this long: the longest a decision or capability can stay valid
+ * (validators and the review service allow at most 3600 s), plus a minute against clock skew.
+ */
+const LEDGER_MEMORY_MS = 3_660_000;
 
 export interface ExecutorOptions extends ConnectionOptions {
   /** Executors sharing a group id share the work; each decision is handled by one of them. */
@@ -62,10 +66,17 @@ export interface ExecutorOptions extends ConnectionOptions {
 
 /**
  * Consumes decisions (read-committed) and runs only genuine, approved, unexpired ones, each at most
- * once, recording what it did with each on the executions topic (for the trail). Before anything runs, the record's signature must verify with the key its validator
- * published, and its capability must be bound to the very action carried (verdict-verifier.ts): a
- * writer of the decision topic who is not a validator cannot approve anything. Every other decision
- * is refused with a code and the reason, never silently skipped.
+ * once, recording what it did with each on the executions topic (for the trail). Before anything
+ * runs, the record's signature must verify with the key its validator published, and its capability
+ * must be bound to the very action carried (verdict-verifier.ts): a writer of the decision topic who
+ * is not a validator cannot approve anything. Every other decision is refused with a code and the
+ * reason, never silently skipped.
+ *
+ * At most once, across crashes, restarts and instances: before a tool runs, a `started` record for
+ * the action goes to the executions topic (acknowledged by the broker, or nothing runs). Every
+ * instance of the group follows that topic back over the longest a decision can stay valid, and
+ * catches up with it after each rebalance before it acts, so a decision re-delivered after a crash,
+ * or replayed by someone who copied it, finds its action already started and is refused.
  */
 export class MandateExecutor {
   /** action id → until when it must be remembered (its decision and capability are void after that). */
@@ -73,6 +84,9 @@ export class MandateExecutor {
   private readonly waitedForKey = new Set<string>();
   private readonly runDeadlineMs: number;
   private readonly keyGraceMs: number;
+  /** Settles once this instance has read every `started` record written before its latest rebalance. */
+  private ledgerCurrent: Promise<void> = Promise.resolve();
+  private ledger: TopicFollower<ExecutionRecord> | undefined;
 
   private constructor(
     private readonly options: ExecutorOptions,
@@ -106,7 +120,22 @@ export class MandateExecutor {
       validatorKeys,
       logger,
     );
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    executor.ledger = new TopicFollower(
+      kafka,
+      topics.executions,
+      contracts.execution,
+      (record) => executor.learn(record),
+      logger,
+      "execution record",
+    );
+    await executor.ledger.start(() => Date.now() - LEDGER_MEMORY_MS);
+    const joined = new Promise<void>((resolve) =>
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        // Partitions may have come from an instance that started actions this one has not read yet.
+        executor.ledgerCurrent = executor.ledger!.catchUp();
+        resolve();
+      }),
+    );
     await consumer.connect();
     await consumer.subscribe({ topic: topics.decisions, fromBeginning: false });
     await consumer.run({
@@ -126,6 +155,7 @@ export class MandateExecutor {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+    await this.ledger?.stop();
     await this.producer.disconnect();
     await this.validatorKeys.stop();
   }
@@ -139,8 +169,8 @@ export class MandateExecutor {
       return;
     }
     const run = this.options.tools[action.tool] as ToolRunner;
-    // Marked before running: a crash mid-run must not lead to a second run of a side effect.
-    this.remember(decision);
+    // Recorded before running: a crash mid-run must not lead to a second run of a side effect.
+    await this.recordStart(decision);
     const controller = new AbortController();
     const deadline = Date.now() + this.runDeadlineMs;
     let timer: NodeJS.Timeout | undefined;
@@ -176,6 +206,7 @@ export class MandateExecutor {
 
   private async refusalFor(decision: DecisionRecord): Promise<{ code: ExecutionCode; reason: string } | undefined> {
     const { action, validator_id: validatorId } = decision;
+    await this.ledgerCurrent;
     let check = verifyVerdict(decision, this.validatorKeys.get(validatorId), Date.now());
     if (!check.ok && check.code === "verdict.unknown_validator" && !this.waitedForKey.has(validatorId)) {
       // A validator publishes its key before it decides, but this executor may read the decision
@@ -198,12 +229,43 @@ export class MandateExecutor {
   }
 
   /**
-   * Remembers an executed action for as long as a copy of its decision could still pass the checks
-   * (after that, a replay is refused as expired), so the memory is bounded by the rate times the TTL.
+   * Writes the `started` record and remembers the action, or throws and runs nothing: kafkajs then
+   * delivers the decision again, and it is decided again from scratch.
    */
-  private remember(decision: DecisionRecord): void {
-    const voidAt = Math.max(decision.expires_at, decision.capability?.expires_at ?? 0);
-    this.executed.set(decision.action.action_id, voidAt + EXECUTED_MEMORY_MARGIN_MS);
+  private async recordStart(decision: DecisionRecord): Promise<void> {
+    const { action } = decision;
+    const started: ExecutionRecord = {
+      action_id: action.action_id,
+      decision_id: decision.decision_id,
+      agent_id: action.agent_id,
+      tool: action.tool,
+      executor_id: this.options.groupId,
+      outcome: "started",
+      code: "",
+      reason: "",
+      at: Date.now(),
+    };
+    await this.producer.send({
+      topic: this.executionsTopic,
+      acks: -1,
+      messages: [{ key: started.agent_id, value: this.contracts.execution.encode(started) }],
+    });
+    this.remember(action.action_id, started.at);
+  }
+
+  /** A record of this executor group read back from the executions topic: its action ran, or may have. */
+  private learn(record: ExecutionRecord): void {
+    if (record.executor_id !== this.options.groupId) return;
+    if (record.outcome === "refused") return;
+    this.remember(record.action_id, record.at);
+  }
+
+  /**
+   * Remembers a started action for as long as any decision on it could still pass the checks (after
+   * that, a replay is refused as expired), so the memory is bounded by the rate times that lifetime.
+   */
+  private remember(actionId: string, startedAt: number): void {
+    this.executed.set(actionId, Math.max(this.executed.get(actionId) ?? 0, startedAt + LEDGER_MEMORY_MS));
   }
 
   private hasExecuted(actionId: string): boolean {

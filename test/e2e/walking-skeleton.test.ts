@@ -70,7 +70,8 @@ describe.each(["server", "embedded"] as const)("walking skeleton with ClickHouse
     // What the executor did, and the registration version the decision names, are in the trail too.
     await waitUntil("the execution outcome in the trail", async () => {
       const rows = await trail.query({
-        query: `SELECT outcome, code, executor_id FROM ${database}.executions WHERE action_id = '${decision.action.action_id}'`,
+        query: `SELECT outcome, code, executor_id FROM ${database}.executions FINAL
+                WHERE action_id = '${decision.action.action_id}' AND outcome != 'started'`,
         format: "JSONEachRow",
       });
       const found = (await rows.json()) as Array<{ outcome: string; code: string; executor_id: string }>;

@@ -5,7 +5,8 @@ export interface ExecutionRecord {
   agent_id: string;
   tool: string;
   executor_id: string;
-  outcome: "executed" | "refused" | "failed";
+  /** `started` is written before the tool runs; the others when the executor is done with the decision. */
+  outcome: "started" | "executed" | "refused" | "failed";
   code: string;
   reason: string;
   at: number;

@@ -6,10 +6,10 @@ import { verifyEd25519 } from "../../common/src/ed25519.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
+import { TopicFollower } from "../../common/src/topic-follower.js";
 import { ensureTopics } from "../../common/src/topics.js";
 import { ValidatorKeyDirectory } from "../../../sdk/src/validator-key-directory.js";
 import { VerdictSigner } from "../../validator/src/verdict-signer.js";
-import { DecisionFollower } from "./decision-follower.js";
 import type { ReviewConfig } from "./review-config.js";
 import { supersedingDecision, type ReviewOutcome } from "./review-decision.js";
 import { ReviewHttp, type DecideResult, type ReviewDesk, type ReviewerDecision } from "./review-http.js";
@@ -51,7 +51,7 @@ export class ReviewService implements ReviewDesk {
   private contracts: MandateContracts | undefined;
   private producer: Producer | undefined;
   private validatorKeys: ValidatorKeyDirectory | undefined;
-  private follower: DecisionFollower | undefined;
+  private follower: TopicFollower<DecisionRecord> | undefined;
   private http: ReviewHttp | undefined;
   private httpAddress: AddressInfo | undefined;
   private readonly waitedForKey = new Set<string>();
@@ -100,12 +100,15 @@ export class ReviewService implements ReviewDesk {
     });
     await this.producer.connect();
 
-    this.follower = new DecisionFollower(
+    // The queue is state derived from the decision topic: a flag opens a review, a record that
+    // supersedes it closes it.
+    this.follower = new TopicFollower(
       kafka,
       config.topics.decisions,
       contracts.decision,
       (record) => this.take(record),
       this.logger,
+      "decision",
     );
     const rebuildStarted = Date.now();
     await this.follower.start(() => Date.now() - config.lookbackSeconds * 1000);

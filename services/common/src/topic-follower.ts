@@ -1,0 +1,119 @@
+import crypto from "node:crypto";
+import type { Consumer, Kafka } from "kafkajs";
+import type { AvroCodec } from "./avro-codec.js";
+import { superviseConsumer } from "./consumer-supervisor.js";
+import { DependencyUnavailableError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+/**
+ * Reads a topic (read-committed) from a point in time on, and keeps following it, for state derived
+ * from that topic (the review queue, an executor's record of what ran). It uses a private consumer
+ * group that never commits: each start, and each rebuild after a consumer crash, reads the window
+ * again, so handling a record twice must be a no-op for the state.
+ *
+ * `start` resolves once everything committed before it was called has been handled; `catchUp` does
+ * the same again later (after a rebalance, before acting on what the state says).
+ */
+export class TopicFollower<T> {
+  private consumer: Consumer | undefined;
+  /** partition → the offset after the last one handled. */
+  private readonly handled = new Map<number, number>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly codec: AvroCodec<T>,
+    private readonly handle: (record: T) => Promise<void> | void,
+    private readonly logger: Logger,
+    /** What the records are, for the log line about one that cannot be read. */
+    private readonly what: string,
+  ) {}
+
+  /** Reads from the first record at or after `since()` (epoch ms); resolves once caught up. */
+  async start(since: () => number): Promise<void> {
+    const starts = await this.startsAt(since());
+    await this.consume(starts, since);
+    await this.catchUp();
+  }
+
+  /** Resolves once every record committed before this call has been handled. */
+  async catchUp(): Promise<void> {
+    const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.topic));
+    const isCaughtUp = () =>
+      ends.every(({ partition, low, high }) => (this.handled.get(partition) ?? Number(low)) >= Number(high));
+    while (!isCaughtUp()) {
+      await new Promise<void>((resolve) => {
+        this.waiters.add(resolve);
+        // Re-checked at least every 200 ms: a partition whose reading started past its end never reports.
+        setTimeout(resolve, 200).unref();
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  private async startsAt(since: number): Promise<Map<number, number>> {
+    const byTime = await this.withAdmin((admin) => admin.fetchTopicOffsetsByTimestamp(this.topic, since));
+    const starts = new Map(byTime.map((p) => [p.partition, Number(p.offset)]));
+    for (const [partition, offset] of starts) {
+      if (offset > (this.handled.get(partition) ?? -1)) this.handled.set(partition, offset);
+    }
+    return starts;
+  }
+
+  private async withAdmin<R>(work: (admin: ReturnType<Kafka["admin"]>) => Promise<R>): Promise<R> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private progress(partition: number, nextOffset: number): void {
+    if (nextOffset > (this.handled.get(partition) ?? -1)) this.handled.set(partition, nextOffset);
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  private async consume(starts: Map<number, number>, since: () => number): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    const consumer = this.kafka.consumer({
+      groupId: `mandate-follower-${crypto.randomUUID()}`,
+      readUncommitted: false,
+    });
+    this.consumer = consumer;
+    // A rebuilt consumer reads the window again from its start, measured anew.
+    superviseConsumer(consumer, async () => this.consume(await this.startsAt(since()), since), this.logger);
+    // NOTE: transactional writers may end a partition in a commit marker that eachMessage never sees;
+    // only this event's lastOffset counts it.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic === this.topic) this.progress(payload.partition, Number(payload.lastOffset) + 1);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
+    // NOTE: not awaited before seeking, as kafkajs documents: the seeks are then in place before the
+    // first fetch, so nothing is read from "latest" before the window and nothing is skipped.
+    const running = consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const record = await this.codec.decode(message.value).catch((error: unknown) => {
+          // The registry not answering is no fault of the record: thrown, kafkajs reads it again.
+          if (error instanceof DependencyUnavailableError) throw error;
+          this.logger.warn(
+            { event: "record_undecodable", topic: this.topic, partition, offset: message.offset, err: error },
+            `${this.what} unreadable; skipped`,
+          );
+          return undefined;
+        });
+        if (record) await this.handle(record);
+      },
+    });
+    for (const [partition, offset] of starts) consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+    await running;
+  }
+}
