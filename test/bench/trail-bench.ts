@@ -314,7 +314,8 @@ async function verifyFigures(target: ClickHouseTarget, database: string, count: 
     const batch = 20_000;
     for (let from = 0; from < count; from += batch) {
       const rows = sampleRows(capabilities, from, Math.min(batch, count - from));
-      const linked = await chainer.link(0, String(from), String(from + rows.length), rows);
+      if (chainer.needsHeads(0, String(from))) await chainer.loadHeads(0, String(from));
+      const linked = chainer.link(0, String(from + rows.length - 1), rows);
       await client.insert({ table: `${database}.decisions`, values: rows, format: "JSONEachRow" });
       linked();
     }

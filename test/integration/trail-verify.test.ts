@@ -35,7 +35,8 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
     const rows = decisions.map((d, i) =>
       decisionRow(d, { partition: 0, offset: String(firstOffset + i) }, capabilities, Date.now()),
     );
-    const linked = await chainer.link(0, String(firstOffset), String(firstOffset + decisions.length), rows);
+    if (chainer.needsHeads(0, String(firstOffset))) await chainer.loadHeads(0, String(firstOffset));
+    const linked = chainer.link(0, String(firstOffset + decisions.length - 1), rows);
     await trail().insert({ table: `${database}.decisions`, values: rows, format: "JSONEachRow" });
     linked();
     return rows;
@@ -98,7 +99,8 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
     const chainer = new DecisionChainer(trail(), database);
     // A sink that stored the first half, crashed before committing and got it again from offset 0.
     const rows = firstHalf.map((d, i) => decisionRow(d, { partition: 0, offset: String(i) }, capabilities, Date.now()));
-    await chainer.link(0, "0", String(rows.length), rows);
+    await chainer.loadHeads(0, "0");
+    chainer.link(0, String(rows.length - 1), rows);
     const stored = await trail().query({
       query: `SELECT decision_id, chain_hash FROM ${database}.decisions`,
       format: "JSONEachRow",

@@ -7,44 +7,51 @@ interface ChainHead {
 }
 
 interface PartitionChains {
-  /** The offset the next batch of this partition must start at for `heads` to be current. */
-  nextOffset: string;
+  /** The offset of the last decision linked; the heads are current up to it. */
+  lastOffset: bigint;
   heads: Map<string, ChainHead>;
 }
 
 /**
  * Links each agent's decisions into its hash chain (see trail-chain.ts) as the sink stores them.
  *
- * The chain heads are kept per partition of the decisions topic, together with the offset they are
- * current up to. A batch that does not start there (the sink restarted, the partition moved to this
- * instance, or a batch was not stored) reloads that partition's heads from ClickHouse as of the
- * batch's first offset: the newest stored row of each agent below it. Rows stored beyond it but never
+ * The chain heads are kept per partition of the decisions topic, with the offset they are current up
+ * to, and are trusted only while this sink keeps the partition: `forgetAll` on every rebalance,
+ * `forget` when a batch was not stored. A batch that finds no heads, or starts at or before an offset
+ * already linked (delivered again), reloads that partition's heads from ClickHouse as of the batch's
+ * first offset: the newest stored row of each agent below it. Rows stored beyond it but never
  * committed are then chained again from the same heads, in the same order, so they get the same
- * hashes and collapse with their first copies in the ReplacingMergeTree.
+ * hashes and collapse with their first copies in the ReplacingMergeTree. (Offsets may skip forward
+ * within a partition: the validator writes in transactions, and each commit marker takes an offset.)
  */
 export class DecisionChainer {
   private readonly partitions = new Map<number, PartitionChains>();
 
+  /** `storedHeads` reads ClickHouse; the sink passes it through its retrying writer. */
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
   ) {}
 
+  /** Whether linking a batch of this partition from `firstOffset` needs the heads reloaded first. */
+  needsHeads(partition: number, firstOffset: string): boolean {
+    const chains = this.partitions.get(partition);
+    return chains === undefined || BigInt(firstOffset) <= chains.lastOffset;
+  }
+
+  /** Loads the partition's heads from ClickHouse as of `firstOffset` (see the class comment). */
+  async loadHeads(partition: number, firstOffset: string): Promise<void> {
+    const heads = await this.storedHeads(partition, firstOffset);
+    this.partitions.set(partition, { lastOffset: BigInt(firstOffset) - 1n, heads });
+  }
+
   /**
-   * Sets the chain columns of `rows` (one partition's decisions, in offset order). Returns what to call
-   * once the rows are stored; until then the heads stay where they were.
+   * Sets the chain columns of `rows` (one partition's decisions, in offset order, after `needsHeads`
+   * was answered). Returns what to call once the rows are stored; until then the heads stay put.
    */
-  async link(
-    partition: number,
-    firstOffset: string,
-    nextOffset: string,
-    rows: Array<Record<string, unknown> & { agent_id: string }>,
-  ): Promise<() => void> {
-    let chains = this.partitions.get(partition);
-    if (chains?.nextOffset !== firstOffset) {
-      chains = { nextOffset: firstOffset, heads: await this.storedHeads(partition, firstOffset) };
-      this.partitions.set(partition, chains);
-    }
+  link(partition: number, lastOffset: string, rows: Array<Record<string, unknown> & { agent_id: string }>): () => void {
+    const chains = this.partitions.get(partition);
+    if (!chains) throw new Error(`chain heads of partition ${partition} are not loaded`);
     const moved = new Map<string, ChainHead>();
     for (const row of rows) {
       const head = moved.get(row.agent_id) ?? chains.heads.get(row.agent_id) ?? { seq: 0, hash: CHAIN_GENESIS };
@@ -53,11 +60,15 @@ export class DecisionChainer {
       row.chain_hash = chainHash(head.hash, row);
       moved.set(row.agent_id, { seq: head.seq + 1, hash: row.chain_hash as string });
     }
-    const current = chains;
     return () => {
-      for (const [agent, head] of moved) current.heads.set(agent, head);
-      current.nextOffset = nextOffset;
+      for (const [agent, head] of moved) chains.heads.set(agent, head);
+      chains.lastOffset = BigInt(lastOffset);
     };
+  }
+
+  /** Forgets every partition's heads: after a rebalance another sink may have extended the chains. */
+  forgetAll(): void {
+    this.partitions.clear();
   }
 
   /** Forgets a partition's heads (a batch was not stored); its next batch reloads them. */

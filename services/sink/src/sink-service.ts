@@ -126,6 +126,8 @@ export class SinkService {
     const consumer = (this.kafka as Kafka).consumer({ groupId: config.groupId, readUncommitted: false });
     this.consumer = consumer;
     superviseConsumer(consumer, () => this.consume(), this.logger);
+    // Chain heads are trusted only while this sink keeps its partitions.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.chainer?.forgetAll());
     await consumer.connect();
     await consumer.subscribe({
       // Not the proposals topic: actions reach the trail only inside decisions, with secrets redacted.
@@ -219,11 +221,22 @@ export class SinkService {
     const shouldContinue = () => isRunning() && !isStale();
     const chainer = this.chainer as DecisionChainer;
     const nextOffset = String(Number(lastOffset) + 1);
-    const linked =
-      table === "decisions"
-        ? await chainer.link(batch.partition, batch.messages[0]!.offset, nextOffset, rows as DecisionRow[])
-        : undefined;
-    const stored = await writer.insert(table, rows, keepAlive, shouldContinue);
+    let stored = true;
+    let linked: (() => void) | undefined;
+    if (table === "decisions") {
+      const firstOffset = batch.messages[0]!.offset;
+      if (chainer.needsHeads(batch.partition, firstOffset)) {
+        stored =
+          (await writer.untilDone(
+            { event: "trail_chain_heads_failed", partition: batch.partition },
+            () => chainer.loadHeads(batch.partition, firstOffset),
+            keepAlive,
+            shouldContinue,
+          )) !== undefined;
+      }
+      if (stored) linked = chainer.link(batch.partition, lastOffset, rows as DecisionRow[]);
+    }
+    stored &&= await writer.insert(table, rows, keepAlive, shouldContinue);
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.
     if (!stored) {

@@ -32,37 +32,50 @@ export class TrailWriter {
     shouldContinue: () => boolean,
   ): Promise<boolean> {
     if (rows.length === 0) return true;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await this.client.insert({
+    const done = await this.untilDone(
+      { event: "trail_insert_failed", table, rows: rows.length },
+      () =>
+        this.client.insert({
           table: `${this.database}.${table}`,
           values: rows as Record<string, unknown>[],
           format: "JSONEachRow",
-        });
+        }),
+      keepAlive,
+      shouldContinue,
+    );
+    return done !== undefined;
+  }
+
+  /**
+   * Runs `work` against ClickHouse until it succeeds, with the same backoff, degraded state and
+   * keep-alive as an insert; undefined when the caller should stop (stopping, or lost the partition).
+   */
+  async untilDone<T>(
+    context: { event: string } & Record<string, unknown>,
+    work: () => Promise<T>,
+    keepAlive: () => Promise<void>,
+    shouldContinue: () => boolean,
+  ): Promise<{ value: T } | undefined> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const value = await work();
         if (this.failingSince !== undefined) {
           this.logger.info(
-            { event: "trail_recovered", table, outage_ms: Date.now() - this.failingSince },
-            "ClickHouse accepts inserts again",
+            { event: "trail_recovered", outage_ms: Date.now() - this.failingSince },
+            "ClickHouse answers again",
           );
           this.failingSince = undefined;
         }
-        return true;
+        return { value };
       } catch (error) {
         this.failingSince ??= Date.now();
         const delay = Math.min(this.maxRetryDelayMs, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
         this.logger.warn(
-          {
-            event: "trail_insert_failed",
-            table,
-            rows: rows.length,
-            attempt,
-            retry_in_ms: Math.round(delay),
-            err: error,
-          },
-          "ClickHouse insert failed; retrying",
+          { ...context, attempt, retry_in_ms: Math.round(delay), err: error },
+          "ClickHouse request failed; retrying",
         );
         await new Promise((r) => setTimeout(r, delay));
-        if (!shouldContinue()) return false;
+        if (!shouldContinue()) return undefined;
         await keepAlive();
       }
     }

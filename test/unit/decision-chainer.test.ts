@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import type { ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
+import { CHAIN_GENESIS, chainHash } from "../../services/common/src/trail-chain.js";
+import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
+import { decisionRow } from "../../services/sink/src/trail-rows.js";
+import { MODERN_CLICKHOUSE } from "../support/clickhouse-capabilities.js";
+import { sampleDecision } from "../support/trail-decisions.js";
+
+/** A trail that has stored nothing yet: every agent starts its chain from the genesis hash. */
+const emptyTrail = {
+  query: async () => ({ json: async () => [] }),
+} as unknown as ClickHouseClient;
+
+const rowsFor = (agents: string[], firstOffset: number) =>
+  agents.map((agent, i) =>
+    decisionRow(
+      sampleDecision(agent, Date.now() + i),
+      { partition: 0, offset: String(firstOffset + i) },
+      MODERN_CLICKHOUSE,
+      0,
+    ),
+  );
+
+describe("the decision chainer", () => {
+  it("links each agent's rows to its previous one, and moves the heads only once stored", async () => {
+    const chainer = new DecisionChainer(emptyTrail, "trail");
+    expect(chainer.needsHeads(0, "0")).toBe(true);
+    await chainer.loadHeads(0, "0");
+    const rows = rowsFor(["a", "b", "a"], 0);
+    const stored = chainer.link(0, "2", rows);
+    expect(rows.map((r) => [r.agent_id, r.chain_seq])).toEqual([
+      ["a", 1],
+      ["b", 1],
+      ["a", 2],
+    ]);
+    expect(rows[0]!.chain_prev).toBe(CHAIN_GENESIS);
+    expect(rows[2]!.chain_prev).toBe(rows[0]!.chain_hash);
+    expect(rows[2]!.chain_hash).toBe(chainHash(rows[0]!.chain_hash as string, rows[2]!));
+
+    // Not stored yet: linking the next batch again starts from the same heads.
+    const again = rowsFor(["a"], 3);
+    chainer.link(0, "3", again);
+    expect(again[0]!.chain_seq).toBe(1);
+    stored();
+    const next = rowsFor(["a"], 3);
+    chainer.link(0, "3", next);
+    expect([next[0]!.chain_seq, next[0]!.chain_prev]).toEqual([3, rows[2]!.chain_hash]);
+  });
+
+  it("keeps its heads across offsets skipped by transaction markers, and reloads for anything delivered again", async () => {
+    const chainer = new DecisionChainer(emptyTrail, "trail");
+    await chainer.loadHeads(4, "10");
+    chainer.link(4, "19", rowsFor(["a"], 19))();
+    expect(chainer.needsHeads(4, "21")).toBe(false); // 20 was a commit marker
+    expect(chainer.needsHeads(4, "19")).toBe(true); // delivered again
+    expect(chainer.needsHeads(5, "21")).toBe(true); // another partition
+    chainer.forgetAll(); // a rebalance
+    expect(chainer.needsHeads(4, "21")).toBe(true);
+    expect(() => chainer.link(4, "21", rowsFor(["a"], 21))).toThrow(/not loaded/);
+  });
+});
