@@ -5,7 +5,7 @@ import {
   emptyReferences,
   type PolicyReferences,
 } from "../../../services/validator/src/scope-policy/policy-references.js";
-import { defaultStore, registration, request } from "./scope-fixtures.js";
+import { codes, defaultStore, registration, request } from "./scope-fixtures.js";
 
 function referencesOf(...policies: string[]): PolicyReferences {
   const references = emptyReferences();
@@ -44,6 +44,77 @@ describe("policy references", () => {
     const whole = referencesOf(`forbid (principal, action, resource) when { context.arguments == { amount: 1 } };`);
     expect(whole.wholeArguments).toBe(true);
     expect(whole.wholeContext).toBe(false);
+  });
+
+  it("notice any `in`, which is the only way a policy sees the principal's parents", () => {
+    expect(
+      referencesOf(`permit (principal, action == Action::"invoke", resource) when { context.tool_in_scope };`).ancestry,
+    ).toBe(false);
+    for (const policy of [
+      `permit (principal in Team::"finance", action, resource);`,
+      `permit (principal is Agent in Team::"finance", action, resource);`,
+      `permit (principal, action in [Action::"invoke"], resource);`,
+      `permit (principal, action, resource) when { principal in Team::"finance" };`,
+      `permit (principal, action, resource) when { context.tool_in_scope || (principal is Agent in Team::"finance") };`,
+      `permit (principal, action, resource) unless { [principal].contains(principal) && !(principal in [Team::"x"]) };`,
+    ]) {
+      expect(referencesOf(policy).ancestry, policy).toBe(true);
+    }
+  });
+
+  it("decide a team-membership policy the same with or without other policies using `in`", () => {
+    const store = defaultStore();
+    const applied = store.apply({
+      id: "team-finance",
+      version: 1,
+      team: "finance",
+      policies: `@id("finance_members_only") @reason("scope.not_member") @message("Only finance agents may pay.")
+        forbid (principal, action, resource) when { context.tool == "wire_transfer" && !(principal in Team::"finance") };`,
+    });
+    expect(applied).toEqual({ ok: true });
+    // Registered under finance, so a member: the forbid does not fire.
+    expect(store.evaluate(registration(), request()).outcome).toBe("allow");
+    // The same policy set shared by every team reaches an agent of another team, which is no member.
+    const shared = defaultStore();
+    shared.apply({
+      id: "members",
+      version: 1,
+      team: null,
+      policies: `@id("finance_members_only") @reason("scope.not_member") @message("Only finance agents may pay.")
+        forbid (principal, action, resource) when { context.tool == "wire_transfer" && !(principal in Team::"finance") };`,
+    });
+    expect(shared.evaluate(registration(), request()).outcome).toBe("allow");
+    expect(codes(shared.evaluate(registration({}, { owner: "support", version: 2 }), request()))).toEqual([
+      "scope.not_member",
+    ]);
+  });
+
+  it("decide an action scope as written; the schema declares `invoke` only, so it always matches", () => {
+    const store = defaultStore();
+    const applied = store.apply({
+      id: "team-finance",
+      version: 1,
+      team: "finance",
+      policies: `@id("wires_reviewed") @reason("scope.wire_review") @message("Wires are reviewed.") @review("true")
+        forbid (principal, action == Action::"invoke", resource) when { context.tool == "wire_transfer" };
+        @id("deletes_refused") @reason("scope.delete") @message("No deletes.")
+        forbid (principal, action in [Action::"invoke"], resource) when { context.operation == "delete" };`,
+    });
+    expect(applied).toEqual({ ok: true });
+    expect(codes(store.evaluate(registration(), request()))).toEqual(["scope.wire_review"]);
+    expect(codes(store.evaluate(registration(), request({ tool: "read_file", operation: "delete" })))).toEqual([
+      "scope.delete",
+    ]);
+    expect(codes(store.evaluate(registration(), request({ tool: "read_file", operation: "read" })))).toEqual([
+      "scope.in_scope",
+    ]);
+    const other = store.apply({
+      id: "team-other",
+      version: 1,
+      team: "finance",
+      policies: `@id("other") @reason("scope.other") @message("x") forbid (principal, action == Action::"approve", resource);`,
+    });
+    expect(other.ok).toBe(false);
   });
 
   it("send a policy comparing a whole record all of that record", () => {

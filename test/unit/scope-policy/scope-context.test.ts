@@ -77,7 +77,7 @@ describe("the Cedar context and entities", () => {
       drift_score: 1000,
       session: { session_id: "sess-1", has_task: true },
     });
-    const entities = scope.entitiesFor(AGENT_ATTRIBUTES);
+    const entities = scope.entitiesFor({ attributes: AGENT_ATTRIBUTES, parents: true });
     expect(checkParseEntities({ entities, schema: SCHEMA })).toEqual({ type: "success" });
   });
 
@@ -89,7 +89,12 @@ describe("the Cedar context and entities", () => {
     expect(context).not.toHaveProperty("destination");
     expect(context["arguments"]).toEqual({});
     expect(checkParseContext({ context, schema: SCHEMA, action: INVOKE })).toEqual({ type: "success" });
-    expect(checkParseEntities({ entities: scope.entitiesFor(AGENT_ATTRIBUTES), schema: SCHEMA })).toEqual({
+    expect(
+      checkParseEntities({
+        entities: scope.entitiesFor({ attributes: AGENT_ATTRIBUTES, parents: true }),
+        schema: SCHEMA,
+      }),
+    ).toEqual({
       type: "success",
     });
   });
@@ -101,10 +106,12 @@ describe("the Cedar context and entities", () => {
       arguments: [{ name: "amount", type: "Long" }],
     });
     expect(context).toEqual({ tool_in_scope: true, arguments: { amount: 1200 } });
-    const attributes = ["rate_limit_per_minute"] as const;
-    const entities = scope.entitiesFor(attributes);
+    const plan = { attributes: ["rate_limit_per_minute"] as const, parents: false };
+    const entities = scope.entitiesFor(plan);
     expect(entities[0]?.attrs).toEqual({ rate_limit_per_minute: 60 });
-    expect(scope.entitiesFor(attributes)).toBe(entities);
+    expect(entities[0]?.parents).toEqual([]);
+    expect(scope.entitiesFor(plan)).toBe(entities);
+    expect(scope.entitiesFor({ ...plan, parents: true })[0]?.parents).toEqual([{ type: "Team", id: "finance" }]);
   });
 
   it("prefer the arguments the caller already parsed", () => {

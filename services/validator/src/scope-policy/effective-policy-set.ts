@@ -1,10 +1,13 @@
 import type { ArgumentType } from "./argument-vocabulary.js";
-import { preparsePolicySet, type PolicyJson } from "./cedar-wasm.js";
+import { preparsePolicySet, type ActionConstraint, type PolicyJson } from "./cedar-wasm.js";
 import type { AcceptedPolicy, AcceptedPolicySet } from "./policy-set.js";
 import { collectReferences, emptyReferences } from "./policy-references.js";
-import { AGENT_ATTRIBUTES, type AgentAttribute } from "./registration-scope.js";
+import { AGENT_ATTRIBUTES, type AgentEntityPlan } from "./registration-scope.js";
 import { CONTEXT_FIELDS, type ContextPlan } from "./scope-context.js";
 import { ScopePolicyError } from "./scope-policy-error.js";
+
+/** The one action the validator asks Cedar about: a tool call is `invoke`, whatever the tool. */
+export const INVOKE = { type: "Action", id: "invoke" } as const;
 
 /** The policy sets one agent meets, compiled into Cedar once per combination of set versions. */
 export interface EffectivePolicySet {
@@ -14,7 +17,7 @@ export interface EffectivePolicySet {
   /** Every policy, enforced and shadow, in reason order. */
   policies: readonly AcceptedPolicy[];
   contextPlan: ContextPlan;
-  agentAttributes: readonly AgentAttribute[];
+  agentEntity: AgentEntityPlan;
 }
 
 /**
@@ -24,7 +27,10 @@ export interface EffectivePolicySet {
  * call. With every policy a permit, Cedar's answer lists every satisfied policy, and
  * assessAnswer applies Cedar's own combining rule — any forbid wins, otherwise any permit allows,
  * otherwise deny — to the enforced and shadow policies separately. Conditions are evaluated by
- * Cedar exactly as written.
+ * Cedar exactly as written. Two things that cannot change an answer stay out of Cedar's copy, as
+ * each costs time inside Cedar on every call: annotations (our side reads them from the accepted
+ * policy), and an `action == Action::"invoke"` scope, which every request Cedar is asked (always
+ * about INVOKE) satisfies.
  */
 export function compileEffectivePolicySet(
   cedarId: string,
@@ -36,7 +42,8 @@ export function compileEffectivePolicySet(
   const asPermits: Record<string, PolicyJson> = {};
   const references = emptyReferences();
   for (const policy of policies) {
-    asPermits[policy.qualifiedId] = { ...policy.json, effect: "permit" };
+    const { principal, action, resource, conditions } = policy.json;
+    asPermits[policy.qualifiedId] = { effect: "permit", principal, action: forInvoke(action), resource, conditions };
     collectReferences(policy.json, references);
   }
   const parsed = preparsePolicySet(cedarId, { staticPolicies: asPermits });
@@ -44,7 +51,7 @@ export function compileEffectivePolicySet(
     throw new ScopePolicyError(`Cedar refused accepted policies: ${parsed.errors.map((e) => e.message).join("; ")}`);
   }
 
-  const { names, wholeContext, wholeArguments } = references;
+  const { names, wholeContext, wholeArguments, ancestry } = references;
   const contextPlan: ContextPlan = {
     fields: CONTEXT_FIELDS.filter((field) => wholeContext || names.has(field)),
     arguments: [...vocabulary]
@@ -56,6 +63,13 @@ export function compileEffectivePolicySet(
     version,
     policies,
     contextPlan,
-    agentAttributes: AGENT_ATTRIBUTES.filter((name) => names.has(name)),
+    agentEntity: { attributes: AGENT_ATTRIBUTES.filter((name) => names.has(name)), parents: ancestry },
   };
+}
+
+/** `action == Action::"invoke"` becomes the unconstrained scope; any other action scope stays as written. */
+function forInvoke(constraint: ActionConstraint): ActionConstraint {
+  if (constraint.op !== "==" || !("entity" in constraint)) return constraint;
+  const uid = "__entity" in constraint.entity ? constraint.entity.__entity : constraint.entity;
+  return uid.type === INVOKE.type && uid.id === INVOKE.id ? { op: "All" } : constraint;
 }

@@ -13,13 +13,21 @@ export interface PolicyReferences {
   wholeContext: boolean;
   /** `context.arguments` used as a whole value: send every argument. */
   wholeArguments: boolean;
+  /**
+   * An `in` anywhere (scope, `in` operator, `is … in`): some policy may ask about an entity's
+   * ancestors, so the principal goes with its parents. Without one, parents cannot change a decision.
+   */
+  ancestry: boolean;
 }
 
 export function emptyReferences(): PolicyReferences {
-  return { names: new Set(), wholeContext: false, wholeArguments: false };
+  return { names: new Set(), wholeContext: false, wholeArguments: false, ancestry: false };
 }
 
 export function collectReferences(policy: PolicyJson, into: PolicyReferences): void {
+  for (const scope of [policy.principal, policy.action, policy.resource]) {
+    if (scope.op === "in" || (scope.op === "is" && "in" in scope)) into.ancestry = true;
+  }
   for (const condition of policy.conditions) walk(condition.body, false, into);
 }
 
@@ -53,6 +61,8 @@ function walk(expr: Expr, accessed: boolean, into: PolicyReferences): void {
     for (const item of expr.Set) walk(item, false, into);
     return;
   }
+  // `x in y`, or `x is T in y`; the extension-call member's index signature again keeps `in` from narrowing.
+  if ("in" in expr || ("is" in expr && (expr as { is: { in?: Expr } }).is.in !== undefined)) into.ancestry = true;
   for (const body of Object.values(expr) as unknown[]) walkOperands(body, into);
 }
 

@@ -4,14 +4,12 @@ import { readArgumentVocabulary, type ArgumentType } from "./argument-vocabulary
 import { assessAnswer, evaluationFailed } from "./assess-answer.js";
 import { statefulIsAuthorized } from "./cedar-wasm.js";
 import { toCedarString } from "./cedar-string.js";
-import { compileEffectivePolicySet, type EffectivePolicySet } from "./effective-policy-set.js";
+import { compileEffectivePolicySet, INVOKE, type EffectivePolicySet } from "./effective-policy-set.js";
 import type { AcceptedPolicySet, PolicySetInput, PolicySetResult } from "./policy-set.js";
 import { RegistrationScope } from "./registration-scope.js";
 import type { ScopeAssessment } from "./scope-assessment.js";
 import { buildScopeContext } from "./scope-context.js";
 import type { ScopeRequest } from "./scope-request.js";
-
-const INVOKE = { type: "Action", id: "invoke" } as const;
 
 // Preparsed policy sets live in the Cedar module's memory, shared by every store in the process.
 let storesCreated = 0;
@@ -80,7 +78,7 @@ export class PolicyStore {
         action: INVOKE,
         resource: { type: "Tool", id: toCedarString(request.action.tool) },
         context: buildScopeContext(scope, request, effective.contextPlan),
-        entities: scope.entitiesFor(effective.agentAttributes),
+        entities: scope.entitiesFor(effective.agentEntity),
         preparsedPolicySetId: effective.cedarId,
       });
       return assessAnswer(answer, effective);

@@ -15,6 +15,13 @@ export const AGENT_ATTRIBUTES = [
 
 export type AgentAttribute = (typeof AGENT_ATTRIBUTES)[number];
 
+/** What of the Agent entity an effective policy set can observe; see compileEffectivePolicySet. */
+export interface AgentEntityPlan {
+  attributes: readonly AgentAttribute[];
+  /** Whether the owner team goes along as the entity's parent: only a policy using `in` can see it. */
+  parents: boolean;
+}
+
 /** Host names compare case-insensitively, and `host.` is the same host as `host`. */
 export function normalizeDestination(destination: string): string {
   const lower = destination.toLowerCase();
@@ -36,7 +43,7 @@ export class RegistrationScope {
   /** The destination patterns that name a host: everything but catch-alls such as `*`. */
   private readonly namingDestinationPatterns: readonly GlobPattern[];
   private readonly attributes: Partial<Record<AgentAttribute, CedarValueJson>>;
-  private entities: { attributeNames: readonly AgentAttribute[]; entities: EntityJson[] } | undefined;
+  private entities: { plan: AgentEntityPlan; entities: EntityJson[] } | undefined;
 
   constructor(registration: AgentRegistration) {
     this.version = registration.version;
@@ -97,23 +104,24 @@ export class RegistrationScope {
   }
 
   /**
-   * The Agent entity carrying only the attributes the policies read (each costs conversion time
-   * inside Cedar on every call). An agent always meets the same effective policy set until a set
-   * changes, so one cached answer, keyed by the attribute list's identity, is enough.
+   * The Agent entity carrying only what the policies can observe: the attributes they read, and
+   * the owner team as parent only when one of them uses `in` (each attribute or parent costs
+   * conversion time inside Cedar on every call). An agent always meets the same effective policy
+   * set until a set changes, so one cached answer, keyed by the plan's identity, is enough.
    */
-  entitiesFor(attributeNames: readonly AgentAttribute[]): EntityJson[] {
-    if (this.entities?.attributeNames === attributeNames) return this.entities.entities;
+  entitiesFor(plan: AgentEntityPlan): EntityJson[] {
+    if (this.entities?.plan === plan) return this.entities.entities;
     const attrs: Record<string, CedarValueJson> = {};
-    for (const name of attributeNames) {
+    for (const name of plan.attributes) {
       const value = this.attributes[name];
       if (value !== undefined) attrs[name] = value;
     }
     const entity: EntityJson = {
       uid: this.principal,
       attrs,
-      parents: [{ type: "Team", id: toCedarString(this.owner) }],
+      parents: plan.parents ? [{ type: "Team", id: toCedarString(this.owner) }] : [],
     };
-    this.entities = { attributeNames, entities: [entity] };
+    this.entities = { plan, entities: [entity] };
     return this.entities.entities;
   }
 }
