@@ -1,6 +1,8 @@
-import type { Consumer, Producer } from "kafkajs";
+import type { Consumer, KafkaMessage, Producer } from "kafkajs";
 import type { ProposedAction } from "../../services/common/src/action.js";
+import { deadLetterMessage, type SourcePosition } from "../../services/common/src/dead-letter.js";
 import type { DecisionRecord } from "../../services/common/src/decision.js";
+import { UndecodableMessageError } from "../../services/common/src/errors.js";
 import { createKafka } from "../../services/common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../services/common/src/logger.js";
 import type { ExecutionRecord } from "../../services/common/src/execution.js";
@@ -94,6 +96,7 @@ export class MandateExecutor {
     private readonly producer: Producer,
     private readonly contracts: MandateContracts,
     private readonly executionsTopic: string,
+    private readonly deadLetterTopic: string,
     private readonly validatorKeys: ValidatorKeyDirectory,
     private readonly logger: Logger,
   ) {
@@ -117,6 +120,7 @@ export class MandateExecutor {
       producer,
       contracts,
       topics.executions,
+      topics.deadLetters,
       validatorKeys,
       logger,
     );
@@ -140,13 +144,16 @@ export class MandateExecutor {
     await consumer.subscribe({ topic: topics.decisions, fromBeginning: false });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        const decision = await contracts.decision.decode(message.value).catch(() => undefined);
-        if (decision) await executor.handle(decision);
-        else
-          logger.warn(
-            { event: "decision_undecodable", partition, offset: message.offset },
-            "decision unreadable; nothing runs",
-          );
+        let decision: DecisionRecord;
+        try {
+          decision = await contracts.decision.decode(message.value);
+        } catch (error) {
+          // Anything but unreadable bytes (the registry not answering) is thrown: kafkajs reads it again.
+          if (!(error instanceof UndecodableMessageError)) throw error;
+          await executor.deadLetter(message, { topic: topics.decisions, partition, offset: message.offset }, error);
+          return;
+        }
+        await executor.handle(decision);
       },
     });
     await joined;
@@ -158,6 +165,25 @@ export class MandateExecutor {
     await this.ledger?.stop();
     await this.producer.disconnect();
     await this.validatorKeys.stop();
+  }
+
+  /** An unreadable decision runs nothing; it goes to the dead-letter topic with why, and the executor moves on. */
+  private async deadLetter(
+    message: KafkaMessage,
+    source: SourcePosition,
+    error: UndecodableMessageError,
+  ): Promise<void> {
+    this.logger.warn(
+      { event: "decision_undecodable", partition: source.partition, offset: source.offset, reason: error.reason },
+      "decision unreadable; nothing runs",
+    );
+    await this.producer.send({
+      topic: this.deadLetterTopic,
+      acks: -1,
+      messages: [
+        deadLetterMessage(message, source, { step: "executor.decode", reason: error.reason, detail: error.message }),
+      ],
+    });
   }
 
   private async handle(decision: DecisionRecord): Promise<void> {

@@ -340,7 +340,7 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
     ]);
   });
 
-  it("review-turnaround gives each reviewer's count, outcomes and time from flag to review", async () => {
+  it("review-turnaround gives each reviewer's count, outcomes and time from flag to review; flagged-backlog what is left", async () => {
     // Its own database: reviewed flags would change what the other queries count.
     const reviewed = isolatedDatabase(`queries_reviews_${mode}`);
     await migrateTrail(trail(), reviewed);
@@ -359,7 +359,12 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
       review(flags[2]!, OBRIEN, "rejected", 300),
       review(flags[3]!, "mandate-review", "rejected", 900),
     ];
-    const rows = [...flags, ...reviews].map((d, i) =>
+    // Two flags nobody has settled: the backlog.
+    const open = [
+      decisionRecord({ agent: OBRIEN, at: at + 10 * MINUTE, verdict: "flagged" }),
+      decisionRecord({ agent: OBRIEN, at: at + 20 * MINUTE, verdict: "flagged" }),
+    ];
+    const rows = [...flags, ...reviews, ...open].map((d, i) =>
       decisionRow(d, { partition: 0, offset: String(i) }, capabilities, now),
     );
     await trail().insert({ table: `${reviewed}.decisions`, values: rows, format: "JSONEachRow" });
@@ -371,6 +376,9 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
       ["mandate-review", 1, 0, 1, 900],
     ]);
     expect(rowsOf(result)[1]).toMatchObject({ p50_s: 300, p90_s: 300 });
+    const backlog = await runTrailQuery(trail(), "flagged-backlog", {}, { database: reviewed, now });
+    expect(rowsOf(backlog).map((r) => [r.agent_id, r.open_flags])).toEqual([[OBRIEN, 2]]);
+    expect(String(rowsOf(backlog)[0]!.oldest_flagged_at).slice(0, 19)).toBe(utcSeconds(open[0]!.decided_at));
     const one = await runTrailQuery(trail(), "review-turnaround", { reviewer: OBRIEN }, { database: reviewed, now });
     expect(rowsOf(one).map((r) => r.reviewer)).toEqual([OBRIEN]);
     const stored = await trail().query({

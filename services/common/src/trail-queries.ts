@@ -496,6 +496,29 @@ ORDER BY reviews DESC, reviewer`;
   },
 });
 
+const flaggedBacklog = defineQuery({
+  name: "flagged-backlog",
+  summary: "flags no reviewer (or deadline) has settled yet, per agent: how many, and the oldest",
+  source: "decisions FINAL: flagged decisions no other decision supersedes (exact)",
+  migration: 3,
+  params: {
+    agent: param.optionalText("only this agent"),
+  },
+  render(p, { database }, sql) {
+    const agent = p.agent === undefined ? "" : `\n  AND agent_id = ${sql.text(p.agent)}`;
+    return `SELECT
+    agent_id,
+    count() AS open_flags,
+    min(decided_at) AS oldest_flagged_at,
+    max(decided_at) AS newest_flagged_at
+FROM ${database}.decisions FINAL
+WHERE verdict = 'flagged'
+  AND decision_id NOT IN (SELECT supersedes FROM ${database}.decisions WHERE supersedes != '')${agent}
+GROUP BY agent_id
+ORDER BY open_flags DESC, agent_id`;
+  },
+});
+
 /** Every saved query, in the order the CLI lists them. */
 export const TRAIL_QUERIES: readonly TrailQuery[] = [
   driftLeaderboard,
@@ -504,6 +527,7 @@ export const TRAIL_QUERIES: readonly TrailQuery[] = [
   destinationHistory,
   latency,
   reviewTurnaround,
+  flaggedBacklog,
 ];
 
 export function findTrailQuery(name: string): TrailQuery {
