@@ -21,6 +21,8 @@ export const sinkConfigSchema = connectionConfigSchema.extend(trailLocationSchem
     )
     .strict()
     .default({}),
+  /** Partition batches stored at the same time (MANDATE_SINK_CONCURRENCY). */
+  partitionsConcurrently: z.number().int().min(1).max(64).default(4),
   /** How often expired partitions are dropped where the server has no TTL. */
   retentionIntervalMs: z.number().int().min(1_000).default(3_600_000),
 });
@@ -33,6 +35,7 @@ export function sinkConfigFromEnv(env: NodeJS.ProcessEnv): SinkConfig {
     groupId: env.MANDATE_SINK_GROUP,
     ...trailLocationFromEnv(env),
     maxRetryDelayMs: numberFromEnv(env.MANDATE_SINK_MAX_RETRY_DELAY_MS),
+    partitionsConcurrently: numberFromEnv(env.MANDATE_SINK_CONCURRENCY),
     retentionDays: Object.fromEntries(
       Object.keys(RETENTION_TABLES).map((table) => [
         table,

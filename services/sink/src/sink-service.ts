@@ -137,6 +137,9 @@ export class SinkService {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      // Batches of different partitions are stored side by side: the sink mostly waits on ClickHouse
+      // and the broker, and each partition's chain and offsets are its own.
+      partitionsConsumedConcurrently: config.partitionsConcurrently,
       eachBatch: (payload) => this.storeBatch(payload),
     });
   }
