@@ -6,6 +6,7 @@ import type { UndecodableMessageError } from "../../common/src/errors.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { formatResult } from "./trail-command.js";
+import { parseFlags } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 
 const FORMATS = ["table", "json"] as const;
@@ -80,45 +81,30 @@ export async function dlqCommand([sub, ...args]: string[]): Promise<void> {
 
 function parseArguments(sub: string | undefined, args: string[]): Request {
   if (sub !== "list" && sub !== "replay") throw new UsageError(usage());
-  let limit = DEFAULT_LIMIT;
-  let format: ListFormat = "table";
-  let reason: string | undefined;
-  let step: string | undefined;
-  let dryRun = false;
-  let force = false;
-  const letters: LetterRef[] = [];
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
-    const value = () => {
-      const next = args[i + 1];
-      if (next === undefined) throw new UsageError(`${arg} needs a value\n\n${usage()}`);
-      i += 1;
-      return next;
-    };
-    if (arg === "--reason") reason = value();
-    else if (arg === "--step") step = value();
-    else if (sub === "list" && arg === "--limit") {
-      const given = value();
-      if (!/^\d+$/.test(given)) throw new UsageError(`--limit takes a whole number (0 for all), got ${given}`);
-      limit = Number(given);
-    } else if (sub === "list" && arg === "--format") {
-      const given = value();
-      if (!(FORMATS as readonly string[]).includes(given)) throw new UsageError("--format is table or json");
-      format = given as ListFormat;
-    } else if (sub === "replay" && arg === "--dry-run") dryRun = true;
-    else if (sub === "replay" && arg === "--force") force = true;
-    else if (arg.startsWith("--")) throw new UsageError(`unknown option ${arg}\n\n${usage()}`);
-    else if (sub === "replay") letters.push(parseLetterRef(arg));
-    else throw new UsageError(`dlq list takes no argument ${arg}\n\n${usage()}`);
+  const flags = parseFlags(
+    args,
+    sub === "list"
+      ? { "--reason": "value", "--step": "value", "--limit": "value", "--format": "value" }
+      : { "--reason": "value", "--step": "value", "--dry-run": "switch", "--force": "switch" },
+    usage(),
+  );
+  const reason = flags.value("--reason");
+  const step = flags.value("--step");
+  if (sub === "list") {
+    if (flags.positional.length > 0)
+      throw new UsageError(`dlq list takes no argument ${flags.positional[0]}\n\n${usage()}`);
+    const limit = flags.value("--limit") ?? String(DEFAULT_LIMIT);
+    if (!/^\d+$/.test(limit)) throw new UsageError(`--limit takes a whole number (0 for all), got ${limit}`);
+    return { kind: "list", limit: Number(limit), reason, step, format: flags.choice("--format", FORMATS) };
   }
-  if (sub === "list") return { kind: "list", limit, reason, step, format };
+  const letters = flags.positional.map(parseLetterRef);
   if (letters.length > 0 && (reason !== undefined || step !== undefined)) {
     throw new UsageError("replay takes offsets or --reason [--step], not both");
   }
   if (letters.length === 0 && reason === undefined) {
     throw new UsageError(`replay needs the offsets of the letters, or --reason\n\n${usage()}`);
   }
-  return { kind: "replay", letters, reason, step, dryRun, force };
+  return { kind: "replay", letters, reason, step, dryRun: flags.has("--dry-run"), force: flags.has("--force") };
 }
 
 function parseLetterRef(text: string): LetterRef {

@@ -4,7 +4,11 @@ import type { ProposedAction } from "../../common/src/action.js";
 import { parseRegistrationFile } from "../../common/src/registration-file.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
 import { MandateDecisionEngine, type ExplainedDecision } from "../../validator/src/mandate-decision-engine.js";
+import { parseFlags } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
+
+const USAGE = `usage: mandate explain <action.json> --agent <registration.yaml|json>
+       mandate explain --jsonl --agent <registration.yaml|json>   (actions as JSON lines on stdin)`;
 
 /**
  * `mandate explain <action.json> --agent <registration>`: the per-axis breakdown of one decision.
@@ -12,12 +16,13 @@ import { UsageError } from "./usage-error.js";
  * per line on stdout, all decided by one engine, so the agent's drift state carries from line to line.
  */
 export async function explainCommand(args: string[]): Promise<void> {
-  const agentFile = valueOf(args, "--agent");
-  if (!agentFile) throw new UsageError("explain needs --agent <registration.yaml|json>");
+  const flags = parseFlags(args, { "--agent": "value", "--jsonl": "switch" }, USAGE);
+  const agentFile = flags.value("--agent");
+  if (!agentFile) throw new UsageError(`explain needs --agent <registration.yaml|json>\n\n${USAGE}`);
   const registration = readRegistration(agentFile);
   const engine = new MandateDecisionEngine();
 
-  if (args.includes("--jsonl")) {
+  if (flags.has("--jsonl")) {
     const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
     let lineNumber = 0;
     for await (const line of lines) {
@@ -42,15 +47,12 @@ export async function explainCommand(args: string[]): Promise<void> {
     return;
   }
 
-  const actionFile = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--agent");
-  if (!actionFile) throw new UsageError("explain needs <action.json> (or --jsonl with actions on stdin)");
+  const [actionFile, ...extra] = flags.positional;
+  if (!actionFile || extra.length > 0) {
+    throw new UsageError(`explain needs one <action.json> (or --jsonl with actions on stdin)\n\n${USAGE}`);
+  }
   const action = toAction(JSON.parse(fs.readFileSync(actionFile, "utf8")), registration);
   printBreakdown(action, engine.explainAction(action, registration, action.proposed_at));
-}
-
-function valueOf(args: string[], flag: string): string | undefined {
-  const index = args.indexOf(flag);
-  return index >= 0 ? args[index + 1] : undefined;
 }
 
 function readRegistration(file: string): AgentRegistration {

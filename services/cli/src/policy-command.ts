@@ -3,6 +3,7 @@ import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import { MandateDecisionEngine } from "../../validator/src/mandate-decision-engine.js";
 import { GovernancePublisher } from "../../../sdk/src/governance-publisher.js";
 import { cliConfigFromEnv } from "./cli-config.js";
+import { parseFlags } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 
 const usage = `usage: mandate policy validate|apply <policies.cedar> --set-id <id> --version <n>
@@ -13,21 +14,23 @@ const usage = `usage: mandate policy validate|apply <policies.cedar> --set-id <i
  * (parsed and validated against the Cedar schema, thresholds included) before it is published, so
  * an invalid set is refused here with Cedar's message instead of being refused by every validator.
  */
-export async function policyCommand([sub, file, ...flags]: string[]): Promise<void> {
-  if ((sub !== "validate" && sub !== "apply") || !file) throw new UsageError(usage);
-  const flag = (name: string) => {
-    const i = flags.indexOf(name);
-    return i >= 0 ? flags[i + 1] : undefined;
-  };
-  const setId = flag("--set-id");
-  const version = Number(flag("--version"));
+export async function policyCommand([sub, ...args]: string[]): Promise<void> {
+  const flags = parseFlags(
+    args,
+    { "--set-id": "value", "--version": "value", "--team": "value", "--shadow": "switch", "--thresholds": "value" },
+    usage,
+  );
+  const [file, ...extra] = flags.positional;
+  if ((sub !== "validate" && sub !== "apply") || !file || extra.length > 0) throw new UsageError(usage);
+  const setId = flags.value("--set-id");
+  const version = Number(flags.value("--version"));
   if (!setId || !Number.isInteger(version) || version < 1) throw new UsageError(usage);
-  const thresholdsFile = flag("--thresholds");
+  const thresholdsFile = flags.value("--thresholds");
   const record: PolicySetRecord = {
     set_id: setId,
     version,
-    mode: flags.includes("--shadow") ? "shadow" : "enforce",
-    team: flag("--team") ?? null,
+    mode: flags.has("--shadow") ? "shadow" : "enforce",
+    team: flags.value("--team") ?? null,
     policies: fs.readFileSync(file, "utf8"),
     thresholds_json: thresholdsFile ? fs.readFileSync(thresholdsFile, "utf8") : null,
     published_by: cliConfigFromEnv().user,

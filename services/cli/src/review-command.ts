@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { REVIEWER_ROLES, tokenSha256, type ReviewerRole } from "../../review/src/reviewer-tokens.js";
 import { reviewClientConfigFromEnv, type ReviewClientConfig } from "./review-config.js";
 import { formatResult } from "./trail-command.js";
+import { parseFlags, type FlagKind } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 
 function usage(): string {
@@ -80,46 +81,36 @@ export async function reviewCommand([sub, ...args]: string[]): Promise<void> {
 }
 
 function parseArguments(sub: string | undefined, args: string[]): Request {
-  if (!["list", "show", "approve", "reject", "token"].includes(sub ?? "")) throw new UsageError(usage());
-  let format: string | undefined;
-  let comment: string | undefined;
-  let role: string = "reviewer";
-  let all = false;
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
-    const value = () => {
-      const next = args[i + 1];
-      if (next === undefined) throw new UsageError(`${arg} needs a value\n\n${usage()}`);
-      i += 1;
-      return next;
-    };
-    if (arg === "--format") format = value();
-    else if ((sub === "approve" || sub === "reject") && (arg === "--comment" || arg === "-m")) comment = value();
-    else if (sub === "token" && arg === "--role") role = value();
-    else if (sub === "list" && arg === "--all") all = true;
-    else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}\n\n${usage()}`);
-    else positional.push(arg);
+  if (sub !== "list" && sub !== "show" && sub !== "approve" && sub !== "reject" && sub !== "token") {
+    throw new UsageError(usage());
   }
+  const spec: Record<string, FlagKind> =
+    sub === "list"
+      ? { "--format": "value", "--all": "switch" }
+      : sub === "token"
+        ? { "--role": "value" }
+        : sub === "show"
+          ? { "--format": "value" }
+          : { "--format": "value", "--comment": "value", "-m": "value" };
+  const flags = parseFlags(args, spec, usage());
+  const { positional } = flags;
   if (sub === "list") {
     if (positional.length > 0) throw new UsageError(`review list takes no argument ${positional[0]}`);
-    if (format !== undefined && format !== "table" && format !== "json")
-      throw new UsageError("--format is table or json");
-    return { kind: "list", all, format: format ?? "table" };
+    return { kind: "list", all: flags.has("--all"), format: flags.choice("--format", ["table", "json"]) };
   }
   if (sub === "token") {
     if (positional.length !== 1) throw new UsageError(`review token needs one name\n\n${usage()}`);
-    if (!(REVIEWER_ROLES as readonly string[]).includes(role)) throw new UsageError("--role is reviewer or viewer");
-    return { kind: "token", name: positional[0] as string, role: role as ReviewerRole };
+    return { kind: "token", name: positional[0] as string, role: flags.choice("--role", REVIEWER_ROLES) };
   }
   if (positional.length !== 1) throw new UsageError(`review ${sub} needs one decision id\n\n${usage()}`);
-  if (format !== undefined && format !== "text" && format !== "json") throw new UsageError("--format is text or json");
   const id = positional[0] as string;
-  if (sub === "show") return { kind: "show", id, format: format ?? "text" };
+  const format = flags.choice("--format", ["text", "json"]);
+  if (sub === "show") return { kind: "show", id, format };
+  const comment = flags.value("--comment") ?? flags.value("-m");
   if (comment === undefined || comment.trim() === "") {
     throw new UsageError(`review ${sub} needs --comment "why": every decision records who decided and why`);
   }
-  return { kind: "decide", id, verdict: sub as "approve" | "reject", comment, format: format ?? "text" };
+  return { kind: "decide", id, verdict: sub, comment, format };
 }
 
 /** One request to the review API; an error answer becomes an error with the service's message. */

@@ -13,10 +13,11 @@ import {
   type TrailResult,
 } from "../../common/src/trail-queries.js";
 import { verifyTrail, type TrailVerification } from "../../common/src/trail-verify.js";
+import { parseFlags } from "./cli-flags.js";
 import { trailConfigFromEnv } from "./trail-config.js";
 import { UsageError } from "./usage-error.js";
 
-const FORMATS = ["table", "json", "csv"] as const;
+const FORMATS: readonly ["table", "json", "csv"] = ["table", "json", "csv"];
 type OutputFormat = (typeof FORMATS)[number];
 
 /** Cells wider than this are cut in the table format; json and csv always carry the whole value. */
@@ -80,38 +81,18 @@ export async function trailCommand([sub, ...args]: string[]): Promise<void> {
 }
 
 function parseArguments(args: string[]): Request {
-  let name: string | undefined;
-  let sql: string | undefined;
-  let format: OutputFormat = "table";
+  const flags = parseFlags(args, { "--param": "values", "--format": "value", "--sql": "value" }, usage());
+  const format = flags.choice("--format", FORMATS);
+  const sql = flags.value("--sql");
+  const [name, ...others] = flags.positional;
+  if (others.length > 0) throw new UsageError(`one saved query at a time (got ${name} and ${others.join(", ")})`);
   const params: Record<string, string> = {};
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
-    const value = () => {
-      const next = args[i + 1];
-      if (next === undefined) throw new UsageError(`${arg} needs a value\n\n${usage()}`);
-      i += 1;
-      return next;
-    };
-    if (arg === "--param") {
-      const pair = value();
-      const eq = pair.indexOf("=");
-      if (eq <= 0) throw new UsageError(`--param takes k=v, got ${pair}`);
-      const key = pair.slice(0, eq);
-      if (key in params) throw new UsageError(`--param ${key} given twice`);
-      params[key] = pair.slice(eq + 1);
-    } else if (arg === "--format") {
-      const given = value();
-      if (!(FORMATS as readonly string[]).includes(given)) throw new UsageError(`--format is table, json or csv`);
-      format = given as OutputFormat;
-    } else if (arg === "--sql") {
-      sql = value();
-    } else if (arg.startsWith("--")) {
-      throw new UsageError(`unknown option ${arg}\n\n${usage()}`);
-    } else if (name === undefined) {
-      name = arg;
-    } else {
-      throw new UsageError(`one saved query at a time (got ${name} and ${arg})`);
-    }
+  for (const pair of flags.values("--param")) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--param takes k=v, got ${pair}`);
+    const key = pair.slice(0, eq);
+    if (key in params) throw new UsageError(`--param ${key} given twice`);
+    params[key] = pair.slice(eq + 1);
   }
   if (sql !== undefined) {
     if (name !== undefined || Object.keys(params).length > 0) {
@@ -132,22 +113,17 @@ the oldest rows). Times as for trail query.`;
 
 /** `mandate trail verify`: exit 0 when every chain checks out, 1 when one does not, 2 on a usage error. */
 async function verifyCommand(args: string[]): Promise<void> {
+  const flags = parseFlags(args, { "--agent": "value", "--since": "value", "--format": "value" }, VERIFY_USAGE);
+  if (flags.positional.length > 0) throw new UsageError(VERIFY_USAGE);
+  const format = flags.choice("--format", ["table", "json"]);
   const options: { agent?: string; sinceMs?: number } = {};
-  let format: "table" | "json" = "table";
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
-    const next = args[i + 1];
-    if (next === undefined || !["--agent", "--since", "--format"].includes(arg)) {
-      throw new UsageError(arg.startsWith("--") && next === undefined ? `${arg} needs a value` : VERIFY_USAGE);
-    }
-    i += 1;
-    if (arg === "--agent") options.agent = next;
-    else if (arg === "--since") {
-      const ref = parseTimeRef(next);
-      if (!ref) throw new UsageError(`--since: not a time: ${next}`);
-      options.sinceMs = resolveTime(ref, Date.now());
-    } else if (next === "table" || next === "json") format = next;
-    else throw new UsageError("--format is table or json");
+  const agent = flags.value("--agent");
+  if (agent !== undefined) options.agent = agent;
+  const since = flags.value("--since");
+  if (since !== undefined) {
+    const ref = parseTimeRef(since);
+    if (!ref) throw new UsageError(`--since: not a time: ${since}`);
+    options.sinceMs = resolveTime(ref, Date.now());
   }
   const config = trailConfigFromEnv();
   const client = await openTrail(config.clickhouse);
