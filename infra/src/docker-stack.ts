@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { InfraStack, StackOptions } from "./infra-stack.js";
+
+const ANALYST_INIT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../clickhouse/init");
 
 /**
  * The same parts as `startLocalStack`, as containers, for machines with a Docker engine.
@@ -40,7 +43,9 @@ export async function startDockerStack(options: StackOptions): Promise<InfraStac
       ? await new GenericContainer("clickhouse/clickhouse-server:25.8")
           .withNetwork(network)
           .withExposedPorts(8123)
-          .withEnvironment({ CLICKHOUSE_SKIP_USER_SETUP: "1" })
+          .withEnvironment({ CLICKHOUSE_SKIP_USER_SETUP: "1", CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: "1" })
+          // The read-only analyst login, as docker-compose.yml and the local server have it.
+          .withCopyDirectoriesToContainer([{ source: ANALYST_INIT_DIR, target: "/docker-entrypoint-initdb.d" }])
           .withWaitStrategy(Wait.forHttp("/ping", 8123))
           .start()
       : undefined;
