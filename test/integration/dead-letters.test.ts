@@ -126,4 +126,22 @@ describe("dead letters", () => {
       return badInputs.every((i) => reasons.includes(i.reason));
     });
   });
+
+  it("the sink dead-letters what it cannot read on its own topics, counts it, and keeps storing", async () => {
+    await producer.send({
+      topic: topics.decisions,
+      messages: [{ key: "dlq-bot", value: Buffer.from("not a decision") }],
+    });
+    await producer.send({ topic: topics.executions, messages: [{ key: "dlq-bot", value: Buffer.from([0, 1]) }] });
+    const fromSink = (messages: KafkaMessage[]) =>
+      messages.filter((m) => headerText(m.headers, "step") === "sink.decode");
+    const letters = fromSink(await readTopic(stack.kafkaBrokers, topics.deadLetters, (m) => fromSink(m).length >= 2));
+    expect(letters.map((m) => headerText(m.headers, "source-topic")).sort()).toEqual(
+      [topics.decisions, topics.executions].sort(),
+    );
+    await waitUntil("the sink's dead-letter count", async () => {
+      const metrics = await pipeline.sink!.metrics.registry.metrics();
+      return /mandate_dead_letters_total\{step="sink.decode",reason="not_avro",service="sink"\} 2/.test(metrics);
+    });
+  });
 });

@@ -249,6 +249,12 @@ export class SinkService {
     linked?.();
     if (deadLetters.length > 0) {
       await (this.producer as Producer).send({ topic: topics.deadLetters, messages: deadLetters, acks: -1 });
+      for (const letter of deadLetters) {
+        this.metrics.deadLetters.inc({
+          step: "sink.decode",
+          reason: headerText(letter.headers, "reason") ?? "unknown",
+        });
+      }
     }
     await (this.consumer as Consumer).commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: nextOffset },
