@@ -62,18 +62,22 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<Clic
 /** A timestamp as ClickHouse parses it in every version we support, in UTC. */
 export function formatTimestamp(epochMs: number, capabilities: ClickHouseCapabilities): string {
   const second = Math.floor(epochMs / 1000);
-  // The sink formats several timestamps per row, mostly within the same second: reuse its text.
-  if (second !== lastSecond.epochSecond) {
+  // The sink formats several timestamps per row (proposed, decided, expires, ingested), mostly in a
+  // handful of seconds per batch: reuse the text of a second seen recently.
+  let text = secondsText.get(second);
+  if (text === undefined) {
     const iso = new Date(second * 1000).toISOString(); // 2026-01-01T00:00:00.000Z
-    lastSecond.epochSecond = second;
-    lastSecond.text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+    text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+    if (secondsText.size >= 256) secondsText.clear();
+    secondsText.set(second, text);
   }
-  if (!capabilities.dateTime64) return lastSecond.text;
+  if (!capabilities.dateTime64) return text;
   const ms = epochMs - second * 1000;
-  return `${lastSecond.text}.${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}`;
+  return `${text}.${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}`;
 }
 
-const lastSecond = { epochSecond: Number.NaN, text: "" };
+/** Recently formatted seconds, cleared when it reaches 256 entries. */
+const secondsText = new Map<number, string>();
 
 /**
  * A string literal for SQL text. Used instead of query parameters because 18.16 has none; every

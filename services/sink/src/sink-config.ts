@@ -22,7 +22,7 @@ export const sinkConfigSchema = connectionConfigSchema.extend(trailLocationSchem
     .strict()
     .default({}),
   /** Partition batches stored at the same time (MANDATE_SINK_CONCURRENCY). */
-  partitionsConcurrently: z.number().int().min(1).max(64).default(4),
+  partitionsConcurrently: z.number().int().min(1).max(64).default(6),
   /** How often expired partitions are dropped where the server has no TTL. */
   retentionIntervalMs: z.number().int().min(1_000).default(3_600_000),
 });
