@@ -1,7 +1,6 @@
 import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason } from "../../../common/src/decision.js";
 import { type AlignmentConfig, DEFAULT_ALIGNMENT_CONFIG } from "./alignment-config.js";
-import { isContentWord } from "./content-words.js";
 import { isExplained } from "./explaining-context.js";
 import {
   INTENT_VALUE_LABELS,
@@ -17,9 +16,10 @@ import { consequentialVerb } from "./requested-change.js";
 import { isStatedAmount } from "./stated-amounts.js";
 import { type TaskContext, taskContext } from "./task-context.js";
 import { accumulateTokens, finishEmbedding } from "./text-embedding.js";
-import { carriesMeaning, tokenize } from "./tokenize.js";
+import { tokenize } from "./tokenize.js";
 import { dot } from "./vector-math.js";
-import { stemWord } from "./word-stem.js";
+import { zeroedVector } from "./vector-slab.js";
+import { addWord, isContent, wordFactsOf } from "./word-facts.js";
 
 export interface AlignmentInput {
   action: ProposedAction;
@@ -56,17 +56,28 @@ export interface AlignmentResult {
   similarities: AlignmentSimilarities;
 }
 
-function nearest(set: VectorSet, vector: Float32Array): { similarity: number; index: number } | null {
-  if (set.count === 0) return null;
+/** The dot product of `vector` with each row of `set` (cosines: both sides are unit vectors), in row order. */
+function rowSimilarities(set: VectorSet, vector: Float32Array): number[] {
   const dims = vector.length;
+  const rows = set.rows;
+  const similarities: number[] = [];
+  for (let row = 0, base = 0; row < set.count; row++, base += dims) {
+    let sum = 0;
+    for (let d = 0; d < dims; d++) sum += rows[base + d]! * vector[d]!;
+    similarities.push(sum);
+  }
+  return similarities;
+}
+
+/** The first row with the highest similarity; null for an empty set. */
+function nearestRow(similarities: readonly number[]): { similarity: number; index: number } | null {
+  if (similarities.length === 0) return null;
   let best = -Infinity;
   let bestIndex = 0;
-  for (let row = 0; row < set.count; row++) {
-    let sum = 0;
-    const base = row * dims;
-    for (let d = 0; d < dims; d++) sum += (set.rows[base + d] ?? 0) * (vector[d] ?? 0);
-    if (sum > best) {
-      best = sum;
+  for (let row = 0; row < similarities.length; row++) {
+    const similarity = similarities[row]!;
+    if (similarity > best) {
+      best = similarity;
       bestIndex = row;
     }
   }
@@ -77,7 +88,7 @@ function nearest(set: VectorSet, vector: Float32Array): { similarity: number; in
 function bestToolFit(model: PurposeModel, task: TaskContext): ToolFit | null {
   let fit = model.bestToolFits.get(task);
   if (!fit) {
-    const found = nearest(model.toolRows, task.vector);
+    const found = nearestRow(rowSimilarities(model.toolRows, task.vector));
     if (!found) return null;
     fit = found;
     model.bestToolFits.set(task, fit);
@@ -88,6 +99,11 @@ function bestToolFit(model: PurposeModel, task: TaskContext): ToolFit | null {
 const NOTHING_RECENT: ReadonlySet<string> = new Set();
 
 const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+
+/** A cosine mapped onto 0..1 between the configured floor and ceiling. */
+function calibrate(cos: number, config: AlignmentConfig): number {
+  return clamp01((cos - config.similarityFloor) / (config.similarityCeiling - config.similarityFloor));
+}
 const round3 = (x: number): string => x.toFixed(3);
 
 function alignmentReason(code: string, severity: Reason["severity"], message: string): Reason {
@@ -96,24 +112,22 @@ function alignmentReason(code: string, severity: Reason["severity"], message: st
 
 /**
  * The counter-example most similar to the action among those whose marks the call carries
- * (see `counterExampleMarks`); null when it carries none.
+ * (see `counterExampleMarks`); null when it carries none. `similarities` are the action's, per
+ * counter-example, already computed for the score.
  */
 function markedCounterExample(
   model: PurposeModel,
-  vector: Float32Array,
+  similarities: readonly number[],
   callStems: ReadonlySet<string>,
 ): { similarity: number; index: number; shared: string[] } | null {
-  const set = model.counterExamples;
   let best: { similarity: number; index: number; shared: string[] } | null = null;
-  for (let row = 0; row < set.count; row++) {
+  for (let row = 0; row < similarities.length; row++) {
     const marks = model.counterExampleMarks[row];
     if (!marks) continue;
     let shared: string[] | null = null;
     for (const mark of marks) if (callStems.has(mark)) (shared ??= []).push(mark);
     if (shared === null) continue;
-    let similarity = 0;
-    const base = row * vector.length;
-    for (let d = 0; d < vector.length; d++) similarity += (set.rows[base + d] ?? 0) * (vector[d] ?? 0);
+    const similarity = similarities[row]!;
     if (best === null || similarity > best.similarity) best = { similarity, index: row, shared };
   }
   return best;
@@ -128,14 +142,16 @@ export function assessAlignment(
   const vectors = model.vectors;
   const reasons: Reason[] = [];
 
-  const actionVector = new Float32Array(vectors.dims);
+  const actionVector = zeroedVector(vectors.dims);
+  const words = wordFactsOf(vectors);
+  const minContentWeight = config.contentWordWeight;
   const tool = model.tools.get(action.tool.toLowerCase());
   if (tool) actionVector.set(tool.sum);
   else accumulateTokens(vectors, actionVector, tokenize(action.tool));
   // Stems of this call's content words (argument keys included, the tool's name and description
   // not), looked up against the marks of the counter-examples; skipped when there are none.
   const callStems = new Set<string>();
-  const stems = model.counterExampleMarks.some((marks) => marks.size > 0);
+  const stems = model.hasCounterExampleMarks;
 
   const values: IntentValue[] = [];
   // The words of this call (not of its tool's schema), which must also fit the registration's vocabulary.
@@ -151,10 +167,10 @@ export function assessAlignment(
     );
   }
   for (const token of args.keyTokens) {
-    if (!carriesMeaning(token)) continue;
-    const index = vectors.indexOf(token);
-    if (index >= 0) vectors.addWeighted(actionVector, index, 1);
-    if (stems && isContentWord(vectors, token, index, config.contentWordWeight)) callStems.add(stemWord(token));
+    const word = words.get(token);
+    if (!word.meaningful) continue;
+    addWord(actionVector, word, vectors.dims);
+    if (stems && isContent(word, minContentWeight)) callStems.add(word.stem);
   }
   for (const token of args.tokens) callTokens.push(token);
   for (const value of args.values) values.push(value);
@@ -188,42 +204,38 @@ export function assessAlignment(
   let echoUnits = 0;
   let echoed = 0;
   for (const token of callTokens) {
-    if (!carriesMeaning(token)) {
+    const word = words.get(token);
+    if (!word.meaningful) {
       if (token.length >= 3) {
         echoUnits++;
         if (task?.explaining.tokens.has(token)) echoed++;
       }
       continue;
     }
-    const index = vectors.indexOf(token);
-    if (index >= 0) vectors.addWeighted(actionVector, index, 1);
-    if (!isContentWord(vectors, token, index, config.contentWordWeight)) continue;
+    addWord(actionVector, word, vectors.dims);
+    if (!isContent(word, minContentWeight)) continue;
     contentWords++;
     echoUnits++;
-    if (task || stems) {
-      const stem = stemWord(token);
-      if (stems) callStems.add(stem);
-      if (task?.stems.has(stem)) echoed++;
-    }
+    if (stems) callStems.add(word.stem);
+    if (task?.stems.has(word.stem)) echoed++;
     if (model.knownTokens.has(token) || task?.explaining.tokens.has(token)) knownWords++;
   }
   finishEmbedding(vectors, actionVector);
 
   const purposeSimilarity = dot(actionVector, model.purpose);
-  const example = nearest(model.examples, actionVector);
-  const counter = nearest(model.counterExamples, actionVector);
+  const example = nearestRow(rowSimilarities(model.examples, actionVector));
+  const counterSimilarities = rowSimilarities(model.counterExamples, actionVector);
+  const counter = nearestRow(counterSimilarities);
   const taskSimilarity = task ? dot(actionVector, task.vector) : null;
   const toolVector = tool?.vector;
   const toolTaskSimilarity = task && toolVector ? dot(toolVector, task.vector) : null;
   const bestTool = task ? bestToolFit(model, task) : null;
 
-  const calibrate = (cos: number): number =>
-    clamp01((cos - config.similarityFloor) / (config.similarityCeiling - config.similarityFloor));
   const purposeFit = Math.max(purposeSimilarity, example?.similarity ?? -1);
-  let weighted = config.weights.purpose * calibrate(purposeFit);
+  let weighted = config.weights.purpose * calibrate(purposeFit, config);
   let weights = config.weights.purpose;
   if (taskSimilarity !== null) {
-    weighted += config.weights.task * calibrate(taskSimilarity);
+    weighted += config.weights.task * calibrate(taskSimilarity, config);
     weights += config.weights.task;
   }
   // The counter-examples are weighed against the examples, like against like: both are short
@@ -244,7 +256,7 @@ export function assessAlignment(
 
   // The reason needs more than closeness, which a counter-example has to every action of its domain:
   // the call must carry one of its marks. The score's anchor part above stays a soft, unmarked measure.
-  const marked = markedCounterExample(model, actionVector, callStems);
+  const marked = markedCounterExample(model, counterSimilarities, callStems);
   if (
     marked &&
     marked.similarity >= config.counterExampleSimilarity &&

@@ -190,6 +190,12 @@ function pathOrParentIn(path: string, known: (candidate: string) => boolean): bo
   return false;
 }
 
+/** Whether a word other than `not` starts with `letter`. */
+function initialOf(words: ReadonlySet<string>, letter: string, not: string): boolean {
+  for (const word of words) if (word !== not && word.startsWith(letter)) return true;
+  return false;
+}
+
 function emailExplained(email: string, sources: ExplainingSources): boolean {
   if (sources.recent.has(email) || contexts(sources).some((c) => c.text.includes(email))) return true;
   const domain = email.slice(email.lastIndexOf("@") + 1);
@@ -203,8 +209,6 @@ function emailExplained(email: string, sources: ExplainingSources): boolean {
   // word of the pair may open the sentence, but one of the two must be a name.
   const task = sources.task;
   if (task === null) return false;
-  const initialOf = (words: ReadonlySet<string>, letter: string, not: string): boolean =>
-    [...words].some((word) => word !== not && word.startsWith(letter));
   return email
     .slice(0, email.indexOf("@"))
     .split(/[^a-z]+/)

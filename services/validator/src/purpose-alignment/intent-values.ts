@@ -73,14 +73,36 @@ const PAYEE_NAME = /^[\p{L}\d][\p{L}\d&.,' -]{1,80}$/u;
 
 const hasAny = (words: readonly string[], set: ReadonlySet<string>): boolean => words.some((w) => set.has(w));
 
+/*
+ * Character tests that rule a string out before a regex runs, each implied by its pattern: the
+ * checks below run on every argument string, and most are prose or plain words.
+ */
+
+/** `REFERENCE` starts with a capital and ends with a digit. */
+function mayBeReference(value: string): boolean {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first >= 65 && first <= 90 && last >= 48 && last <= 57;
+}
+
+/** `PATH_SHAPED` starts with `~`, `.`, `/` or `\`, or with a drive letter and a colon. */
+function mayBePath(value: string): boolean {
+  const first = value.charCodeAt(0);
+  return first === 0x7e || first === 0x2e || first === 0x2f || first === 0x5c || value.charCodeAt(1) === 0x3a;
+}
+
+/**
+ * Each step runs only when the character its pattern needs is there: hosts are normalised on
+ * every call that has a destination, and most are already bare.
+ */
 export function normaliseHost(raw: string): string {
-  return raw
-    .toLowerCase()
-    .replace(/^[a-z][a-z0-9+.-]*:\/\//, "")
-    .replace(/^[^/@]*@/, "")
-    .replace(/[/?#].*$/, "")
-    .replace(/:\d+$/, "")
-    .replace(/\.$/, "");
+  let host = raw.toLowerCase();
+  if (host.includes("://")) host = host.replace(/^[a-z][a-z0-9+.-]*:\/\//, "");
+  if (host.includes("@")) host = host.replace(/^[^/@]*@/, "");
+  if (host.includes("/") || host.includes("?") || host.includes("#")) host = host.replace(/[/?#].*$/, "");
+  if (host.includes(":")) host = host.replace(/:\d+$/, "");
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  return host;
 }
 
 export function normalisePath(raw: string): string {
@@ -106,6 +128,8 @@ function countDigits(text: string): number {
 }
 
 export function isBareHost(value: string): boolean {
+  // Both patterns need a dot; most argument strings have none, and this runs on every one of them.
+  if (!value.includes(".")) return false;
   if (IPV4.test(value)) return true;
   if (!HOST_NAME.test(value)) return false;
   const tld = normaliseHost(value).split(".").pop() ?? "";
@@ -174,7 +198,7 @@ export function collectIntentValues(keyWords: readonly string[], raw: string, in
     }
   }
 
-  const reference = REFERENCE.exec(value);
+  const reference = mayBeReference(value) ? REFERENCE.exec(value) : null;
   if (reference) {
     into.push({ kind: "reference", value: `${reference[1]}-${reference[2]}` });
     return true;
@@ -191,6 +215,7 @@ export function collectIntentValues(keyWords: readonly string[], raw: string, in
   }
 
   if (
+    mayBePath(value) &&
     PATH_SHAPED.test(value) &&
     (hasAny(keyWords, PATH_WORDS) || /^(?:~|[a-z]:\\)/i.test(value)) &&
     !value.includes("://")

@@ -42,6 +42,8 @@ export interface PurposeModel {
   counterExamples: VectorSet;
   /** Per counter-example, in order: the stems that set it apart from the in-purpose texts (see `counterExampleMarks`). */
   counterExampleMarks: readonly ReadonlySet<string>[];
+  /** Whether any counter-example has a mark: if none has, a call's stems need not be collected. */
+  hasCounterExampleMarks: boolean;
   /** Keyed by lowercased tool name. */
   tools: ReadonlyMap<string, ToolModel>;
   /** Every registered tool's finished vector, in registration order, with the tool names as texts. */
@@ -67,10 +69,30 @@ export interface BuildPurposeModelOptions {
   config?: AlignmentConfig;
 }
 
-function vectorSet(vectors: WordVectors, texts: readonly string[]): VectorSet {
+/**
+ * One buffer for every vector a model holds, handed out as views in the order assessing an action
+ * reads them. Each call reads a dozen 400-byte vectors of its agent's model, and a validator holds
+ * thousands of models: packed together they cost one cache miss and a prefetched stream, where
+ * separate arrays cost a miss each.
+ */
+class VectorBlock {
+  private used = 0;
+
+  constructor(private readonly block: Float32Array) {}
+
+  /** A view holding a copy of `values`. */
+  take(values: Float32Array): Float32Array {
+    const view = this.block.subarray(this.used, this.used + values.length);
+    view.set(values);
+    this.used += values.length;
+    return view;
+  }
+}
+
+function vectorSet(vectors: WordVectors, texts: readonly string[], block: VectorBlock): VectorSet {
   const rows = new Float32Array(texts.length * vectors.dims);
   texts.forEach((text, i) => rows.set(embedText(vectors, text).vector, i * vectors.dims));
-  return { count: texts.length, rows, texts };
+  return { count: texts.length, rows: block.take(rows), texts };
 }
 
 function toolModel(vectors: WordVectors, name: string, description: string, descriptionWeight: number): ToolModel {
@@ -88,16 +110,14 @@ export function buildPurposeModel(reg: AgentRegistration, options: BuildPurposeM
   const vectors = options.vectors ?? loadWordVectors();
   const config = options.config ?? DEFAULT_ALIGNMENT_CONFIG;
 
+  const vectorCount = 3 * reg.scope.tools.length + 1 + reg.examples.length + reg.counter_examples.length;
+  const block = new VectorBlock(new Float32Array(vectorCount * vectors.dims));
   const tools = new Map<string, ToolModel>();
-  const toolRows: VectorSet = {
-    count: reg.scope.tools.length,
-    rows: new Float32Array(reg.scope.tools.length * vectors.dims),
-    texts: reg.scope.tools.map((tool) => tool.name),
-  };
+  const toolRowValues = new Float32Array(reg.scope.tools.length * vectors.dims);
   reg.scope.tools.forEach((tool, i) => {
     const model = toolModel(vectors, tool.name, tool.description, config.toolDescriptionWeight);
-    tools.set(tool.name.toLowerCase(), model);
-    toolRows.rows.set(model.vector, i * vectors.dims);
+    tools.set(tool.name.toLowerCase(), { sum: block.take(model.sum), vector: block.take(model.vector) });
+    toolRowValues.set(model.vector, i * vectors.dims);
   });
   const inPurposeTexts = [
     reg.purpose,
@@ -122,9 +142,14 @@ export function buildPurposeModel(reg: AgentRegistration, options: BuildPurposeM
     .map(globPattern);
   const resources = reg.scope.resource_patterns.map(globPattern);
 
-  const purpose = embedText(vectors, reg.purpose).vector;
-  const examples = vectorSet(vectors, reg.examples);
-  const counterExamples = vectorSet(vectors, reg.counter_examples);
+  const purpose = block.take(embedText(vectors, reg.purpose).vector);
+  const examples = vectorSet(vectors, reg.examples, block);
+  const counterExamples = vectorSet(vectors, reg.counter_examples, block);
+  const toolRows: VectorSet = {
+    count: reg.scope.tools.length,
+    rows: block.take(toolRowValues),
+    texts: reg.scope.tools.map((tool) => tool.name),
+  };
 
   const vectorBytes =
     purpose.byteLength +
@@ -155,6 +180,7 @@ export function buildPurposeModel(reg: AgentRegistration, options: BuildPurposeM
     examples,
     counterExamples,
     counterExampleMarks: marks,
+    hasCounterExampleMarks: marks.some((m) => m.size > 0),
     tools,
     toolRows,
     bestToolFits: new WeakMap(),

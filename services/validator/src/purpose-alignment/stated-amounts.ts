@@ -31,9 +31,14 @@ export function statedAmounts(prose: string): number[] {
   return amounts;
 }
 
+/** Whether a key with these words holds money. */
+export function namesMoney(keyWords: readonly string[]): boolean {
+  return keyWords.some((w) => MONEY_KEY_WORDS.has(w));
+}
+
 /** An argument value under a money key, as a number; null for anything else. */
 export function moneyArgument(keyWords: readonly string[], value: unknown): number | null {
-  if (!keyWords.some((w) => MONEY_KEY_WORDS.has(w))) return null;
+  if (!namesMoney(keyWords)) return null;
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
   if (typeof value === "string" && NUMBER_STRING.test(value.trim())) {
     const amount = parseNumber(value.trim().replace(/^[$€£]\s?/, ""), undefined);

@@ -18,6 +18,6 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 export function dot(a: Float32Array, b: Float32Array): number {
   let sum = 0;
   const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) sum += (a[i] ?? 0) * (b[i] ?? 0);
+  for (let i = 0; i < n; i++) sum += a[i]! * b[i]!;
   return sum;
 }

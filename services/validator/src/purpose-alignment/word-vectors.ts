@@ -87,11 +87,18 @@ export class WordVectors {
 
   /** acc += factor · sif(w) · v(w). */
   addWeighted(acc: Float32Array, index: number, factor: number): void {
-    const w = factor * (this.scaledWeights[index] ?? 0);
-    const dims = this.dims;
-    const vectors = this.vectors;
-    const base = index * dims;
-    for (let d = 0; d < dims; d++) acc[d] = (acc[d] ?? 0) + w * (vectors[base + d] ?? 0);
+    addQuantisedRow(acc, this.vectors, index * this.dims, factor * this.scaledWeights[index]!, this.dims);
+  }
+
+  /** sif(w) times the dequantisation scale of the word's row: what `addWeighted` multiplies the row by at factor 1. */
+  scaledWeight(index: number): number {
+    return this.scaledWeights[index]!;
+  }
+
+  /** Copies the word's quantised row into `target` from `offset`, for a caller that keeps its hot rows together. */
+  copyRow(index: number, target: Int8Array, offset: number): void {
+    const base = index * this.dims;
+    target.set(this.vectors.subarray(base, base + this.dims), offset);
   }
 
   private wordEquals(index: number, token: string): boolean {
@@ -100,6 +107,15 @@ export class WordVectors {
     for (let i = 0; i < token.length; i++) if (this.vocabulary[start + i] !== token.charCodeAt(i)) return false;
     return true;
   }
+}
+
+/**
+ * acc += weight · row, for the `dims` values of a quantised row starting at `start`. The hottest
+ * loop of alignment (once per known word of every call), so its reads have no fallback: `acc`
+ * holds at least `dims` values, as every embedding of these vectors does.
+ */
+export function addQuantisedRow(acc: Float32Array, rows: Int8Array, start: number, weight: number, dims: number): void {
+  for (let d = 0, at = start; d < dims; d++, at++) acc[d] = acc[d]! + weight * rows[at]!;
 }
 
 export interface LoadWordVectorsOptions {
