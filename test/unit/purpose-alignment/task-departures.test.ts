@@ -8,36 +8,31 @@ import {
   buildPurposeModel,
   loadWordVectors,
 } from "../../../services/validator/src/purpose-alignment/index.js";
+import { testRegistration } from "../../support/registrations.js";
 
 /*
  * Departures from the session task that the words of a call do not show: a payee, a record or a
  * recipient other than the task's, and a change made under a task that only asked a question.
  */
 
+const base = testRegistration("ap-assistant");
 const registration: AgentRegistration = {
-  agent_id: "ap-assistant",
+  ...base,
   owner: "finance",
   purpose:
     "Accounts-payable assistant. It reads vendor invoices, schedules payments to vendors named in the task, answers payment status questions and e-mails remittance advice.",
   examples: ["Schedule payment of an approved invoice to the vendor named in the task"],
   counter_examples: [],
   scope: {
+    ...base.scope,
     tools: [
       { name: "payments", description: "Schedule or cancel vendor payments", operations: [] },
       { name: "orders", description: "Read and refund customer orders", operations: [] },
       { name: "email", description: "Send e-mail", operations: [] },
       { name: "ledger", description: "Read-only ledger queries", operations: [] },
     ],
-    resource_patterns: [],
     destination_patterns: [],
-    data_classes: [],
-    rate_limit_per_minute: null,
-    max_payload_bytes: null,
   },
-  keys: [],
-  version: 1,
-  retired: false,
-  registered_at: 1_700_000_000_000,
 };
 
 let model: PurposeModel;

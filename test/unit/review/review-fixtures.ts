@@ -1,30 +1,26 @@
 import crypto from "node:crypto";
-import type { ProposedAction } from "../../../services/common/src/action.js";
 import type { DecisionRecord } from "../../../services/common/src/decision.js";
+import { sampleDecision } from "../../support/trail-decisions.js";
 
 export const FLAGGED_AT = Date.UTC(2026, 5, 1, 12);
 
 /** A flagged record as a validator would publish it (unsigned: the queue does not check signatures). */
 export function flagRecord(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
-  const action: ProposedAction = {
-    action_id: `act-${crypto.randomUUID()}`,
-    agent_id: "desk-bot",
-    session_id: "s-1",
-    session_task: "Reply to order A-1",
-    tool: "send_email",
-    operation: "send",
-    resource: null,
-    destination: "mail.example.com",
-    arguments_json: '{"to":"someone@other.example","body":"hello"}',
-    intent: "reply to the customer",
-    proposed_at: FLAGGED_AT - 5,
-    nonce: crypto.randomUUID(),
-    key_id: null,
-    signature: null,
-  };
-  return {
+  const sample = sampleDecision("desk-bot", FLAGGED_AT);
+  return sampleDecision("desk-bot", FLAGGED_AT, {
     decision_id: crypto.randomUUID(),
-    action,
+    action: {
+      ...sample.action,
+      action_id: `act-${crypto.randomUUID()}`,
+      session_task: "Reply to order A-1",
+      tool: "send_email",
+      operation: "send",
+      resource: null,
+      destination: "mail.example.com",
+      arguments_json: '{"to":"someone@other.example","body":"hello"}',
+      intent: "reply to the customer",
+      nonce: crypto.randomUUID(),
+    },
     verdict: "flagged",
     scores: { identity: 1, scope: 0, payload: 0, alignment: 0.45, drift: 0 },
     reasons: [
@@ -38,16 +34,8 @@ export function flagRecord(overrides: Partial<DecisionRecord> = {}): DecisionRec
     policy_version: "default@1",
     registration_version: 1,
     validator_id: "validator-1",
-    decided_at: FLAGGED_AT,
-    expires_at: FLAGGED_AT + 60_000,
-    supersedes: null,
-    reviewer: null,
-    review_comment: null,
-    redacted_arguments_json: null,
-    capability: null,
-    signature: null,
     ...overrides,
-  };
+  });
 }
 
 /** A record that supersedes `flag`, as the review service (or anyone) would publish it. */
