@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { Partitioners, type Kafka, type Producer } from "kafkajs";
+import { Partitioners, type Producer } from "kafkajs";
 import { canonicalDecisionBytes } from "../../common/src/decision-canonical.js";
 import type { DecisionRecord } from "../../common/src/decision.js";
 import { verifyEd25519 } from "../../common/src/ed25519.js";
@@ -9,7 +9,7 @@ import { openContracts, type MandateContracts } from "../../common/src/mandate-c
 import { TopicFollower } from "../../common/src/topic-follower.js";
 import { ensureTopics } from "../../common/src/topics.js";
 import { ValidatorKeyDirectory } from "../../../sdk/src/validator-key-directory.js";
-import { VerdictSigner } from "../../validator/src/verdict-signer.js";
+import { VerdictSigner } from "../../common/src/verdict-signer.js";
 import type { ReviewConfig } from "./review-config.js";
 import { supersedingDecision, type ReviewOutcome } from "./review-decision.js";
 import { ReviewHttp, type DecideResult, type ReviewDesk, type ReviewerDecision } from "./review-http.js";
@@ -90,7 +90,14 @@ export class ReviewService implements ReviewDesk {
     );
     await this.validatorKeys.start();
     // Before any decision: an executor can only trust a decision whose signer it knows.
-    await this.publishSigningKey(kafka);
+    await this.signer.publishKey(
+      kafka,
+      config.topics.validatorKeys,
+      contracts.validatorKey,
+      config.reviewServiceId,
+      "MANDATE_REVIEW_SIGNING_KEY",
+      this.logger,
+    );
     // NOTE: the partitioner the validator's producer uses (kafkajs's default), so a superseding record
     // lands on its flag's partition (key = agent_id) and every consumer reads the flag first.
     this.producer = kafka.producer({
@@ -331,39 +338,5 @@ export class ReviewService implements ReviewDesk {
     this.metrics.reviewWait.observe(Math.max(0, now - review.flag.decided_at) / 1000);
     this.metrics.pending.set(this.queue.openCount);
     return record;
-  }
-
-  private async publishSigningKey(kafka: Kafka): Promise<void> {
-    const { config } = this;
-    const value = (this.contracts as MandateContracts).validatorKey.encode({
-      validator_id: config.reviewServiceId,
-      algorithm: "ed25519",
-      public_key: this.signer.publicKeyPem,
-      published_at: Date.now(),
-    });
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
-    try {
-      await producer.send({
-        topic: config.topics.validatorKeys,
-        acks: -1,
-        messages: [{ key: config.reviewServiceId, value }],
-      });
-    } finally {
-      await producer.disconnect();
-    }
-    const event = { event: "review_key_published", topic: config.topics.validatorKeys };
-    if (this.signer.generated) {
-      this.logger.warn(
-        { ...event, key_source: "generated" },
-        "review signing key generated at start (development); set MANDATE_REVIEW_SIGNING_KEY in production",
-      );
-    } else {
-      this.logger.info({ ...event, key_source: "file" }, "review signing key loaded and published");
-    }
   }
 }

@@ -18,7 +18,7 @@ import { MandateDecisionEngine } from "./mandate-decision-engine.js";
 import { redactSecrets } from "./payload-safety/index.js";
 import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
-import { VerdictSigner } from "./verdict-signer.js";
+import { VerdictSigner } from "../../common/src/verdict-signer.js";
 
 /**
  * Consumes proposed actions, decides each, and publishes the decision record — all inside one Kafka
@@ -80,7 +80,14 @@ export class ValidatorService {
     await Promise.all([this.directory.start(), this.policies.start()]);
 
     // Before the first decision: an executor can only trust a decision whose signer it knows.
-    await this.publishVerdictKey(kafka);
+    await this.verdictSigner.publishKey(
+      kafka,
+      config.topics.validatorKeys,
+      this.contracts.validatorKey,
+      config.validatorId,
+      "MANDATE_VALIDATOR_SIGNING_KEY",
+      this.logger,
+    );
     await this.consume(kafka);
     if (config.httpPort !== null) {
       this.http = new ServiceHttp(this.metrics.registry, { ready: () => this.started }, this.logger);
@@ -317,38 +324,6 @@ export class ValidatorService {
       arguments: redactSecrets(action.arguments_json, payloadFindings, this.redactionKey),
       reasons: decision.reasons.map((reason) => ({ ...reason, message: redactText(reason.message) })),
     };
-  }
-
-  private async publishVerdictKey(kafka: Kafka): Promise<void> {
-    const { config } = this;
-    const value = (this.contracts as MandateContracts).validatorKey.encode({
-      validator_id: config.validatorId,
-      algorithm: "ed25519",
-      public_key: this.verdictSigner.publicKeyPem,
-      published_at: Date.now(),
-    });
-    // NOTE: not through the transactional producer: a commit marker takes an offset after the last
-    // record, and readers that load a compacted topic up to its end offset would wait for it forever.
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      await producer.send({
-        topic: config.topics.validatorKeys,
-        acks: -1,
-        messages: [{ key: config.validatorId, value }],
-      });
-    } finally {
-      await producer.disconnect();
-    }
-    const event = { event: "validator_key_published", topic: config.topics.validatorKeys };
-    if (this.verdictSigner.generated) {
-      this.logger.warn(
-        { ...event, key_source: "generated" },
-        "verdict signing key generated at start (development); set MANDATE_VALIDATOR_SIGNING_KEY in production",
-      );
-    } else {
-      this.logger.info({ ...event, key_source: "file" }, "verdict signing key loaded and published");
-    }
   }
 }
 

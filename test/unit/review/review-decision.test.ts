@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { actionHash } from "../../../services/common/src/action-canonical.js";
 import { REVIEW_REASON_CODES, supersedingDecision } from "../../../services/review/src/review-decision.js";
-import { VerdictSigner } from "../../../services/validator/src/verdict-signer.js";
+import { VerdictSigner } from "../../../services/common/src/verdict-signer.js";
 import { verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
 import { FLAGGED_AT, flagRecord } from "./review-fixtures.js";
 

@@ -8,7 +8,7 @@ import { canonicalDecisionBytes } from "../../../services/common/src/decision-ca
 import type { DecisionRecord } from "../../../services/common/src/decision.js";
 import { signEd25519 } from "../../../services/common/src/ed25519.js";
 import { ConfigError } from "../../../services/common/src/errors.js";
-import { VerdictSigner } from "../../../services/validator/src/verdict-signer.js";
+import { VerdictSigner } from "../../../services/common/src/verdict-signer.js";
 import { verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
 
 const decidedAt = Date.UTC(2026, 5, 1, 12);
