@@ -15,7 +15,7 @@ import { takeInAction } from "./action-intake.js";
 import { AgentDirectory } from "./agent-directory.js";
 import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
 import { MandateDecisionEngine } from "./mandate-decision-engine.js";
-import { redactSecrets } from "./payload-safety/index.js";
+import { redactSecrets, redactSecretsInText } from "./payload-safety/index.js";
 import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
@@ -318,11 +318,12 @@ export class ValidatorService {
     if (!payloadFindings.some((finding) => finding.secret !== undefined)) {
       return { arguments: null, reasons: decision.reasons };
     }
-    const redactText = (text: string) =>
-      JSON.parse(redactSecrets(JSON.stringify(text), payloadFindings, this.redactionKey)) as string;
     return {
       arguments: redactSecrets(action.arguments_json, payloadFindings, this.redactionKey),
-      reasons: decision.reasons.map((reason) => ({ ...reason, message: redactText(reason.message) })),
+      reasons: decision.reasons.map((reason) => ({
+        ...reason,
+        message: redactSecretsInText(reason.message, payloadFindings, this.redactionKey),
+      })),
     };
   }
 }

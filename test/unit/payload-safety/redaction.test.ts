@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   assessPayload,
   redactSecrets,
+  redactSecretsInText,
   type PayloadContext,
   type PayloadFinding,
 } from "../../../services/validator/src/payload-safety/index.js";
@@ -106,5 +107,19 @@ describe("redactSecrets", () => {
       },
     ];
     expect(redactSecrets(JSON.stringify({ [token]: 1 }), findings, key)).not.toContain(token);
+  });
+});
+
+describe("redactSecretsInText", () => {
+  it("replaces a found secret quoted in free text with the placeholder the arguments get", () => {
+    const argumentsJson = JSON.stringify({ url: `https://example.com/?token=${token}` });
+    const { findings } = assessPayload(argumentsJson, ctx);
+    const message = `destination https://example.com/?token=${token} is new for this agent`;
+    const redacted = redactSecretsInText(message, findings, key);
+    expect(redacted).not.toContain(token);
+    const placeholder = /\[REDACTED:[a-z_]+:[0-9a-f]{12}\]/.exec(redactSecrets(argumentsJson, findings, key))?.[0];
+    expect(placeholder).toBeDefined();
+    expect(redacted).toBe(`destination https://example.com/?token=${placeholder} is new for this agent`);
+    expect(redactSecretsInText("nothing to hide", findings, key)).toBe("nothing to hide");
   });
 });

@@ -13,7 +13,7 @@ import { detectSsrf } from "./ssrf.js";
 
 export type { PayloadAssessment, PayloadContext, PayloadFinding, PayloadLimits } from "./finding.js";
 export { DEFAULT_PAYLOAD_LIMITS } from "./finding.js";
-export { redactSecrets } from "./redaction.js";
+export { redactSecrets, redactSecretsInText } from "./redaction.js";
 export { toReasons } from "./reasons.js";
 
 const DETECTORS: readonly Detector[] = [

@@ -39,6 +39,11 @@ export function redactSecrets(
   return isJson(replaced) ? replaced : JSON.stringify(replaced);
 }
 
+/** The same replacement in free text, such as a reason message that quotes an argument value. */
+export function redactSecretsInText(text: string, findings: readonly PayloadFinding[], fingerprintKey: Buffer): string {
+  return replaceNeedles(text, needlesFor(findings, fingerprintKey));
+}
+
 function needlesFor(findings: readonly PayloadFinding[], key: Buffer): Needle[] {
   const byText = new Map<string, Needle>();
   for (const { secret } of findings) {
