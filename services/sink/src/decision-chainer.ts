@@ -27,7 +27,7 @@ interface PartitionChains {
 export class DecisionChainer {
   private readonly partitions = new Map<number, PartitionChains>();
 
-  /** `storedHeads` reads ClickHouse; the sink passes it through its retrying writer. */
+  /** The client `loadHeads` reads with; the sink calls `loadHeads` through its retrying writer. */
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
