@@ -9,7 +9,7 @@ import type { ExecutionRecord } from "../../services/common/src/execution.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
 import { TopicFollower } from "../../services/common/src/topic-follower.js";
 import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
-import { ValidatorKeyDirectory } from "./validator-key-directory.js";
+import { ValidatorKeyDirectory } from "../../services/common/src/validator-key-directory.js";
 import { verifyVerdict, type VerdictRefusalCode } from "./verdict-verifier.js";
 
 export interface ToolRunContext {
@@ -83,7 +83,6 @@ export interface ExecutorOptions extends ConnectionOptions {
 export class MandateExecutor {
   /** action id → until when it must be remembered (its decision and capability are void after that). */
   private readonly executed = new Map<string, number>();
-  private readonly waitedForKey = new Set<string>();
   private readonly runDeadlineMs: number;
   private readonly keyGraceMs: number;
   /** Settles once this instance has read every `started` record written before its latest rebalance. */
@@ -233,16 +232,7 @@ export class MandateExecutor {
   private async refusalFor(decision: DecisionRecord): Promise<{ code: ExecutionCode; reason: string } | undefined> {
     const { action, validator_id: validatorId } = decision;
     await this.ledgerCurrent;
-    let check = verifyVerdict(decision, this.validatorKeys.get(validatorId), Date.now());
-    if (!check.ok && check.code === "verdict.unknown_validator" && !this.waitedForKey.has(validatorId)) {
-      // A validator publishes its key before it decides, but this executor may read the decision
-      // first. It waits once per validator id, so a stream of forgeries cannot stall it.
-      if (this.waitedForKey.size >= 1000) this.waitedForKey.clear();
-      this.waitedForKey.add(validatorId);
-      if (await this.validatorKeys.waitFor(validatorId, this.keyGraceMs)) {
-        check = verifyVerdict(decision, this.validatorKeys.get(validatorId), Date.now());
-      }
-    }
+    const check = verifyVerdict(decision, await this.validatorKeys.keyFor(validatorId, this.keyGraceMs), Date.now());
     if (!check.ok) return { code: check.code, reason: check.reason };
     if (decision.verdict !== "approved")
       return { code: "verdict.not_approved", reason: `verdict is ${decision.verdict}` };

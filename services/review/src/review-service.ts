@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
 import { TopicFollower } from "../../common/src/topic-follower.js";
 import { ensureTopics } from "../../common/src/topics.js";
-import { ValidatorKeyDirectory } from "../../../sdk/src/validator-key-directory.js";
+import { ValidatorKeyDirectory } from "../../common/src/validator-key-directory.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
 import type { ReviewConfig } from "./review-config.js";
 import { supersedingDecision, type ReviewOutcome } from "./review-decision.js";
@@ -54,7 +54,6 @@ export class ReviewService implements ReviewDesk {
   private follower: TopicFollower<DecisionRecord> | undefined;
   private http: ReviewHttp | undefined;
   private httpAddress: AddressInfo | undefined;
-  private readonly waitedForKey = new Set<string>();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineRun: Promise<void> | undefined;
   private caughtUp = false;
@@ -235,14 +234,7 @@ export class ReviewService implements ReviewDesk {
   /** Whether a record's signature verifies with the key published for its `validator_id` (its expiry does not matter here). */
   private async isGenuine(record: DecisionRecord): Promise<boolean> {
     const keys = this.validatorKeys as ValidatorKeyDirectory;
-    const validatorId = record.validator_id;
-    if (!keys.get(validatorId) && !this.waitedForKey.has(validatorId)) {
-      // As in the executor: the key may arrive just after the flag; wait once per validator id.
-      if (this.waitedForKey.size >= 1000) this.waitedForKey.clear();
-      this.waitedForKey.add(validatorId);
-      await keys.waitFor(validatorId, VALIDATOR_KEY_GRACE_MS);
-    }
-    const key = keys.get(validatorId);
+    const key = await keys.keyFor(record.validator_id, VALIDATOR_KEY_GRACE_MS);
     return (
       key !== undefined &&
       record.signature !== null &&

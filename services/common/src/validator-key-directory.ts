@@ -1,14 +1,14 @@
 import type { KeyObject } from "node:crypto";
 import type { Kafka } from "kafkajs";
-import type { AvroCodec } from "../../services/common/src/avro-codec.js";
-import { CompactedTopicReader } from "../../services/common/src/compacted-topic-reader.js";
-import { ed25519PublicKey } from "../../services/common/src/ed25519.js";
-import { DependencyUnavailableError } from "../../services/common/src/errors.js";
-import type { Logger } from "../../services/common/src/logger.js";
-import type { ValidatorKeyRecord } from "../../services/common/src/validator-key.js";
+import type { AvroCodec } from "./avro-codec.js";
+import { CompactedTopicReader } from "./compacted-topic-reader.js";
+import { ed25519PublicKey } from "./ed25519.js";
+import { DependencyUnavailableError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import type { ValidatorKeyRecord } from "./validator-key.js";
 
 /**
- * The executor's view of the validator-keys topic: validator id → the public key its decisions
+ * A reader's view of the validator-keys topic (the executor's, and the review service's): validator id → the public key its decisions
  * verify with. The latest value per validator wins (a restarted validator with a new key replaces
  * its old one) and a tombstone revokes it. A value that cannot be read or is not an Ed25519 key
  * removes the validator's key: an executor would rather refuse than trust a key it cannot check.
@@ -16,6 +16,8 @@ import type { ValidatorKeyRecord } from "../../services/common/src/validator-key
 export class ValidatorKeyDirectory {
   private readonly keys = new Map<string, KeyObject>();
   private readonly waiting = new Map<string, Set<() => void>>();
+  /** Ids `keyFor` has already waited for; bounded, so made-up ids cannot grow it without end. */
+  private readonly waitedFor = new Set<string>();
   private readonly reader: CompactedTopicReader;
 
   constructor(
@@ -40,8 +42,22 @@ export class ValidatorKeyDirectory {
     return this.keys.get(validatorId);
   }
 
+  /**
+   * The key for `validatorId`, waiting up to `graceMs` the first time an unknown id is asked for: a
+   * decider publishes its key before it decides, but a reader may see the decision first. It waits
+   * once per id, so a stream of records naming made-up signers cannot stall the reader.
+   */
+  async keyFor(validatorId: string, graceMs: number): Promise<KeyObject | undefined> {
+    const known = this.keys.get(validatorId);
+    if (known || this.waitedFor.has(validatorId)) return known;
+    if (this.waitedFor.size >= 1000) this.waitedFor.clear();
+    this.waitedFor.add(validatorId);
+    await this.waitFor(validatorId, graceMs);
+    return this.keys.get(validatorId);
+  }
+
   /** Resolves true when a key for `validatorId` is (or becomes) known within `timeoutMs`. */
-  async waitFor(validatorId: string, timeoutMs: number): Promise<boolean> {
+  private async waitFor(validatorId: string, timeoutMs: number): Promise<boolean> {
     if (this.keys.has(validatorId)) return true;
     const listeners = this.waiting.get(validatorId) ?? new Set<() => void>();
     this.waiting.set(validatorId, listeners);
