@@ -18,6 +18,7 @@ import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { SinkService } from "../../services/sink/src/sink-service.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
+import { insertBody } from "../../services/sink/src/trail-writer.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { percentiles } from "./latency-stats.js";
 
@@ -139,7 +140,10 @@ async function bareConsumerRate(kafka: Kafka, topics: TopicNames, count: number)
   return count / ((last - first) / 1000);
 }
 
-/** Baseline: the same rows inserted straight into ClickHouse in batches of 10,000, no Kafka, no chain. */
+/**
+ * Baseline: the same rows inserted straight into ClickHouse in batches of 10,000, in the sink's insert
+ * format, no Kafka, no chain.
+ */
 async function bareInsertRate(target: ClickHouseTarget, database: string, count: number): Promise<number> {
   const client = await openClickHouse(target);
   try {
@@ -148,8 +152,7 @@ async function bareInsertRate(target: ClickHouseTarget, database: string, count:
       sampleRows(capabilities, b * 10_000, Math.min(10_000, count - b * 10_000)),
     );
     const started = performance.now();
-    for (const values of batches)
-      await client.insert({ table: `${database}.decisions`, values, format: "JSONEachRow" });
+    for (const rows of batches) await client.insert({ table: `${database}.decisions`, ...insertBody(rows, capabilities) });
     return count / ((performance.now() - started) / 1000);
   } finally {
     await client.close();
@@ -188,7 +191,11 @@ async function countRows(client: ClickHouseClient, database: string): Promise<nu
   return Number(row?.n ?? 0);
 }
 
-/** The sink's rate from its first stored row to its last, so group join and migrations are not counted. */
+/**
+ * The sink's rate from the moment it has joined its group (start() returns once it has, and fetching
+ * begins) to its last row being queryable: migrations and group join are not counted, the first
+ * fetch, decode and insert are.
+ */
 async function sinkDrainRate(
   stack: Connection,
   target: ClickHouseTarget,
@@ -198,13 +205,11 @@ async function sinkDrainRate(
 ): Promise<number> {
   const sink = startSink(stack, target, topics, database);
   await sink.start();
+  const started = performance.now();
   try {
-    let first: { at: number; rows: number } | undefined;
     for (;;) {
       const rows = await countRows(sink.trail, database);
-      const at = performance.now();
-      if (first === undefined && rows > 0) first = { at, rows };
-      if (rows >= count && first) return (rows - first.rows) / ((at - first.at) / 1000);
+      if (rows >= count) return rows / ((performance.now() - started) / 1000);
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {

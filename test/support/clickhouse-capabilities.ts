@@ -8,6 +8,7 @@ export const MODERN_CLICKHOUSE: ClickHouseCapabilities = {
   queryParameters: true,
   codecs: true,
   ttl: true,
+  compactJsonRows: true,
 };
 
 /** Debian's clickhouse-server 18.16, the real server in the integration tests. */
@@ -18,4 +19,5 @@ export const DEBIAN_CLICKHOUSE: ClickHouseCapabilities = {
   queryParameters: false,
   codecs: false,
   ttl: false,
+  compactJsonRows: false,
 };

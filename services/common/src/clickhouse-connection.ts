@@ -42,6 +42,8 @@ export interface ClickHouseCapabilities {
   codecs: boolean;
   /** Table TTL arrived in 19.x; without it, retention drops whole expired partitions. */
   ttl: boolean;
+  /** JSONCompactEachRow input (rows as arrays) arrived in 20.x; 18.16 answers "Unknown format". */
+  compactJsonRows: boolean;
 }
 
 export async function detectCapabilities(client: ClickHouseClient): Promise<ClickHouseCapabilities> {
@@ -56,6 +58,7 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<Clic
     queryParameters: major >= 19,
     codecs: major >= 20,
     ttl: major >= 20,
+    compactJsonRows: major >= 20,
   };
 }
 

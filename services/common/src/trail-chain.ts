@@ -66,7 +66,7 @@ function textValue(value: unknown): ChainedValue {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "bigint") return String(value);
-  if (Array.isArray(value)) return value.map((item) => String(item));
+  if (Array.isArray(value)) return value.every((item) => typeof item === "string") ? value : value.map(String);
   throw new TypeError(`cannot chain a value of type ${typeof value}`);
 }
 
@@ -87,10 +87,5 @@ export function chainedValues(row: Readonly<Record<string, unknown>>): ChainedVa
 }
 
 export function chainHash(previous: string, row: Readonly<Record<string, unknown>>): string {
-  return crypto
-    .createHash("sha256")
-    .update(previous)
-    .update("\n")
-    .update(JSON.stringify(chainedValues(row)))
-    .digest("hex");
+  return crypto.hash("sha256", `${previous}\n${JSON.stringify(chainedValues(row))}`, "hex");
 }

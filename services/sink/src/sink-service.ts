@@ -75,7 +75,13 @@ export class SinkService {
       this.retentionTimer = setInterval(() => void this.enforceRetention(), config.retentionIntervalMs);
       this.retentionTimer.unref();
     }
-    this.writer = new TrailWriter(this.clickhouse, config.database, this.logger, config.maxRetryDelayMs);
+    this.writer = new TrailWriter(
+      this.clickhouse,
+      config.database,
+      this.capabilities,
+      this.logger,
+      config.maxRetryDelayMs,
+    );
     this.chainer = new DecisionChainer(this.clickhouse, config.database);
 
     const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
@@ -123,7 +129,12 @@ export class SinkService {
   private async consume(): Promise<void> {
     const { config } = this;
     await this.consumer?.disconnect().catch(() => undefined);
-    const consumer = (this.kafka as Kafka).consumer({ groupId: config.groupId, readUncommitted: false });
+    const consumer = (this.kafka as Kafka).consumer({
+      groupId: config.groupId,
+      readUncommitted: false,
+      maxBytesPerPartition: config.partitionFetchBytes,
+      maxBytes: config.partitionFetchBytes * config.partitionsConcurrently,
+    });
     this.consumer = consumer;
     superviseConsumer(consumer, () => this.consume(), this.logger);
     // Chain heads are trusted only while this sink keeps its partitions.
