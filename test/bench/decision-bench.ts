@@ -2,6 +2,7 @@ import type { ProposedAction } from "../../services/common/src/action.js";
 import type { AgentKey, AgentRegistration } from "../../services/common/src/registration.js";
 import { actionSigner, signAction, type ActionSigner } from "../../sdk/src/action-signing.js";
 import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
+import type { PolicyEvaluation } from "../../services/validator/src/scope-policy/index.js";
 import { loadHandwrittenCases } from "../eval/eval-case.js";
 import { agentKey } from "../support/agent-keys.js";
 import { percentiles } from "./latency-stats.js";
@@ -12,22 +13,26 @@ import { percentiles } from "./latency-stats.js";
  * arguments) replayed round-robin over many agents, so per-agent caches and drift state are
  * exercised as in a validator holding a fleet.
  *
- * Measured twice: with development-mode agents (no keys, so identity skips the signature), and
- * with every agent holding a key and every action signed, fresh nonce and id each time, so the
- * identity axis verifies an Ed25519 signature and admits the nonce as in production. Signing
- * happens before the clock starts.
+ * Measured three times: with development-mode agents (no keys, so identity skips the signature);
+ * the same with every scope-policy request sent to cedar-wasm (MANDATE_POLICY_EVALUATION=cedar-wasm)
+ * instead of the JavaScript policy evaluator first; and with every agent holding a key and every
+ * action signed, fresh nonce and id each time, so the identity axis verifies an Ed25519 signature
+ * and admits the nonce as in production. Signing happens before the clock starts.
  */
 export function benchDecisions(
   count: number,
   agents: number,
 ): { rows: Record<string, string | number>[]; bytesPerAgent: number } {
-  const unsigned = runDecisions(count, agents, undefined);
+  const unsigned = runDecisions(count, agents, undefined, "javascript-first");
+  const cedarOnly = runDecisions(count, agents, undefined, "cedar-wasm");
   const key = agentKey("bench-key");
-  const signed = runDecisions(count, agents, { registered: key.registered, signer: actionSigner(key.signingKey) });
+  const signer = { registered: key.registered, signer: actionSigner(key.signingKey) };
+  const signed = runDecisions(count, agents, signer, "javascript-first");
   return {
     rows: [
-      row("decision (5 axes + Cedar, unsigned), µs", unsigned.samples),
-      row("decision (5 axes + Cedar, signed), µs", signed.samples),
+      row("decision (5 axes incl. scope policies, unsigned), µs", unsigned.samples),
+      row("decision (unsigned, every policy request to cedar-wasm), µs", cedarOnly.samples),
+      row("decision (5 axes incl. scope policies, signed), µs", signed.samples),
     ],
     bytesPerAgent: unsigned.bytesPerAgent,
   };
@@ -42,9 +47,10 @@ function runDecisions(
   count: number,
   agents: number,
   key: BenchKey | undefined,
+  policyEvaluation: PolicyEvaluation,
 ): { samples: Float64Array; bytesPerAgent: number } {
   const cases = loadHandwrittenCases();
-  const engine = new MandateDecisionEngine();
+  const engine = new MandateDecisionEngine({ policyEvaluation });
   // One (registration, action) pair per agent, built before timing; only signing (outside the clock) allocates in the loop.
   const pairs = Array.from({ length: agents }, (_, i) => {
     const evalCase = cases[i % cases.length]!;

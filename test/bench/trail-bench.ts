@@ -152,7 +152,8 @@ async function bareInsertRate(target: ClickHouseTarget, database: string, count:
       sampleRows(capabilities, b * 10_000, Math.min(10_000, count - b * 10_000)),
     );
     const started = performance.now();
-    for (const rows of batches) await client.insert({ table: `${database}.decisions`, ...insertBody(rows, capabilities) });
+    for (const rows of batches)
+      await client.insert({ table: `${database}.decisions`, ...insertBody(rows, capabilities) });
     return count / ((performance.now() - started) / 1000);
   } finally {
     await client.close();

@@ -17,7 +17,7 @@ import {
   type PurposeModel,
   type WordVectors,
 } from "./purpose-alignment/index.js";
-import { PolicyStore, readDefaultPolicySet, readScopeSchema } from "./scope-policy/index.js";
+import { PolicyStore, readDefaultPolicySet, readScopeSchema, type PolicyEvaluation } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
 import { DEFAULT_IDENTITY_OPTIONS, IdentityCheck, type IdentityOptions } from "./workload-identity/index.js";
 
@@ -46,8 +46,17 @@ const FIRST_SEEN_OF_DRIFT: Readonly<Record<string, string>> = {
  * alignment and drift, then scope — last, because Cedar policies may read the other axes' scores.
  * Deterministic for a given action, registration, policy version and the agent's recorded history.
  */
+/** What an engine is built with; every part has a production default. */
+export interface DecisionEngineOptions {
+  behaviour: BehaviourStore;
+  vectors: WordVectors;
+  identity: Partial<IdentityOptions>;
+  /** Who evaluates the scope policies: see PolicyEvaluation. */
+  policyEvaluation: PolicyEvaluation;
+}
+
 export class MandateDecisionEngine implements DecisionEngine {
-  private readonly policies = new PolicyStore(readScopeSchema());
+  private readonly policies: PolicyStore;
   private readonly purposeModels = new Map<
     string,
     { version: number; thresholds: DecisionThresholds; model: PurposeModel }
@@ -55,13 +64,14 @@ export class MandateDecisionEngine implements DecisionEngine {
   private thresholds: DecisionThresholds = DEFAULT_DECISION_THRESHOLDS;
   private thresholdsVersion = "builtin";
   private readonly identity: IdentityCheck;
+  private readonly behaviour: BehaviourStore;
+  private readonly vectors: WordVectors;
 
-  constructor(
-    private readonly behaviour: BehaviourStore = new InMemoryBehaviourStore(DEFAULT_DECISION_THRESHOLDS.drift),
-    private readonly vectors: WordVectors = loadWordVectors(),
-    identityOptions: Partial<IdentityOptions> = {},
-  ) {
-    this.identity = new IdentityCheck({ ...DEFAULT_IDENTITY_OPTIONS, ...identityOptions });
+  constructor(options: Partial<DecisionEngineOptions> = {}) {
+    this.behaviour = options.behaviour ?? new InMemoryBehaviourStore(DEFAULT_DECISION_THRESHOLDS.drift);
+    this.vectors = options.vectors ?? loadWordVectors();
+    this.identity = new IdentityCheck({ ...DEFAULT_IDENTITY_OPTIONS, ...options.identity });
+    this.policies = new PolicyStore(readScopeSchema(), options.policyEvaluation ?? "javascript-first");
     const accepted = this.policies.apply(readDefaultPolicySet());
     if (!accepted.ok) throw new Error(`the shipped default policy set is invalid: ${accepted.errors.join("; ")}`);
   }

@@ -42,9 +42,12 @@ export class ValidatorService {
 
   constructor(
     private readonly config: ValidatorConfig,
-    private readonly engine: DecisionEngine = new MandateDecisionEngine(undefined, undefined, {
-      clockSkewMs: config.identityClockSkewSeconds * 1000,
-      replayWindowMaxPerAgent: config.replayWindowMaxPerAgent,
+    private readonly engine: DecisionEngine = new MandateDecisionEngine({
+      identity: {
+        clockSkewMs: config.identityClockSkewSeconds * 1000,
+        replayWindowMaxPerAgent: config.replayWindowMaxPerAgent,
+      },
+      policyEvaluation: config.policyEvaluation,
     }),
   ) {
     this.logger = createLogger("validator", config.logLevel).child({ validator_id: config.validatorId });

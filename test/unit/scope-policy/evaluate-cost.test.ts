@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { codes, defaultStore, registration, request } from "./scope-fixtures.js";
 
-// A guard against losing the preparsed path (a stateless Cedar call costs ~2.5 ms here), not a
-// benchmark: shared CI machines are too noisy for a tight bound.
+// A guard against losing cedar-wasm's preparsed path (a stateless Cedar call costs ~2.5 ms here), not
+// a benchmark: shared CI machines are too noisy for a tight bound.
 describe("evaluation cost", () => {
   it("stays well below the cost of re-parsing the policies on every call", () => {
-    const store = defaultStore();
+    const store = defaultStore("cedar-wasm");
     const agent = registration();
     const actions = Array.from({ length: 64 }, (_, index) =>
       request({ arguments_json: JSON.stringify({ amount: index * 100, payee: "acme" }) }, { ratePerMinute: index }),

@@ -4,14 +4,15 @@ import {
   PolicyStore,
   readDefaultPolicySet,
   readScopeSchema,
+  type PolicyEvaluation,
   type ScopeRequest,
 } from "../../../services/validator/src/scope-policy/index.js";
 
 export const SCHEMA = readScopeSchema();
 
 /** A store holding the shipped default set, as every validator starts. */
-export function defaultStore(): PolicyStore {
-  const store = new PolicyStore(SCHEMA);
+export function defaultStore(evaluation: PolicyEvaluation = "javascript-first"): PolicyStore {
+  const store = new PolicyStore(SCHEMA, evaluation);
   const applied = store.apply(readDefaultPolicySet());
   if (!applied.ok) throw new Error(applied.errors.join("\n"));
   return store;

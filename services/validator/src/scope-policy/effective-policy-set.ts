@@ -1,6 +1,8 @@
 import type { ArgumentType } from "./argument-vocabulary.js";
 import { preparsePolicySet, type ActionConstraint, type PolicyJson } from "./cedar-wasm.js";
 import type { AcceptedPolicy, AcceptedPolicySet } from "./policy-set.js";
+import type { PolicyEvaluation } from "./policy-evaluation.js";
+import { compilePolicyEvaluator, type PolicyEvaluator } from "./policy-evaluator.js";
 import { collectReferences, emptyReferences } from "./policy-references.js";
 import { AGENT_ATTRIBUTES, type AgentEntityPlan } from "./registration-scope.js";
 import { CONTEXT_FIELDS, type ContextPlan } from "./scope-context.js";
@@ -18,6 +20,8 @@ export interface EffectivePolicySet {
   policies: readonly AcceptedPolicy[];
   contextPlan: ContextPlan;
   agentEntity: AgentEntityPlan;
+  /** Evaluates the same permits in JavaScript when it can (policy-evaluator.ts); undefined: Cedar only. */
+  evaluator: PolicyEvaluator | undefined;
 }
 
 /**
@@ -37,6 +41,7 @@ export function compileEffectivePolicySet(
   version: string,
   sets: readonly AcceptedPolicySet[],
   vocabulary: ReadonlyMap<string, ArgumentType>,
+  evaluation: PolicyEvaluation,
 ): EffectivePolicySet {
   const policies = sets.flatMap((set) => set.policies);
   const asPermits: Record<string, PolicyJson> = {};
@@ -64,6 +69,7 @@ export function compileEffectivePolicySet(
     policies,
     contextPlan,
     agentEntity: { attributes: AGENT_ATTRIBUTES.filter((name) => names.has(name)), parents: ancestry },
+    evaluator: evaluation === "javascript-first" ? compilePolicyEvaluator(asPermits) : undefined,
   };
 }
 

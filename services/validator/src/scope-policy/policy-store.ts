@@ -2,9 +2,10 @@ import type { AgentRegistration } from "../../../common/src/registration.js";
 import { acceptPolicySet } from "./accept-policy-set.js";
 import { readArgumentVocabulary, type ArgumentType } from "./argument-vocabulary.js";
 import { assessAnswer, evaluationFailed } from "./assess-answer.js";
-import { statefulIsAuthorized } from "./cedar-wasm.js";
+import { statefulIsAuthorized, type AuthorizationAnswer } from "./cedar-wasm.js";
 import { toCedarString } from "./cedar-string.js";
 import { compileEffectivePolicySet, INVOKE, type EffectivePolicySet } from "./effective-policy-set.js";
+import type { PolicyEvaluation } from "./policy-evaluation.js";
 import type { AcceptedPolicySet, PolicySetInput, PolicySetResult } from "./policy-set.js";
 import { RegistrationScope } from "./registration-scope.js";
 import type { ScopeAssessment } from "./scope-assessment.js";
@@ -27,7 +28,10 @@ export class PolicyStore {
   private readonly vocabulary: ReadonlyMap<string, ArgumentType>;
   private readonly cedarPrefix: string;
 
-  constructor(private readonly schema: string) {
+  constructor(
+    private readonly schema: string,
+    private readonly evaluation: PolicyEvaluation,
+  ) {
     this.vocabulary = readArgumentVocabulary(schema);
     storesCreated += 1;
     this.cedarPrefix = `scope-store-${storesCreated}`;
@@ -73,14 +77,19 @@ export class PolicyStore {
     try {
       effective = this.effectiveFor(registration.owner);
       const scope = this.scopeFor(registration);
-      const answer = statefulIsAuthorized({
+      const call = {
         principal: scope.principal,
         action: INVOKE,
         resource: { type: "Tool", id: toCedarString(request.action.tool) },
         context: buildScopeContext(scope, request, effective.contextPlan),
         entities: scope.entitiesFor(effective.agentEntity),
-        preparsedPolicySetId: effective.cedarId,
-      });
+      };
+      // Evaluated here when the evaluator is certain of Cedar's answer; otherwise by Cedar itself.
+      const satisfied = effective.evaluator?.satisfied(call);
+      const answer: AuthorizationAnswer =
+        satisfied === undefined
+          ? statefulIsAuthorized({ ...call, preparsedPolicySetId: effective.cedarId })
+          : satisfiedAnswer(satisfied);
       return assessAnswer(answer, effective);
     } catch (error) {
       const version = effective?.version ?? this.versionFor(registration);
@@ -109,7 +118,7 @@ export class PolicyStore {
       // NOTE: the Cedar id names the sets, not their versions, so a new version overwrites the
       // old compiled copy instead of leaking it: the module offers no way to drop one.
       const cedarId = `${this.cedarPrefix}/${key}`;
-      effective = compileEffectivePolicySet(cedarId, describeVersion(sets), sets, this.vocabulary);
+      effective = compileEffectivePolicySet(cedarId, describeVersion(sets), sets, this.vocabulary, this.evaluation);
       this.effectiveBySets.set(key, effective);
     }
     this.effectiveByOwner.set(owner, effective);
@@ -128,6 +137,15 @@ export class PolicyStore {
     this.scopes.set(registration.agent_id, scope);
     return scope;
   }
+}
+
+/** Cedar's answer for these satisfied policies, all of which it holds as permits (compileEffectivePolicySet). */
+function satisfiedAnswer(satisfied: string[]): AuthorizationAnswer {
+  return {
+    type: "success",
+    response: { decision: satisfied.length > 0 ? "allow" : "deny", diagnostics: { reason: satisfied, errors: [] } },
+    warnings: [],
+  };
 }
 
 function describeVersion(sets: readonly AcceptedPolicySet[]): string {
