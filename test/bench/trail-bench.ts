@@ -18,7 +18,7 @@ import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { SinkService } from "../../services/sink/src/sink-service.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { insertBody } from "../../services/sink/src/trail-writer.js";
+import { InsertLines } from "../../services/sink/src/trail-writer.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { percentiles } from "./latency-stats.js";
 
@@ -152,8 +152,11 @@ async function bareInsertRate(target: ClickHouseTarget, database: string, count:
       sampleRows(capabilities, b * 10_000, Math.min(10_000, count - b * 10_000)),
     );
     const started = performance.now();
-    for (const rows of batches)
-      await client.insert({ table: `${database}.decisions`, ...insertBody(rows, capabilities) });
+    for (const rows of batches) {
+      const lines = new InsertLines(capabilities);
+      for (const row of rows) lines.add(row);
+      await lines.insertInto(client, `${database}.decisions`);
+    }
     return count / ((performance.now() - started) / 1000);
   } finally {
     await client.close();
@@ -322,7 +325,9 @@ async function verifyFigures(target: ClickHouseTarget, database: string, count: 
       const rows = sampleRows(capabilities, from, Math.min(batch, count - from));
       if (chainer.needsHeads(0, String(from))) await chainer.loadHeads(0, String(from));
       const linked = chainer.link(0, String(from + rows.length - 1), rows);
-      await client.insert({ table: `${database}.decisions`, values: rows, format: "JSONEachRow" });
+      const lines = new InsertLines(capabilities);
+      for (const row of rows) lines.add(row);
+      await lines.insertInto(client, `${database}.decisions`);
       linked();
     }
     const verification = await verifyTrail(client, { database, capabilities: await detectCapabilities(client) });

@@ -6,6 +6,8 @@ interface ChainHead {
   hash: string;
 }
 
+type ChainedRow = Record<string, unknown> & { agent_id: string };
+
 interface PartitionChains {
   /** The offset of the last decision linked; the heads are current up to it. */
   lastOffset: bigint;
@@ -49,21 +51,20 @@ export class DecisionChainer {
    * Sets the chain columns of `rows` (one partition's decisions, in offset order, after `needsHeads`
    * was answered). Returns what to call once the rows are stored; until then the heads stay put.
    */
-  link(partition: number, lastOffset: string, rows: Array<Record<string, unknown> & { agent_id: string }>): () => void {
+  link(partition: number, lastOffset: string, rows: ChainedRow[]): () => void {
+    const batch = this.batch(partition);
+    for (const row of rows) batch.link(row);
+    return batch.stored(lastOffset);
+  }
+
+  /**
+   * Links one batch of the partition row by row, in offset order (after `needsHeads` was answered), so
+   * each row can be encoded as soon as it is linked; `stored` gives what to call once the rows are.
+   */
+  batch(partition: number): BatchChain {
     const chains = this.partitions.get(partition);
     if (!chains) throw new Error(`chain heads of partition ${partition} are not loaded`);
-    const moved = new Map<string, ChainHead>();
-    for (const row of rows) {
-      const head = moved.get(row.agent_id) ?? chains.heads.get(row.agent_id) ?? { seq: 0, hash: CHAIN_GENESIS };
-      row.chain_seq = head.seq + 1;
-      row.chain_prev = head.hash;
-      row.chain_hash = chainHash(head.hash, row);
-      moved.set(row.agent_id, { seq: head.seq + 1, hash: row.chain_hash as string });
-    }
-    return () => {
-      for (const [agent, head] of moved) chains.heads.set(agent, head);
-      chains.lastOffset = BigInt(lastOffset);
-    };
+    return new BatchChain(chains);
   }
 
   /** Forgets every partition's heads: after a rebalance another sink may have extended the chains. */
@@ -93,3 +94,30 @@ export class DecisionChainer {
     return heads;
   }
 }
+
+/** One batch's links: the heads it moved stay its own until the batch is stored. */
+export class BatchChain {
+  private readonly moved = new Map<string, ChainHead>();
+
+  constructor(private readonly chains: PartitionChains) {}
+
+  /** Sets the row's chain columns, after the previous row of its agent. */
+  link(row: ChainedRow): void {
+    const head = this.moved.get(row.agent_id) ?? this.chains.heads.get(row.agent_id) ?? GENESIS_HEAD;
+    row.chain_seq = head.seq + 1;
+    row.chain_prev = head.hash;
+    const hash = chainHash(head.hash, row);
+    row.chain_hash = hash;
+    this.moved.set(row.agent_id, { seq: head.seq + 1, hash });
+  }
+
+  /** What to call once the batch, up to `lastOffset`, is stored: the heads then move. */
+  stored(lastOffset: string): () => void {
+    return () => {
+      for (const [agent, head] of this.moved) this.chains.heads.set(agent, head);
+      this.chains.lastOffset = BigInt(lastOffset);
+    };
+  }
+}
+
+const GENESIS_HEAD: ChainHead = { seq: 0, hash: CHAIN_GENESIS };

@@ -18,9 +18,9 @@ import { ensureTopics } from "../../common/src/topics.js";
 import { migrateTrail } from "../../common/src/trail-migrations.js";
 import { applyRetention } from "../../common/src/trail-retention.js";
 import type { SinkConfig } from "./sink-config.js";
-import { DecisionChainer } from "./decision-chainer.js";
+import { DecisionChainer, type BatchChain } from "./decision-chainer.js";
 import { deadLetterRow, decisionRow, executionRow, registrationRow, type KafkaPosition } from "./trail-rows.js";
-import { TrailWriter, type TrailTable } from "./trail-writer.js";
+import { InsertLines, TrailWriter, type TrailTable } from "./trail-writer.js";
 
 type DecisionRow = ReturnType<typeof decisionRow>;
 type TrailRow = Record<string, unknown>;
@@ -75,13 +75,7 @@ export class SinkService {
       this.retentionTimer = setInterval(() => void this.enforceRetention(), config.retentionIntervalMs);
       this.retentionTimer.unref();
     }
-    this.writer = new TrailWriter(
-      this.clickhouse,
-      config.database,
-      this.capabilities,
-      this.logger,
-      config.maxRetryDelayMs,
-    );
+    this.writer = new TrailWriter(this.clickhouse, config.database, this.logger, config.maxRetryDelayMs);
     this.chainer = new DecisionChainer(this.clickhouse, config.database);
 
     const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
@@ -201,14 +195,44 @@ export class SinkService {
   private async storeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topics } = this.config;
     const table = this.tableFor(batch.topic);
-    const rows: TrailRow[] = [];
-    const deadLetters: Message[] = [];
+    const firstOffset = batch.messages[0]?.offset;
+    const lastOffset = batch.messages.at(-1)?.offset;
+    if (firstOffset === undefined || lastOffset === undefined) return;
 
+    const writer = this.writer as TrailWriter;
+    const keepAlive = async () => {
+      this.metrics.degraded.set(writer.degraded ? 1 : 0);
+      await heartbeat();
+    };
+    const shouldContinue = () => isRunning() && !isStale();
+    const chainer = this.chainer as DecisionChainer;
+    // Decisions are linked into their agents' chains as they are decoded, from the partition's heads.
+    let chain: BatchChain | undefined;
+    if (table === "decisions") {
+      if (chainer.needsHeads(batch.partition, firstOffset)) {
+        const loaded = await writer.untilDone(
+          { event: "trail_chain_heads_failed", partition: batch.partition },
+          () => chainer.loadHeads(batch.partition, firstOffset),
+          keepAlive,
+          shouldContinue,
+        );
+        if (loaded === undefined) {
+          chainer.forget(batch.partition);
+          return;
+        }
+      }
+      chain = chainer.batch(batch.partition);
+    }
+
+    const lines = new InsertLines(this.capabilities as ClickHouseCapabilities);
+    const deadLetters: Message[] = [];
     for (const message of batch.messages) {
       const at = { partition: batch.partition, offset: message.offset };
       try {
         const row = await this.rowOf(table, message, at);
-        if (row) rows.push(row);
+        if (row === null) continue;
+        chain?.link(row as DecisionRow);
+        lines.add(row);
       } catch (error) {
         if (!(error instanceof UndecodableMessageError)) throw error;
         deadLetters.push(
@@ -224,40 +248,16 @@ export class SinkService {
         );
       }
     }
-    const lastOffset = batch.messages.at(-1)?.offset;
-    if (lastOffset === undefined) return;
 
-    const writer = this.writer as TrailWriter;
-    const keepAlive = async () => {
-      this.metrics.degraded.set(writer.degraded ? 1 : 0);
-      await heartbeat();
-    };
-    const shouldContinue = () => isRunning() && !isStale();
-    const chainer = this.chainer as DecisionChainer;
     const nextOffset = String(Number(lastOffset) + 1);
-    let stored = true;
-    let linked: (() => void) | undefined;
-    if (table === "decisions") {
-      const firstOffset = batch.messages[0]!.offset;
-      if (chainer.needsHeads(batch.partition, firstOffset)) {
-        stored =
-          (await writer.untilDone(
-            { event: "trail_chain_heads_failed", partition: batch.partition },
-            () => chainer.loadHeads(batch.partition, firstOffset),
-            keepAlive,
-            shouldContinue,
-          )) !== undefined;
-      }
-      if (stored) linked = chainer.link(batch.partition, lastOffset, rows as DecisionRow[]);
-    }
-    stored &&= await writer.insert(table, rows, keepAlive, shouldContinue);
+    const stored = await writer.insert(table, lines, keepAlive, shouldContinue);
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.
     if (!stored) {
       chainer.forget(batch.partition);
       return;
     }
-    linked?.();
+    chain?.stored(lastOffset)();
     if (deadLetters.length > 0) {
       await (this.producer as Producer).send({ topic: topics.deadLetters, messages: deadLetters, acks: -1 });
       for (const letter of deadLetters) {
@@ -273,7 +273,7 @@ export class SinkService {
     resolveOffset(lastOffset);
     await heartbeat();
     const oldest = batch.messages.reduce((min, m) => Math.min(min, Number(m.timestamp)), Date.now());
-    this.metrics.flushRows.observe(rows.length);
+    this.metrics.flushRows.observe(lines.count);
     this.metrics.flushDelay.observe(Math.max(0, Date.now() - oldest) / 1000);
     this.metrics.consumerLag.set(
       { topic: batch.topic },

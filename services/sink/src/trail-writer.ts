@@ -1,4 +1,5 @@
-import type { InsertParams } from "@clickhouse/client";
+import { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import type { ClickHouseCapabilities, ClickHouseClient } from "../../common/src/clickhouse-connection.js";
 import type { Logger } from "../../common/src/logger.js";
 
@@ -17,7 +18,6 @@ export class TrailWriter {
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
-    private readonly capabilities: ClickHouseCapabilities,
     private readonly logger: Logger,
     private readonly maxRetryDelayMs: number,
   ) {}
@@ -29,14 +29,14 @@ export class TrailWriter {
 
   async insert(
     table: TrailTable,
-    rows: readonly Record<string, unknown>[],
+    lines: InsertLines,
     keepAlive: () => Promise<void>,
     shouldContinue: () => boolean,
   ): Promise<boolean> {
-    if (rows.length === 0) return true;
+    if (lines.count === 0) return true;
     const done = await this.untilDone(
-      { event: "trail_insert_failed", table, rows: rows.length },
-      () => this.client.insert({ table: `${this.database}.${table}`, ...insertBody(rows, this.capabilities) }),
+      { event: "trail_insert_failed", table, rows: lines.count },
+      () => lines.insertInto(this.client, `${this.database}.${table}`),
       keepAlive,
       shouldContinue,
     );
@@ -80,20 +80,38 @@ export class TrailWriter {
 }
 
 /**
- * The body of an insert. Where the server parses compact rows (arrays in column order) they are sent
- * that way: the embedded engine stores them about half again as fast as objects, which repeat every
- * column name in every row. 18.16 knows only objects. Rows of one table come from one row builder
- * (trail-rows.ts), so the first row's keys are every row's columns.
+ * Rows of one table encoded for one insert as they arrive, so that no row object outlives its line
+ * (a batch of 20,000 row objects kept until the insert is what the garbage collector spends most
+ * on). Where the server parses compact rows (arrays in column order) they are written that way: the
+ * embedded engine stores them faster than objects, which repeat every column name in every row;
+ * 18.16 knows only objects. Rows of one table come from one row builder (trail-rows.ts), so the first
+ * row's keys are every row's columns.
  */
-export function insertBody(
-  rows: readonly Record<string, unknown>[],
-  capabilities: ClickHouseCapabilities,
-): Omit<InsertParams<never, unknown>, "table"> {
-  if (!capabilities.compactJsonRows) return { values: rows, format: "JSONEachRow" };
-  const columns = Object.keys(rows[0] ?? {});
-  return {
-    values: rows.map((row) => columns.map((column) => row[column])),
-    format: "JSONCompactEachRow",
-    columns: columns as [string, ...string[]],
-  };
+export class InsertLines {
+  private columns: string[] | undefined;
+  private readonly lines: string[] = [];
+
+  constructor(private readonly capabilities: ClickHouseCapabilities) {}
+
+  add(row: Record<string, unknown>): void {
+    const columns = (this.columns ??= Object.keys(row));
+    this.lines.push(JSON.stringify(this.capabilities.compactJsonRows ? columns.map((column) => row[column]) : row));
+  }
+
+  get count(): number {
+    return this.lines.length;
+  }
+
+  /** Inserts the lines into `table` (database-qualified). */
+  async insertInto(client: ClickHouseClient, table: string): Promise<void> {
+    if (this.columns === undefined) return;
+    const format = this.capabilities.compactJsonRows ? "JSONCompactEachRow" : "JSONEachRow";
+    const result = await client.exec({
+      query: `INSERT INTO ${table} (${this.columns.join(", ")}) FORMAT ${format}`,
+      values: Readable.from([`${this.lines.join("\n")}\n`]),
+    });
+    // The answer to an insert is empty, but its stream must be read for the connection to be reused.
+    result.stream.resume();
+    await finished(result.stream);
+  }
 }
