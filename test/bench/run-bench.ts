@@ -119,11 +119,14 @@ try {
     `ratio pipeline / echo: p50 ${(pipeP.p50! / echoP.p50!).toFixed(2)}x, p99 ${(pipeP.p99! / echoP.p99!).toFixed(2)}x\n`,
   );
 
-  const trail = await benchTrail({
-    kafkaBrokers: stack.kafkaBrokers,
-    schemaRegistryUrl: stack.schemaRegistryUrl,
-    clickhouseUrl: stack.clickhouseServer!.url,
-  });
+  const trail = await benchTrail(
+    {
+      kafkaBrokers: stack.kafkaBrokers,
+      schemaRegistryUrl: stack.schemaRegistryUrl,
+      clickhouseUrl: stack.clickhouseServer!.url,
+    },
+    { clickhouseServerPid: stack.clickhouseServer?.pid, brokerPid: stack.broker.pid },
+  );
   process.stdout.write(
     `\nThe trail (targets: sink ≥ 50,000 rows/s; ingest delay p99 ≤ 2,000 ms at 5,000 decisions/s; verify 1M rows in seconds):\n`,
   );

@@ -43,12 +43,21 @@ interface Connection {
   schemaRegistryUrl: string;
 }
 
+/** The processes whose CPU time the sink figures are split into (Linux /proc; absent elsewhere). */
+export interface BenchProcesses {
+  clickhouseServerPid: number | undefined;
+  brokerPid: number | undefined;
+}
+
 export interface TrailBenchRow {
   trail: string;
   [figure: string]: string | number;
 }
 
-export async function benchTrail(stack: Connection & { clickhouseUrl: string }): Promise<TrailBenchRow[]> {
+export async function benchTrail(
+  stack: Connection & { clickhouseUrl: string },
+  processes: BenchProcesses,
+): Promise<TrailBenchRow[]> {
   const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
   const embeddedDir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-bench-chdb-"));
   const targets: Array<[string, ClickHouseTarget]> = [
@@ -68,7 +77,7 @@ export async function benchTrail(stack: Connection & { clickhouseUrl: string }):
       progress(`trail ${name}: bare inserts of ${THROUGHPUT_ROWS} rows`);
       const insertRate = await bareInsertRate(target, `${database}_bare`, THROUGHPUT_ROWS);
       progress(`trail ${name}: the sink draining ${THROUGHPUT_ROWS} decisions`);
-      const sinkRate = await sinkDrainRate(stack, target, filled, database, THROUGHPUT_ROWS);
+      const drain = await sinkDrain(stack, target, filled, database, THROUGHPUT_ROWS, processes);
       progress(`trail ${name}: ingest delay at ${INGEST_RATE} decisions/s for ${INGEST_SECONDS} s`);
       const delays = await ingestDelays(kafka, stack, target, `${database}_delay`);
       progress(`trail ${name}: ${VERIFY_ROWS} chained rows, then trail verify`);
@@ -76,10 +85,14 @@ export async function benchTrail(stack: Connection & { clickhouseUrl: string }):
       const delay = percentiles(delays, [50, 99]);
       rows.push({
         trail: name,
-        "sink rows/s": Math.round(sinkRate),
+        "sink rows/s": Math.round(drain.rate),
         "bare consumer rows/s": Math.round(readRate),
         "bare insert rows/s": Math.round(insertRate),
-        "sink / bare insert": Number((sinkRate / insertRate).toFixed(2)),
+        "sink / bare insert": Number((drain.rate / insertRate).toFixed(2)),
+        "CPU µs/row: sink main thread": drain.cpuMicrosPerRow.sinkMain,
+        "sink other threads": drain.cpuMicrosPerRow.sinkOther,
+        "clickhouse-server": drain.cpuMicrosPerRow.clickhouseServer,
+        broker: drain.cpuMicrosPerRow.broker,
         [`ingest delay p50 ms @${INGEST_RATE}/s`]: Math.round(delay.p50!),
         [`ingest delay p99 ms @${INGEST_RATE}/s`]: Math.round(delay.p99!),
         [`verify ${VERIFY_ROWS} rows s`]: Number((verify.verifyMs / 1000).toFixed(2)),
@@ -198,27 +211,73 @@ async function countRows(client: ClickHouseClient, database: string): Promise<nu
 /**
  * The sink's rate from the moment it has joined its group (start() returns once it has, and fetching
  * begins) to its last row being queryable: migrations and group join are not counted, the first
- * fetch, decode and insert are.
+ * fetch, decode and insert are. Over the same window, the CPU time each process spent, per row: the
+ * sink's main thread (this process's, where the sink runs), its other threads (garbage collection
+ * and, in embedded mode, the ClickHouse engine), the ClickHouse server and the broker. On a machine
+ * with few cores their sum bounds the rate.
  */
-async function sinkDrainRate(
+async function sinkDrain(
   stack: Connection,
   target: ClickHouseTarget,
   topics: TopicNames,
   database: string,
   count: number,
-): Promise<number> {
+  processes: BenchProcesses,
+) {
   const sink = startSink(stack, target, topics, database);
   await sink.start();
+  const cpuBefore = cpuTimes(processes);
   const started = performance.now();
   try {
     for (;;) {
       const rows = await countRows(sink.trail, database);
-      if (rows >= count) return rows / ((performance.now() - started) / 1000);
+      if (rows >= count) {
+        const rate = rows / ((performance.now() - started) / 1000);
+        const cpuAfter = cpuTimes(processes);
+        const perRow = (key: keyof CpuTimes) =>
+          Number(((((cpuAfter[key] ?? NaN) - (cpuBefore[key] ?? NaN)) * 1000) / rows).toFixed(1));
+        return {
+          rate,
+          cpuMicrosPerRow: {
+            sinkMain: perRow("main"),
+            sinkOther: Number((perRow("process") - perRow("main")).toFixed(1)),
+            clickhouseServer: target.mode === "server" ? perRow("clickhouseServer") : 0,
+            broker: perRow("broker"),
+          },
+        };
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
     await sink.stop();
   }
+}
+
+interface CpuTimes {
+  main: number | undefined;
+  process: number | undefined;
+  clickhouseServer: number | undefined;
+  broker: number | undefined;
+}
+
+/** User plus system CPU milliseconds so far, from /proc; undefined where it cannot be read. */
+function cpuTimes(processes: BenchProcesses): CpuTimes {
+  const read = (file: string): number | undefined => {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
+      const fields = fs.readFileSync(file, "utf8").split(") ")[1]!.split(" ");
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return undefined;
+    }
+  };
+  const ofProcess = (pid: number | undefined) => (pid === undefined ? undefined : read(`/proc/${pid}/stat`));
+  return {
+    main: read(`/proc/${process.pid}/task/${process.pid}/stat`),
+    process: ofProcess(process.pid),
+    clickhouseServer: ofProcess(processes.clickhouseServerPid),
+    broker: ofProcess(processes.brokerPid),
+  };
 }
 
 /** Decided-at to queryable, for decisions produced at INGEST_RATE while the sink runs. */
