@@ -207,5 +207,10 @@ describe("the JavaScript policy evaluator", () => {
     expect(overflow.evaluator!.satisfied(request)).toBeUndefined();
     request.context.payload_bytes = 7;
     expect(overflow.evaluator!.satisfied(request)).toEqual(["battery/big"]);
+    // A context value Cedar would read differently (beyond 2^53, or an entity escape) goes to Cedar too.
+    request.context.rate_per_minute = 2 ** 60;
+    expect(overflow.evaluator!.satisfied(request)).toBeUndefined();
+    request.context.rate_per_minute = { __entity: { type: "Tool", id: "x" } } as unknown as number;
+    expect(overflow.evaluator!.satisfied(request)).toBeUndefined();
   });
 });

@@ -51,10 +51,10 @@ export function compilePolicyEvaluator(policies: Readonly<Record<string, PolicyJ
   }
   return {
     satisfied(request) {
-      const scope = requestScope(request);
-      if (scope === undefined) return undefined;
       const ids: string[] = [];
       try {
+        const scope = requestScope(request);
+        if (scope === undefined) return undefined;
         for (const policy of compiled) if (policy.test(scope)) ids.push(policy.id);
       } catch (error) {
         if (error instanceof AskCedar) return undefined;
