@@ -44,6 +44,8 @@ export class SinkService {
   private http: ServiceHttp | undefined;
   private httpAddress: AddressInfo | undefined;
   private started = false;
+  /** The batch being encoded; the next one waits for it (see storeBatch). */
+  private encoding: Promise<unknown> = Promise.resolve();
   readonly metrics = new SinkMetrics();
   readonly logger: Logger;
 
@@ -192,6 +194,39 @@ export class SinkService {
     }
   }
 
+  /** Decodes a batch into insert lines, linking decisions into their chains; what cannot be read becomes a dead letter. */
+  private async encodeBatch(
+    batch: EachBatchPayload["batch"],
+    table: TrailTable,
+    chain: BatchChain | undefined,
+  ): Promise<{ lines: InsertLines; deadLetters: Message[] }> {
+    const lines = new InsertLines(this.capabilities as ClickHouseCapabilities);
+    const deadLetters: Message[] = [];
+    for (const message of batch.messages) {
+      const at = { partition: batch.partition, offset: message.offset };
+      try {
+        const row = await this.rowOf(table, message, at);
+        if (row === null) continue;
+        chain?.link(row as DecisionRow);
+        lines.add(row);
+      } catch (error) {
+        if (!(error instanceof UndecodableMessageError)) throw error;
+        deadLetters.push(
+          deadLetterMessage(
+            message,
+            { topic: batch.topic, ...at },
+            { step: "sink.decode", reason: error.reason, detail: error.message },
+          ),
+        );
+        this.logger.warn(
+          { event: "trail_message_dead_lettered", topic: batch.topic, offset: message.offset, reason: error.reason },
+          error.message,
+        );
+      }
+    }
+    return { lines, deadLetters };
+  }
+
   private async storeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topics } = this.config;
     const table = this.tableFor(batch.topic);
@@ -224,30 +259,11 @@ export class SinkService {
       chain = chainer.batch(batch.partition);
     }
 
-    const lines = new InsertLines(this.capabilities as ClickHouseCapabilities);
-    const deadLetters: Message[] = [];
-    for (const message of batch.messages) {
-      const at = { partition: batch.partition, offset: message.offset };
-      try {
-        const row = await this.rowOf(table, message, at);
-        if (row === null) continue;
-        chain?.link(row as DecisionRow);
-        lines.add(row);
-      } catch (error) {
-        if (!(error instanceof UndecodableMessageError)) throw error;
-        deadLetters.push(
-          deadLetterMessage(
-            message,
-            { topic: batch.topic, ...at },
-            { step: "sink.decode", reason: error.reason, detail: error.message },
-          ),
-        );
-        this.logger.warn(
-          { event: "trail_message_dead_lettered", topic: batch.topic, offset: message.offset, reason: error.reason },
-          error.message,
-        );
-      }
-    }
+    // Batches are encoded one after another, not interleaved message by message: each batch's insert
+    // then starts as soon as its own rows are ready, and ClickHouse stores it while the next is encoded.
+    const encoded = this.encoding.then(() => this.encodeBatch(batch, table, chain));
+    this.encoding = encoded.catch(() => undefined);
+    const { lines, deadLetters } = await encoded;
 
     const nextOffset = String(Number(lastOffset) + 1);
     const stored = await writer.insert(table, lines, keepAlive, shouldContinue);
