@@ -54,12 +54,12 @@ export class DecisionChainer {
   link(partition: number, lastOffset: string, rows: ChainedRow[]): () => void {
     const batch = this.batch(partition);
     for (const row of rows) batch.link(row);
-    return batch.stored(lastOffset);
+    return () => batch.stored(lastOffset);
   }
 
   /**
    * Links one batch of the partition row by row, in offset order (after `needsHeads` was answered), so
-   * each row can be encoded as soon as it is linked; `stored` gives what to call once the rows are.
+   * each row can be encoded as soon as it is linked; call `stored` once the rows are.
    */
   batch(partition: number): BatchChain {
     const chains = this.partitions.get(partition);
@@ -111,12 +111,10 @@ export class BatchChain {
     this.moved.set(row.agent_id, { seq: head.seq + 1, hash });
   }
 
-  /** What to call once the batch, up to `lastOffset`, is stored: the heads then move. */
-  stored(lastOffset: string): () => void {
-    return () => {
-      for (const [agent, head] of this.moved) this.chains.heads.set(agent, head);
-      this.chains.lastOffset = BigInt(lastOffset);
-    };
+  /** The batch, up to `lastOffset`, is stored: the heads move. */
+  stored(lastOffset: string): void {
+    for (const [agent, head] of this.moved) this.chains.heads.set(agent, head);
+    this.chains.lastOffset = BigInt(lastOffset);
   }
 }
 

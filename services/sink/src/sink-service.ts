@@ -273,7 +273,7 @@ export class SinkService {
       chainer.forget(batch.partition);
       return;
     }
-    chain?.stored(lastOffset)();
+    chain?.stored(lastOffset);
     if (deadLetters.length > 0) {
       await (this.producer as Producer).send({ topic: topics.deadLetters, messages: deadLetters, acks: -1 });
       for (const letter of deadLetters) {

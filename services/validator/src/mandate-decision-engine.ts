@@ -39,13 +39,6 @@ const FIRST_SEEN_OF_DRIFT: Readonly<Record<string, string>> = {
   "drift.new_destination": "destination",
 };
 
-/**
- * The five axes and the verdict, in process, with no network calls: identity first (the agent is
- * registered and active, the envelope signed by one of its keys, fresh and not replayed; a failure
- * rejects before anything else looks at the action or counts it), then payload safety, purpose
- * alignment and drift, then scope — last, because Cedar policies may read the other axes' scores.
- * Deterministic for a given action, registration, policy version and the agent's recorded history.
- */
 /** What an engine is built with; every part has a production default. */
 export interface DecisionEngineOptions {
   behaviour: BehaviourStore;
@@ -55,6 +48,13 @@ export interface DecisionEngineOptions {
   policyEvaluation: PolicyEvaluation;
 }
 
+/**
+ * The five axes and the verdict, in process, with no network calls: identity first (the agent is
+ * registered and active, the envelope signed by one of its keys, fresh and not replayed; a failure
+ * rejects before anything else looks at the action or counts it), then payload safety, purpose
+ * alignment and drift, then scope — last, because Cedar policies may read the other axes' scores.
+ * Deterministic for a given action, registration, policy version and the agent's recorded history.
+ */
 export class MandateDecisionEngine implements DecisionEngine {
   private readonly policies: PolicyStore;
   private readonly purposeModels = new Map<

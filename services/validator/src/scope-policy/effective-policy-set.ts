@@ -30,8 +30,8 @@ export interface EffectivePolicySet {
  * could not tell whether a shadow forbid hides an enforced permit, and shadows would cost a second
  * call. With every policy a permit, Cedar's answer lists every satisfied policy, and
  * assessAnswer applies Cedar's own combining rule — any forbid wins, otherwise any permit allows,
- * otherwise deny — to the enforced and shadow policies separately. Conditions are evaluated by
- * Cedar exactly as written. Two things that cannot change an answer stay out of Cedar's copy, as
+ * otherwise deny — to the enforced and shadow policies separately. Conditions are evaluated exactly
+ * as written, by Cedar or by the policy evaluator, which is given the same permits. Two things that cannot change an answer stay out of Cedar's copy, as
  * each costs time inside Cedar on every call: annotations (our side reads them from the accepted
  * policy), and an `action == Action::"invoke"` scope, which every request Cedar is asked (always
  * about INVOKE) satisfies.
