@@ -42,7 +42,7 @@ export interface ClickHouseCapabilities {
   codecs: boolean;
   /** Table TTL arrived in 19.x; without it, retention drops whole expired partitions. */
   ttl: boolean;
-  /** JSONCompactEachRow input (rows as arrays) arrived in 20.x; 18.16 answers "Unknown format". */
+  /** JSONCompactEachRow (rows as arrays): 18.16 answers "Unknown format"; taken as present from 20.x, like DateTime64. */
   compactJsonRows: boolean;
 }
 

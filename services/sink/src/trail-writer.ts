@@ -80,10 +80,10 @@ export class TrailWriter {
 }
 
 /**
- * Rows of one table encoded for one insert as they arrive, so that no row object outlives its line
- * (a batch of 20,000 row objects kept until the insert is what the garbage collector spends most
- * on). Where the server parses compact rows (arrays in column order) they are written that way: the
- * embedded engine stores them faster than objects, which repeat every column name in every row;
+ * Rows of one table encoded for one insert as they arrive, so that no row object outlives its line:
+ * keeping a whole batch of row objects until the insert made the sink spend noticeably more time in
+ * garbage collection. Where the server parses compact rows (arrays in column order) they are written
+ * that way, about 660 bytes per decision against 1,200 for objects, which repeat every column name;
  * 18.16 knows only objects. Rows of one table come from one row builder (trail-rows.ts), so the first
  * row's keys are every row's columns.
  */
