@@ -202,7 +202,15 @@ export class SinkService {
   ): Promise<{ lines: InsertLines; deadLetters: Message[] }> {
     const lines = new InsertLines(this.capabilities as ClickHouseCapabilities);
     const deadLetters: Message[] = [];
+    let sinceYield = 0;
     for (const message of batch.messages) {
+      // Decoding awaits only promises that are already settled, which never lets the event loop run:
+      // without this turn every thousand messages, the previous batch's insert would neither send its
+      // body nor read its answer until this whole batch is encoded.
+      if (++sinceYield === 1000) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const at = { partition: batch.partition, offset: message.offset };
       try {
         const row = await this.rowOf(table, message, at);
