@@ -1,35 +1,12 @@
--- The trail's first two tables: every proposed action and every decision on it.
+-- The trail's first tables: every decision, with the action it was made on, and the dead letters.
 -- Placeholders: {{database}}, {{timestamp_ms}} (DateTime64(3,'UTC') where supported, else DateTime('UTC')),
 -- {{low_cardinality_string}} (LowCardinality(String) where supported, else String).
+-- (This file first created an `actions` table too; `actions` is now a view of `decisions`, see 0006.)
 
+-- One wide row per decision.
 -- Engine: ReplacingMergeTree, because the sink may insert the same Kafka message twice after a crash
 -- between insert and offset commit; rows with the same ORDER BY key collapse on merge (and FINAL).
--- ORDER BY (agent_id, action_id): analysts read one agent's actions; action_id makes the key unique.
-CREATE TABLE IF NOT EXISTS {{database}}.actions
-(
-    action_id String,
-    agent_id {{low_cardinality_string}},
-    session_id String,
-    session_task String,
-    tool {{low_cardinality_string}},
-    operation {{low_cardinality_string}},
-    resource String,
-    destination String,
-    arguments_json String,
-    intent String,
-    proposed_at {{timestamp_ms}},
-    nonce String,
-    key_id String,
-    kafka_partition UInt32,
-    kafka_offset UInt64,
-    ingested_at {{timestamp_ms}}
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY toYYYYMM(proposed_at)
-ORDER BY (agent_id, action_id);
-
--- One wide row per decision. ReplacingMergeTree for the same reason as above; the key ends in
--- decision_id so a redelivered decision (same decided_at, same id) collapses, while
+-- The key ends in decision_id so a redelivered decision (same decided_at, same id) collapses, while
 -- (agent_id, decided_at) first keeps one agent's history in time order for range scans.
 CREATE TABLE IF NOT EXISTS {{database}}.decisions
 (

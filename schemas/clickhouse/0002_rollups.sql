@@ -98,27 +98,5 @@ AS SELECT
 FROM {{database}}.decisions
 GROUP BY hour, agent_id;
 
--- Flagged decisions per agent per hour: the inflow of the review backlog. The review tables do not
--- exist yet, so nothing here subtracts flags a reviewer has settled (a reviewer's decision arrives as
--- a decision with `supersedes` set); until the review trail lands this is what was flagged, not
--- what is still open.
--- Engine: SummingMergeTree, as above. ORDER BY (agent_id, hour): one agent's flags over time.
-CREATE TABLE IF NOT EXISTS {{database}}.flagged_per_hour
-(
-    agent_id {{low_cardinality_string}},
-    hour DateTime('UTC'),
-    flagged UInt64
-)
-ENGINE = SummingMergeTree
-PARTITION BY toYYYYMM(hour)
-ORDER BY (agent_id, hour);
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.flagged_per_hour_mv
-TO {{database}}.flagged_per_hour
-AS SELECT
-    agent_id,
-    toStartOfHour(decided_at) AS hour,
-    count() AS flagged
-FROM {{database}}.decisions
-WHERE verdict = 'flagged'
-GROUP BY agent_id, hour;
+-- (This file first created `flagged_per_hour` too, a table with its own view; it is now a plain view
+-- of `decisions_per_minute`, which already counts the flagged verdicts: see 0006.)

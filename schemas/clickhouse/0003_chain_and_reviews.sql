@@ -12,33 +12,11 @@ ALTER TABLE {{database}}.decisions ADD COLUMN chain_seq UInt64;
 ALTER TABLE {{database}}.decisions ADD COLUMN chain_prev String;
 ALTER TABLE {{database}}.decisions ADD COLUMN chain_hash String;
 
--- The envelope fields only `actions` had, so that `actions` can be fed from `decisions` below.
+-- The envelope fields only the first `actions` table had, so that actions can be read from
+-- `decisions` alone: the sink reads actions only inside decision records, with secrets redacted.
+-- (This file first fed an `actions` table from here by a materialized view; it is a view, see 0006.)
 ALTER TABLE {{database}}.decisions ADD COLUMN nonce String;
 ALTER TABLE {{database}}.decisions ADD COLUMN key_id String;
-
--- `actions` is now a view of the decisions: the sink reads actions only inside decision records (with
--- secrets redacted), and one insert per batch is half the work of two. A reviewer's decision carries
--- the same action again; the ReplacingMergeTree key (agent_id, action_id) collapses it.
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.actions_mv
-TO {{database}}.actions
-AS SELECT
-    action_id,
-    agent_id,
-    session_id,
-    session_task,
-    tool,
-    operation,
-    resource,
-    destination,
-    arguments_json,
-    intent,
-    proposed_at,
-    nonce,
-    key_id,
-    kafka_partition,
-    kafka_offset,
-    ingested_at
-FROM {{database}}.decisions;
 
 -- One row per reviewed flag: who decided, how and why. A reviewer's decision (or the deadline's) is
 -- published as a decision that supersedes the flag, so this table is a view of those decisions.

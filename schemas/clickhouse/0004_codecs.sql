@@ -8,7 +8,3 @@ ALTER TABLE {{database}}.decisions MODIFY COLUMN session_task String {{codec_tex
 ALTER TABLE {{database}}.decisions MODIFY COLUMN intent String {{codec_text}};
 ALTER TABLE {{database}}.decisions MODIFY COLUMN reason_messages Array(String) {{codec_text}};
 ALTER TABLE {{database}}.decisions MODIFY COLUMN ingested_at {{timestamp_ms}} {{codec_time}};
-ALTER TABLE {{database}}.actions MODIFY COLUMN arguments_json String {{codec_text}};
-ALTER TABLE {{database}}.actions MODIFY COLUMN session_task String {{codec_text}};
-ALTER TABLE {{database}}.actions MODIFY COLUMN intent String {{codec_text}};
-ALTER TABLE {{database}}.actions MODIFY COLUMN ingested_at {{timestamp_ms}} {{codec_time}};

@@ -84,8 +84,9 @@ describe("the trail never holds a secret in clear", () => {
       query: `SELECT name FROM system.tables WHERE database = ${sqlString(database)} AND engine NOT LIKE '%View'`,
       format: "JSONEachRow",
     });
+    // Every table that stores rows; views (`actions` among them) store nothing of their own.
     const names = ((await tables.json()) as Array<{ name: string }>).map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(["actions", "decisions", "reviews", "dead_letters"]));
+    expect(names).toEqual(expect.arrayContaining(["decisions", "reviews", "dead_letters", "decisions_per_minute"]));
     const leaks: string[] = [];
     for (const table of names) {
       const text = await (

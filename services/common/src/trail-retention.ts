@@ -3,7 +3,6 @@ import { assertIdentifier, type ClickHouseCapabilities, type ClickHouseClient } 
 /** The trail tables with a retention, and the timestamp column each one ages by. */
 export const RETENTION_TABLES = {
   decisions: "decided_at",
-  actions: "proposed_at",
   reviews: "decided_at",
   dead_letters: "failed_at",
 } as const;
