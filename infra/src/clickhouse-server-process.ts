@@ -35,11 +35,12 @@ export class ClickHouseServerProcess {
     return server;
   }
 
-  /** Stops the server, keeping its data, so a fault test can bring it back with `restart`. */
+  /** The server's process id while it runs (the bench reads its CPU time). */
   get pid(): number | undefined {
     return this.process?.running ? this.process.pid : undefined;
   }
 
+  /** Stops the server, keeping its data, so a fault test can bring it back with `restart`. */
   async stop(): Promise<void> {
     await this.process?.stop(20_000);
   }
