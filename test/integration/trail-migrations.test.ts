@@ -1,7 +1,30 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
-import { migrateTrail, readMigrations } from "../../services/common/src/trail-migrations.js";
+import { migrateTrail, readMigrations, renderMigration } from "../../services/common/src/trail-migrations.js";
+import { decisionRow } from "../../services/sink/src/trail-rows.js";
+import { InsertLines } from "../../services/sink/src/trail-writer.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
+import { sampleDecision } from "../support/trail-decisions.js";
+
+/**
+ * The copies 0001–0003 made before 0006 turned them into views, as they were created then (a
+ * reviewer's decision carries the action again; the ReplacingMergeTree key collapsed it).
+ */
+const BEFORE_0006 = [
+  `CREATE TABLE {{database}}.actions (action_id String, agent_id String, session_id String,
+     session_task String, tool String, operation String, resource String, destination String,
+     arguments_json String, intent String, proposed_at {{timestamp_ms}}, nonce String, key_id String,
+     kafka_partition UInt32, kafka_offset UInt64, ingested_at {{timestamp_ms}})
+   ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(proposed_at) ORDER BY (agent_id, action_id)`,
+  `CREATE MATERIALIZED VIEW {{database}}.actions_mv TO {{database}}.actions AS SELECT action_id, agent_id,
+     session_id, session_task, tool, operation, resource, destination, arguments_json, intent, proposed_at,
+     nonce, key_id, kafka_partition, kafka_offset, ingested_at FROM {{database}}.decisions`,
+  `CREATE TABLE {{database}}.flagged_per_hour (agent_id String, hour DateTime('UTC'), flagged UInt64)
+   ENGINE = SummingMergeTree PARTITION BY toYYYYMM(hour) ORDER BY (agent_id, hour)`,
+  `CREATE MATERIALIZED VIEW {{database}}.flagged_per_hour_mv TO {{database}}.flagged_per_hour AS
+   SELECT agent_id, toStartOfHour(decided_at) AS hour, count() AS flagged FROM {{database}}.decisions
+   WHERE verdict = 'flagged' GROUP BY agent_id, hour`,
+];
 
 describe.each(["server", "embedded"] as const)("trail migrations on ClickHouse %s", (mode) => {
   const stack = sharedStack(mode);
@@ -54,5 +77,70 @@ describe.each(["server", "embedded"] as const)("trail migrations on ClickHouse %
       expect(types.get("verdict")).toBe("String");
     }
     expect(types.get("reason_codes")).toBe("Array(String)");
+  });
+
+  it("turns a trail made before 0006 into one whose actions and flagged counts are views, losing nothing", async () => {
+    const upgraded = isolatedDatabase(`upgraded_${mode}`);
+    client ??= await openClickHouse(stack.clickhouse!);
+    const { capabilities } = await migrateTrail(
+      client,
+      upgraded,
+      readMigrations().filter((m) => m.version < 6),
+    );
+    for (const statement of BEFORE_0006) {
+      await client.command({ query: renderMigration(statement, upgraded, capabilities) });
+    }
+    /** Ten decided actions, and a reviewer's decision on the first of them (the same action again). */
+    const store = async (from: number) => {
+      const at = Date.now() - 60_000 + from;
+      const decisions = Array.from({ length: 10 }, (_, i) => sampleDecision("agent-upgraded", at + i));
+      const review = sampleDecision("agent-upgraded", at + 10, {
+        action: decisions[0]!.action,
+        verdict: "approved",
+        supersedes: decisions[0]!.decision_id,
+        reviewer: "reviewer@example.com",
+        review_comment: "expected payee",
+      });
+      const lines = new InsertLines(capabilities);
+      [...decisions, review].forEach((decision, i) =>
+        lines.add(decisionRow(decision, { partition: 0, offset: String(from + i) }, capabilities, Date.now())),
+      );
+      await lines.insertInto(client, `${upgraded}.decisions`);
+    };
+    const counts = async () => {
+      const result = await client.query({
+        query: `SELECT toUInt32((SELECT uniqExact(action_id) FROM ${upgraded}.actions)) AS actions,
+                  toUInt32((SELECT sum(flagged) FROM ${upgraded}.flagged_per_hour)) AS flagged,
+                  toUInt32((SELECT countIf(verdict = 'flagged') FROM ${upgraded}.decisions)) AS flagged_decisions`,
+        format: "JSONEachRow",
+      });
+      return ((await result.json()) as Array<Record<string, number>>)[0];
+    };
+    await store(0);
+    const before = await counts();
+    expect(before?.actions).toBe(10);
+    expect(before?.flagged).toBe(before?.flagged_decisions);
+    expect(before?.flagged).toBeGreaterThan(0);
+
+    expect((await migrateTrail(client, upgraded)).applied).toEqual([6]);
+    const engines = await client.query({
+      query: `SELECT name, engine FROM system.tables WHERE database = '${upgraded}'
+        AND name IN ('actions', 'actions_mv', 'flagged_per_hour', 'flagged_per_hour_mv') ORDER BY name`,
+      format: "JSONEachRow",
+    });
+    expect(await engines.json()).toEqual([
+      { name: "actions", engine: "View" },
+      { name: "flagged_per_hour", engine: "View" },
+    ]);
+    expect(await counts()).toEqual(before);
+    // Each action once: the reviewer's decision on it is in `reviews`, not in `actions`.
+    const rows = await client.query({ query: `SELECT count() AS n FROM ${upgraded}.actions`, format: "JSONEachRow" });
+    expect(Number(((await rows.json()) as Array<{ n: string | number }>)[0]?.n)).toBe(10);
+
+    // Decisions stored after the upgrade show through the views like the ones before.
+    await store(20);
+    const after = await counts();
+    expect(after?.actions).toBe(20);
+    expect(after?.flagged).toBe(after?.flagged_decisions);
   });
 });
