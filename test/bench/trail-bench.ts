@@ -18,7 +18,7 @@ import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { SinkService } from "../../services/sink/src/sink-service.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { InsertLines } from "../../services/sink/src/trail-writer.js";
+import { InsertRows, trailColumns } from "../../services/sink/src/trail-writer.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { percentiles } from "./latency-stats.js";
 
@@ -164,11 +164,12 @@ async function bareInsertRate(target: ClickHouseTarget, database: string, count:
     const batches = Array.from({ length: Math.ceil(count / 10_000) }, (_, b) =>
       sampleRows(capabilities, b * 10_000, Math.min(10_000, count - b * 10_000)),
     );
+    const decisions = (await trailColumns(client, database))("decisions");
     const started = performance.now();
     for (const rows of batches) {
-      const lines = new InsertLines(capabilities);
-      for (const row of rows) lines.add(row);
-      await lines.insertInto(client, `${database}.decisions`);
+      const insert = new InsertRows(decisions);
+      for (const row of rows) insert.add(row);
+      await insert.insertInto(client);
     }
     const rate = count / ((performance.now() - started) / 1000);
     // Dropped at once, so that merging its parts does not take CPU from the sink measured next.
@@ -382,14 +383,15 @@ async function verifyFigures(target: ClickHouseTarget, database: string, count: 
   try {
     const { capabilities } = await migrateTrail(client, database);
     const chainer = new DecisionChainer(client, database);
+    const decisions = (await trailColumns(client, database))("decisions");
     const batch = 20_000;
     for (let from = 0; from < count; from += batch) {
       const rows = sampleRows(capabilities, from, Math.min(batch, count - from));
       if (chainer.needsHeads(0, String(from))) await chainer.loadHeads(0, String(from));
       const linked = chainer.link(0, String(from + rows.length - 1), rows);
-      const lines = new InsertLines(capabilities);
-      for (const row of rows) lines.add(row);
-      await lines.insertInto(client, `${database}.decisions`);
+      const insert = new InsertRows(decisions);
+      for (const row of rows) insert.add(row);
+      await insert.insertInto(client);
       linked();
     }
     const verification = await verifyTrail(client, { database, capabilities: await detectCapabilities(client) });

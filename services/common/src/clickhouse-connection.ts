@@ -26,7 +26,16 @@ export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHou
   const { createChdbConnection } = await import("chdb/connection");
   // NOTE: chdb types its connection against its own copy of @clickhouse/client-common; the runtime contract is the same.
   const connection = createChdbConnection({ path: target.path }) as unknown as ClientConnection;
-  return createClient({ connection, log: { level: ClickHouseLogLevel.OFF } });
+  const client = createClient({ connection, log: { level: ClickHouseLogLevel.OFF } });
+  embeddedPaths.set(client, target.path);
+  return client;
+}
+
+const embeddedPaths = new WeakMap<ClickHouseClient, string>();
+
+/** The data directory of an embedded-engine client; undefined for a server's. */
+export function embeddedDataPath(client: ClickHouseClient): string | undefined {
+  return embeddedPaths.get(client);
 }
 
 /** What the connected server can do; column types are chosen from it so one schema runs on 18.16 and 26.x. */
@@ -81,6 +90,22 @@ export function formatTimestamp(epochMs: number, capabilities: ClickHouseCapabil
 
 /** Recently formatted seconds, cleared when it reaches 256 entries. */
 const secondsText = new Map<number, string>();
+
+/** Epoch milliseconds of a timestamp as `formatTimestamp` writes it (UTC, milliseconds optional). */
+export function timestampMillis(text: string): number {
+  const secondText = text.slice(0, 19);
+  let second = secondsOfText.get(secondText);
+  if (second === undefined) {
+    second = Date.parse(`${secondText.slice(0, 10)}T${secondText.slice(11)}Z`);
+    if (!Number.isFinite(second) || text.length < 19) throw new TypeError(`not a trail timestamp: ${text}`);
+    if (secondsOfText.size >= 256) secondsOfText.clear();
+    secondsOfText.set(secondText, second);
+  }
+  return text.length > 20 ? second + Number(text.slice(20)) : second;
+}
+
+/** Recently parsed seconds, cleared when it reaches 256 entries. */
+const secondsOfText = new Map<string, number>();
 
 /**
  * A string literal for SQL text. Used instead of query parameters because 18.16 has none; every

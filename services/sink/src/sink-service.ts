@@ -20,7 +20,7 @@ import { applyRetention } from "../../common/src/trail-retention.js";
 import type { SinkConfig } from "./sink-config.js";
 import { DecisionChainer, type BatchChain } from "./decision-chainer.js";
 import { deadLetterRow, decisionRow, executionRow, registrationRow, type KafkaPosition } from "./trail-rows.js";
-import { InsertLines, TrailWriter, type TrailTable } from "./trail-writer.js";
+import { InsertRows, TrailWriter, trailColumns, type TrailTable, type TrailTableColumns } from "./trail-writer.js";
 
 type DecisionRow = ReturnType<typeof decisionRow>;
 type TrailRow = Record<string, unknown>;
@@ -37,6 +37,8 @@ export class SinkService {
   private contracts: MandateContracts | undefined;
   private capabilities: ClickHouseCapabilities | undefined;
   private writer: TrailWriter | undefined;
+  /** The columns of each trail table, read once the migrations have run. */
+  private columns: ((table: string) => TrailTableColumns) | undefined;
   private chainer: DecisionChainer | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private clickhouse: ClickHouseClient | undefined;
@@ -77,7 +79,8 @@ export class SinkService {
       this.retentionTimer = setInterval(() => void this.enforceRetention(), config.retentionIntervalMs);
       this.retentionTimer.unref();
     }
-    this.writer = new TrailWriter(this.clickhouse, config.database, this.logger, config.maxRetryDelayMs);
+    this.writer = new TrailWriter(this.clickhouse, this.logger, config.maxRetryDelayMs);
+    this.columns = await trailColumns(this.clickhouse, config.database);
     this.chainer = new DecisionChainer(this.clickhouse, config.database);
 
     const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
@@ -194,13 +197,13 @@ export class SinkService {
     }
   }
 
-  /** Decodes a batch into insert lines, linking decisions into their chains; what cannot be read becomes a dead letter. */
+  /** Decodes a batch into the rows of one insert, linking decisions into their chains; what cannot be read becomes a dead letter. */
   private async encodeBatch(
     batch: EachBatchPayload["batch"],
     table: TrailTable,
     chain: BatchChain | undefined,
-  ): Promise<{ lines: InsertLines; deadLetters: Message[] }> {
-    const lines = new InsertLines(this.capabilities as ClickHouseCapabilities);
+  ): Promise<{ rows: InsertRows; deadLetters: Message[] }> {
+    const rows = new InsertRows((this.columns as (table: string) => TrailTableColumns)(table));
     const deadLetters: Message[] = [];
     let sinceYield = 0;
     for (const message of batch.messages) {
@@ -216,7 +219,7 @@ export class SinkService {
         const row = await this.rowOf(table, message, at);
         if (row === null) continue;
         chain?.link(row as DecisionRow);
-        lines.add(row);
+        rows.add(row);
       } catch (error) {
         if (!(error instanceof UndecodableMessageError)) throw error;
         deadLetters.push(
@@ -232,7 +235,7 @@ export class SinkService {
         );
       }
     }
-    return { lines, deadLetters };
+    return { rows, deadLetters };
   }
 
   private async storeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -271,10 +274,10 @@ export class SinkService {
     // then starts as soon as its own rows are ready, and ClickHouse stores it while the next is encoded.
     const encoded = this.encoding.then(() => this.encodeBatch(batch, table, chain));
     this.encoding = encoded.catch(() => undefined);
-    const { lines, deadLetters } = await encoded;
+    const { rows, deadLetters } = await encoded;
 
     const nextOffset = String(Number(lastOffset) + 1);
-    const stored = await writer.insert(table, lines, keepAlive, shouldContinue);
+    const stored = await writer.insert(table, rows, keepAlive, shouldContinue);
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.
     if (!stored) {
@@ -297,7 +300,7 @@ export class SinkService {
     resolveOffset(lastOffset);
     await heartbeat();
     const oldest = batch.messages.reduce((min, m) => Math.min(min, Number(m.timestamp)), Date.now());
-    this.metrics.flushRows.observe(lines.count);
+    this.metrics.flushRows.observe(rows.count);
     this.metrics.flushDelay.observe(Math.max(0, Date.now() - oldest) / 1000);
     this.metrics.consumerLag.set(
       { topic: batch.topic },

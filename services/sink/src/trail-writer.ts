@@ -1,7 +1,11 @@
+import crypto from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
-import type { ClickHouseCapabilities, ClickHouseClient } from "../../common/src/clickhouse-connection.js";
+import { embeddedDataPath, sqlString, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
 import type { Logger } from "../../common/src/logger.js";
+import { columnWriter, RowBinaryBuffer, type ColumnWriter } from "./row-binary.js";
 
 /** The tables the sink inserts into; the others are filled from `decisions` by materialized views. */
 export type TrailTable = "decisions" | "dead_letters" | "agent_registrations" | "executions";
@@ -17,7 +21,6 @@ export class TrailWriter {
 
   constructor(
     private readonly client: ClickHouseClient,
-    private readonly database: string,
     private readonly logger: Logger,
     private readonly maxRetryDelayMs: number,
   ) {}
@@ -29,14 +32,14 @@ export class TrailWriter {
 
   async insert(
     table: TrailTable,
-    lines: InsertLines,
+    rows: InsertRows,
     keepAlive: () => Promise<void>,
     shouldContinue: () => boolean,
   ): Promise<boolean> {
-    if (lines.count === 0) return true;
+    if (rows.count === 0) return true;
     const done = await this.untilDone(
-      { event: "trail_insert_failed", table, rows: lines.count },
-      () => lines.insertInto(this.client, `${this.database}.${table}`),
+      { event: "trail_insert_failed", table, rows: rows.count },
+      () => rows.insertInto(this.client),
       keepAlive,
       shouldContinue,
     );
@@ -79,39 +82,120 @@ export class TrailWriter {
   }
 }
 
-/**
- * Rows of one table encoded for one insert as they arrive, so that no row object outlives its line:
- * keeping a whole batch of row objects until the insert made the sink spend noticeably more time in
- * garbage collection. Where the server parses compact rows (arrays in column order) they are written
- * that way, about 660 bytes per decision against 1,200 for objects, which repeat every column name;
- * 18.16 knows only objects. Rows of one table come from one row builder (trail-rows.ts), so the first
- * row's keys are every row's columns.
- */
-export class InsertLines {
-  private columns: string[] | undefined;
-  private readonly lines: string[] = [];
+/** The columns of one trail table, with the writer of each one's type (see row-binary.ts). */
+export class TrailTableColumns {
+  private readonly writers = new Map<string, ColumnWriter>();
 
-  constructor(private readonly capabilities: ClickHouseCapabilities) {}
+  /** `name` is database-qualified; `types` maps each column to its type as system.columns gives it. */
+  constructor(
+    readonly name: string,
+    private readonly types: ReadonlyMap<string, string>,
+  ) {}
+
+  writer(column: string): ColumnWriter {
+    let writer = this.writers.get(column);
+    if (writer === undefined) {
+      const type = this.types.get(column);
+      if (type === undefined) throw new Error(`${this.name} has no column ${column}`);
+      writer = columnWriter(type);
+      this.writers.set(column, writer);
+    }
+    return writer;
+  }
+
+  /** `name Type, …` of the columns, for a table function that reads them. */
+  structure(columns: readonly string[]): string {
+    return columns.map((column) => `${column} ${this.types.get(column)}`).join(", ");
+  }
+}
+
+/** Reads the columns of every table in `database` from system.columns. */
+export async function trailColumns(
+  client: ClickHouseClient,
+  database: string,
+): Promise<(table: string) => TrailTableColumns> {
+  const result = await client.query({
+    query: `SELECT table, name, type FROM system.columns WHERE database = ${sqlString(database)}`,
+    format: "JSONEachRow",
+  });
+  const byTable = new Map<string, Map<string, string>>();
+  for (const { table, name, type } of (await result.json()) as Array<{ table: string; name: string; type: string }>) {
+    const types = byTable.get(table) ?? new Map<string, string>();
+    byTable.set(table, types);
+    types.set(name, type);
+  }
+  const tables = new Map<string, TrailTableColumns>();
+  return (table) => {
+    let columns = tables.get(table);
+    if (columns === undefined) {
+      columns = new TrailTableColumns(`${database}.${table}`, byTable.get(table) ?? new Map());
+      tables.set(table, columns);
+    }
+    return columns;
+  };
+}
+
+/**
+ * Rows of one table encoded for one insert as they arrive, in ClickHouse's RowBinary format, so that
+ * no row object outlives its encoding (keeping a batch of row objects until the insert made the sink
+ * spend noticeably more time in garbage collection). Rows of one table come from one row builder
+ * (trail-rows.ts), so the first row's keys are every row's columns.
+ */
+export class InsertRows {
+  private columns: string[] | undefined;
+  private writers: ColumnWriter[] = [];
+  private readonly body = new RowBinaryBuffer();
+  private rows = 0;
+  /** Set by the first insert: a row added later would never be stored, yet committed. */
+  private sent = false;
+
+  constructor(private readonly table: TrailTableColumns) {}
 
   add(row: Record<string, unknown>): void {
-    const columns = (this.columns ??= Object.keys(row));
-    this.lines.push(JSON.stringify(this.capabilities.compactJsonRows ? columns.map((column) => row[column]) : row));
+    if (this.sent) throw new Error("rows added to an insert already sent");
+    if (this.columns === undefined) {
+      this.columns = Object.keys(row);
+      this.writers = this.columns.map((column) => this.table.writer(column));
+    }
+    const { columns, writers, body } = this;
+    for (let i = 0; i < columns.length; i += 1) writers[i]!(body, row[columns[i]!]);
+    this.rows += 1;
   }
 
   get count(): number {
-    return this.lines.length;
+    return this.rows;
   }
 
-  /** Inserts the lines into `table` (database-qualified). */
-  async insertInto(client: ClickHouseClient, table: string): Promise<void> {
+  /**
+   * Inserts the rows. A server takes the bytes as the body of `INSERT … FORMAT RowBinary`. The
+   * embedded engine's client passes an insert's body through a JavaScript string, which binary data
+   * does not survive, so there the bytes go to a file in its data directory and are inserted from it.
+   */
+  async insertInto(client: ClickHouseClient): Promise<void> {
+    this.sent = true;
     if (this.columns === undefined) return;
-    const format = this.capabilities.compactJsonRows ? "JSONCompactEachRow" : "JSONEachRow";
-    const result = await client.exec({
-      query: `INSERT INTO ${table} (${this.columns.join(", ")}) FORMAT ${format}`,
-      values: Readable.from([`${this.lines.join("\n")}\n`]),
-    });
-    // The answer to an insert is empty, but its stream must be read for the connection to be reused.
-    result.stream.resume();
-    await finished(result.stream);
+    const into = `INSERT INTO ${this.table.name} (${this.columns.join(", ")})`;
+    const embedded = embeddedDataPath(client);
+    if (embedded === undefined) {
+      const result = await client.exec({
+        query: `${into} FORMAT RowBinary`,
+        values: Readable.from([this.body.bytes()]),
+      });
+      // The answer to an insert is empty, but its stream must be read for the connection to be reused.
+      result.stream.resume();
+      await finished(result.stream);
+      return;
+    }
+    const dir = path.join(embedded, "mandate-inserts");
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, `${crypto.randomUUID()}.bin`);
+    try {
+      await fs.writeFile(file, this.body.bytes());
+      await client.command({
+        query: `${into} SELECT * FROM file(${sqlString(file)}, 'RowBinary', ${sqlString(this.table.structure(this.columns))})`,
+      });
+    } finally {
+      await fs.rm(file, { force: true });
+    }
   }
 }

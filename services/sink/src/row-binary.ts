@@ -1,0 +1,121 @@
+import { timestampMillis } from "../../common/src/clickhouse-connection.js";
+
+/**
+ * ClickHouse's RowBinary input format, written from JavaScript rows: each row is its columns' values
+ * in order, strings as a LEB128 length and UTF-8 bytes, numbers little-endian, `Nullable` behind a
+ * 0/1 byte, arrays as a LEB128 count and their items. ClickHouse stores it for much less work than
+ * JSON, which it must parse (in our measurements about 10 µs per decision on the embedded engine
+ * against 17, and the sink no longer builds a JSON string per row).
+ *
+ * Writers are made from the column types ClickHouse reports (system.columns), so one encoder serves
+ * 18.16 and 26.x: `DateTime` is 4 bytes of seconds, `DateTime64(3)` 8 bytes of milliseconds, and
+ * `LowCardinality(String)` is written as a String.
+ */
+export class RowBinaryBuffer {
+  private buffer = Buffer.allocUnsafe(1 << 16);
+  private position = 0;
+
+  get length(): number {
+    return this.position;
+  }
+
+  /** The bytes written so far (a view, valid until the next write). */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.position);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.position + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.position + bytes, this.buffer.length * 2));
+    this.buffer.copy(grown, 0, 0, this.position);
+    this.buffer = grown;
+  }
+
+  byte(value: number): void {
+    this.reserve(1);
+    this.buffer[this.position++] = value;
+  }
+
+  varUInt(value: number): void {
+    this.reserve(10);
+    let rest = value;
+    while (rest >= 0x80) {
+      this.buffer[this.position++] = (rest & 0x7f) | 0x80;
+      rest = Math.floor(rest / 128);
+    }
+    this.buffer[this.position++] = rest;
+  }
+
+  string(value: string): void {
+    const chars = value.length;
+    // Short ASCII strings, most of a decision, are copied byte by byte: cheaper than a native call.
+    if (chars < 64) {
+      this.reserve(chars + 1);
+      const start = this.position;
+      this.buffer[start] = chars;
+      let i = 0;
+      for (; i < chars; i += 1) {
+        const code = value.charCodeAt(i);
+        if (code > 0x7f) break;
+        this.buffer[start + 1 + i] = code;
+      }
+      if (i === chars) {
+        this.position = start + 1 + chars;
+        return;
+      }
+    }
+    const bytes = Buffer.byteLength(value, "utf8");
+    this.varUInt(bytes);
+    this.reserve(bytes);
+    this.position += this.buffer.write(value, this.position, bytes, "utf8");
+  }
+
+  uint(value: number, bytes: 1 | 2 | 4): void {
+    this.reserve(bytes);
+    this.position = this.buffer.writeUIntLE(value, this.position, bytes);
+  }
+
+  /** A 64-bit integer, signed or not, from a JavaScript number or a decimal string (Kafka offsets). */
+  int64(value: number | string | bigint): void {
+    this.reserve(8);
+    this.position = this.buffer.writeBigInt64LE(BigInt.asIntN(64, BigInt(value)), this.position);
+  }
+
+  float64(value: number): void {
+    this.reserve(8);
+    this.position = this.buffer.writeDoubleLE(value, this.position);
+  }
+}
+
+export type ColumnWriter = (out: RowBinaryBuffer, value: unknown) => void;
+
+/** The writer for one ClickHouse column type; throws for a type the trail does not use. */
+export function columnWriter(type: string): ColumnWriter {
+  const inner = (prefix: string) => type.slice(prefix.length, -1);
+  if (type.startsWith("LowCardinality(")) return columnWriter(inner("LowCardinality("));
+  if (type.startsWith("Nullable(")) {
+    const write = columnWriter(inner("Nullable("));
+    return (out, value) => {
+      if (value === null || value === undefined) return out.byte(1);
+      out.byte(0);
+      write(out, value);
+    };
+  }
+  if (type.startsWith("Array(")) {
+    const write = columnWriter(inner("Array("));
+    return (out, value) => {
+      const items = value as unknown[];
+      out.varUInt(items.length);
+      for (const item of items) write(out, item);
+    };
+  }
+  if (type === "String") return (out, value) => out.string(String(value));
+  if (type === "UInt8") return (out, value) => out.uint(Number(value), 1);
+  if (type === "UInt16") return (out, value) => out.uint(Number(value), 2);
+  if (type === "UInt32") return (out, value) => out.uint(Number(value), 4);
+  if (type === "UInt64" || type === "Int64") return (out, value) => out.int64(value as number | string);
+  if (type === "Float64") return (out, value) => out.float64(Number(value));
+  if (type.startsWith("DateTime64(3")) return (out, value) => out.int64(timestampMillis(value as string));
+  if (type.startsWith("DateTime")) return (out, value) => out.uint(timestampMillis(value as string) / 1000, 4);
+  throw new Error(`the trail writes no column of type ${type}`);
+}

@@ -1,0 +1,85 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
+import { migrateTrail } from "../../services/common/src/trail-migrations.js";
+import { decisionRow, registrationRow } from "../../services/sink/src/trail-rows.js";
+import { InsertRows, trailColumns } from "../../services/sink/src/trail-writer.js";
+import { testRegistration } from "../support/registrations.js";
+import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
+import { sampleDecision } from "../support/trail-decisions.js";
+
+describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on ClickHouse %s", (mode) => {
+  const stack = sharedStack(mode);
+  const database = isolatedDatabase(`insert_${mode}`);
+  let client: ClickHouseClient;
+
+  afterAll(async () => {
+    await client?.close();
+    stack.cleanup();
+  });
+
+  it("store every column exactly as the row gives it: text in any script, nulls, arrays, 64-bit offsets, timestamps", async () => {
+    client = await openClickHouse(stack.clickhouse!);
+    const { capabilities } = await migrateTrail(client, database);
+    const columns = await trailColumns(client, database);
+    const at = Date.UTC(2026, 10, 22, 8, 5, 3, 42);
+    const decision = sampleDecision("agent-ünïcode-代理", at, {
+      registration_version: null,
+      reviewer: "rëviewer",
+      review_comment: "x".repeat(300),
+      reasons: [
+        { axis: "payload", code: "payload.secret", message: 'Ключ доступа 🔑 in "arguments"\n', severity: "critical" },
+        { axis: "alignment", code: "alignment.low", message: "", severity: "suspicious" },
+      ],
+    });
+    const row = decisionRow(decision, { partition: 5, offset: "9007199254740993" }, capabilities, at + 1);
+    Object.assign(row, { chain_seq: 7, chain_prev: "0".repeat(64), chain_hash: "f".repeat(64) });
+    const decisions = new InsertRows(columns("decisions"));
+    decisions.add(row);
+    await decisions.insertInto(client);
+
+    const registration = { ...testRegistration("agent-ünïcode-代理"), purpose: "Réconcilier les factures" };
+    const registered = registrationRow(registration, { partition: 0, offset: "3" }, capabilities, at);
+    const registrations = new InsertRows(columns("agent_registrations"));
+    registrations.add(registered);
+    await registrations.insertInto(client);
+
+    const read = async (table: string, names: string[]) => {
+      const result = await client.query({
+        query: `SELECT ${names.map((n) => `toString(${n}) AS ${n}`).join(", ")} FROM ${database}.${table}`,
+        format: "JSONEachRow",
+      });
+      return ((await result.json()) as Array<Record<string, string>>)[0];
+    };
+    const decisionColumns = Object.keys(row).filter((c) => !c.startsWith("reason_"));
+    const stored = await read("decisions", decisionColumns);
+    for (const column of decisionColumns) {
+      const value = (row as Record<string, unknown>)[column];
+      expect([column, stored?.[column]]).toEqual([column, value === null ? null : String(value)]);
+    }
+    const arrays = await client.query({
+      query: `SELECT reason_axes, reason_codes, reason_severities, reason_messages FROM ${database}.decisions`,
+      format: "JSONEachRow",
+    });
+    expect((await arrays.json())[0]).toEqual({
+      reason_axes: row.reason_axes,
+      reason_codes: row.reason_codes,
+      reason_severities: row.reason_severities,
+      reason_messages: row.reason_messages,
+    });
+    const registrationStored = await read("agent_registrations", ["agent_id", "purpose", "version", "retired"]);
+    expect(registrationStored).toEqual({
+      agent_id: registered.agent_id,
+      purpose: registered.purpose,
+      version: String(registered.version),
+      retired: String(registered.retired),
+    });
+  });
+
+  it("leave no insert file behind in the embedded engine's data directory", () => {
+    if (stack.clickhouse?.mode !== "embedded") return;
+    const dir = path.join(stack.clickhouse.path, "mandate-inserts");
+    expect(fs.existsSync(dir) ? fs.readdirSync(dir) : []).toEqual([]);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { columnWriter, RowBinaryBuffer } from "../../services/sink/src/row-binary.js";
+
+/** The bytes one column writer produces for one value, as hex. */
+function bytesOf(type: string, value: unknown): string {
+  const out = new RowBinaryBuffer();
+  columnWriter(type)(out, value);
+  return out.bytes().toString("hex");
+}
+
+describe("RowBinary column writers", () => {
+  it("write strings as a LEB128 length and UTF-8 bytes, ASCII or not, short or long", () => {
+    expect(bytesOf("String", "")).toBe("00");
+    expect(bytesOf("String", "ab")).toBe("026162");
+    expect(bytesOf("LowCardinality(String)", "ab")).toBe("026162");
+    expect(bytesOf("String", "é")).toBe("02c3a9");
+    expect(bytesOf("String", "a€")).toBe("0461e282ac");
+    const long = "x".repeat(200);
+    expect(bytesOf("String", long)).toBe(`c801${"78".repeat(200)}`);
+    const longUnicode = "é".repeat(70); // 140 bytes: past the one-byte length
+    expect(bytesOf("String", longUnicode)).toBe(`8c01${"c3a9".repeat(70)}`);
+  });
+
+  it("write numbers little-endian, 64-bit integers from numbers or decimal strings", () => {
+    expect(bytesOf("UInt8", 1)).toBe("01");
+    expect(bytesOf("UInt32", 258)).toBe("02010000");
+    expect(bytesOf("UInt64", "300")).toBe("2c01000000000000");
+    expect(bytesOf("Int64", -1)).toBe("ffffffffffffffff");
+    expect(bytesOf("UInt64", "18446744073709551615")).toBe("ffffffffffffffff");
+    expect(bytesOf("Float64", 0.5)).toBe("000000000000e03f");
+  });
+
+  it("write Nullable behind a flag byte and arrays behind their count", () => {
+    expect(bytesOf("Nullable(Int64)", null)).toBe("01");
+    expect(bytesOf("Nullable(Int64)", 3)).toBe("000300000000000000");
+    expect(bytesOf("Array(String)", [])).toBe("00");
+    expect(bytesOf("Array(String)", ["x", "yz"])).toBe("02017802797a");
+  });
+
+  it("write trail timestamps as seconds or milliseconds, whichever the column keeps", () => {
+    expect(bytesOf("DateTime('UTC')", "1970-01-01 00:00:01")).toBe("01000000");
+    expect(bytesOf("DateTime64(3, 'UTC')", "1970-01-01 00:00:01.500")).toBe("dc05000000000000");
+    expect(bytesOf("DateTime64(3, 'UTC')", "2026-11-22 08:05:03.042")).toBe(
+      Buffer.from(new BigInt64Array([BigInt(Date.UTC(2026, 10, 22, 8, 5, 3, 42))]).buffer).toString("hex"),
+    );
+    expect(() => bytesOf("DateTime('UTC')", "yesterday")).toThrow(/not a trail timestamp/);
+  });
+
+  it("refuses a column type the trail does not use", () => {
+    expect(() => columnWriter("Decimal(10, 2)")).toThrow(/no column of type Decimal/);
+  });
+
+  it("grows its buffer as rows arrive", () => {
+    const out = new RowBinaryBuffer();
+    const write = columnWriter("String");
+    for (let i = 0; i < 10_000; i += 1) write(out, "0123456789");
+    expect(out.length).toBe(110_000);
+    expect(out.bytes().subarray(109_990).toString()).toBe("0123456789");
+  });
+});
