@@ -93,19 +93,34 @@ const secondsText = new Map<number, string>();
 
 /** Epoch milliseconds of a timestamp as `formatTimestamp` writes it (UTC, milliseconds optional). */
 export function timestampMillis(text: string): number {
-  const secondText = text.slice(0, 19);
-  let second = secondsOfText.get(secondText);
-  if (second === undefined) {
-    second = Date.parse(`${secondText.slice(0, 10)}T${secondText.slice(11)}Z`);
-    if (!Number.isFinite(second) || text.length < 19) throw new TypeError(`not a trail timestamp: ${text}`);
-    if (secondsOfText.size >= 256) secondsOfText.clear();
-    secondsOfText.set(secondText, second);
+  // Read digit by digit: the sink parses four of these per decision, and this allocates nothing.
+  const withMillis = text.length === 23 && text[19] === ".";
+  const epoch = Date.UTC(
+    digitsAt(text, 0, 4),
+    digitsAt(text, 5, 2) - 1,
+    digitsAt(text, 8, 2),
+    digitsAt(text, 11, 2),
+    digitsAt(text, 14, 2),
+    digitsAt(text, 17, 2),
+    withMillis ? digitsAt(text, 20, 3) : 0,
+  );
+  const shaped = (text.length === 19 || withMillis) && text[4] === "-" && text[7] === "-" && text[10] === " ";
+  if (!shaped || text[13] !== ":" || text[16] !== ":" || !Number.isFinite(epoch)) {
+    throw new TypeError(`not a trail timestamp: ${text}`);
   }
-  return text.length > 20 ? second + Number(text.slice(20)) : second;
+  return epoch;
 }
 
-/** Recently parsed seconds, cleared when it reaches 256 entries. */
-const secondsOfText = new Map<string, number>();
+/** The decimal number in `count` characters of `text` from `from`; NaN if one is not a digit. */
+function digitsAt(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i += 1) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
 
 /**
  * A string literal for SQL text. Used instead of query parameters because 18.16 has none; every

@@ -78,7 +78,25 @@ export class RowBinaryBuffer {
   /** A 64-bit integer, signed or not, from a JavaScript number or a decimal string (Kafka offsets). */
   int64(value: number | string | bigint): void {
     this.reserve(8);
-    this.position = this.buffer.writeBigInt64LE(BigInt.asIntN(64, BigInt(value)), this.position);
+    const small = typeof value === "number" ? value : typeof value === "string" && value.length < 16 ? Number(value) : -1;
+    if (!Number.isSafeInteger(small) || small < 0) {
+      this.position = this.buffer.writeBigInt64LE(BigInt.asIntN(64, BigInt(value)), this.position);
+      return;
+    }
+    // Most values (offsets, sequence numbers, milliseconds) are safe non-negative integers: no BigInt.
+    const low = small % 0x1_0000_0000;
+    const high = (small - low) / 0x1_0000_0000;
+    const { buffer } = this;
+    const at = this.position;
+    buffer[at] = low & 0xff;
+    buffer[at + 1] = (low >>> 8) & 0xff;
+    buffer[at + 2] = (low >>> 16) & 0xff;
+    buffer[at + 3] = low >>> 24;
+    buffer[at + 4] = high & 0xff;
+    buffer[at + 5] = (high >>> 8) & 0xff;
+    buffer[at + 6] = (high >>> 16) & 0xff;
+    buffer[at + 7] = high >>> 24;
+    this.position = at + 8;
   }
 
   float64(value: number): void {
