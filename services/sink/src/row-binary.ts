@@ -78,7 +78,8 @@ export class RowBinaryBuffer {
   /** A 64-bit integer, signed or not, from a JavaScript number or a decimal string (Kafka offsets). */
   int64(value: number | string | bigint): void {
     this.reserve(8);
-    const small = typeof value === "number" ? value : typeof value === "string" && value.length < 16 ? Number(value) : -1;
+    const small =
+      typeof value === "number" ? value : typeof value === "string" && value.length < 16 ? Number(value) : -1;
     if (!Number.isSafeInteger(small) || small < 0) {
       this.position = this.buffer.writeBigInt64LE(BigInt.asIntN(64, BigInt(value)), this.position);
       return;
