@@ -77,9 +77,15 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
     });
   });
 
-  it("leave no insert file behind in the embedded engine's data directory", () => {
+  it("leave no insert file behind in the embedded engine's data directory, and clear one a crash left", async () => {
     if (stack.clickhouse?.mode !== "embedded") return;
     const dir = path.join(stack.clickhouse.path, "mandate-inserts");
+    expect(fs.existsSync(dir) ? fs.readdirSync(dir) : []).toEqual([]);
+
+    await client.close();
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "left-by-a-crash.bin"), "x");
+    client = await openClickHouse(stack.clickhouse);
     expect(fs.existsSync(dir) ? fs.readdirSync(dir) : []).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { ClickHouseTarget } from "./clickhouse-target.js";
 
@@ -28,14 +30,18 @@ export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHou
   const connection = createChdbConnection({ path: target.path }) as unknown as ClientConnection;
   const client = createClient({ connection, log: { level: ClickHouseLogLevel.OFF } });
   embeddedPaths.set(client, target.path);
+  // Insert files (see the sink's InsertRows) left by a process that died mid-insert: chdb has just
+  // locked the directory to this process, so none of them belongs to a live insert.
+  fs.rmSync(embeddedInsertDir(client)!, { recursive: true, force: true });
   return client;
 }
 
 const embeddedPaths = new WeakMap<ClickHouseClient, string>();
 
-/** The data directory of an embedded-engine client; undefined for a server's. */
-export function embeddedDataPath(client: ClickHouseClient): string | undefined {
-  return embeddedPaths.get(client);
+/** Where an embedded-engine client's inserts stage their bytes; undefined for a server's client. */
+export function embeddedInsertDir(client: ClickHouseClient): string | undefined {
+  const dataPath = embeddedPaths.get(client);
+  return dataPath === undefined ? undefined : path.join(dataPath, "mandate-inserts");
 }
 
 /** What the connected server can do; column types are chosen from it so one schema runs on 18.16 and 26.x. */

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { embeddedDataPath, sqlString, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
+import { embeddedInsertDir, sqlString, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
 import type { Logger } from "../../common/src/logger.js";
 import { columnWriter, RowBinaryBuffer, type ColumnWriter } from "./row-binary.js";
 
@@ -175,8 +175,8 @@ export class InsertRows {
     this.sent = true;
     if (this.columns === undefined) return;
     const into = `INSERT INTO ${this.table.name} (${this.columns.join(", ")})`;
-    const embedded = embeddedDataPath(client);
-    if (embedded === undefined) {
+    const dir = embeddedInsertDir(client);
+    if (dir === undefined) {
       const result = await client.exec({
         query: `${into} FORMAT RowBinary`,
         values: Readable.from([this.body.bytes()]),
@@ -186,7 +186,6 @@ export class InsertRows {
       await finished(result.stream);
       return;
     }
-    const dir = path.join(embedded, "mandate-inserts");
     await fs.mkdir(dir, { recursive: true });
     const file = path.join(dir, `${crypto.randomUUID()}.bin`);
     try {
