@@ -18,7 +18,7 @@ import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { SinkService } from "../../services/sink/src/sink-service.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { InsertRows, trailColumns } from "../../services/sink/src/trail-writer.js";
+import { InsertRows, TrailColumns } from "../../services/sink/src/trail-writer.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { percentiles } from "./latency-stats.js";
 
@@ -164,7 +164,7 @@ async function bareInsertRate(target: ClickHouseTarget, database: string, count:
     const batches = Array.from({ length: Math.ceil(count / 10_000) }, (_, b) =>
       sampleRows(capabilities, b * 10_000, Math.min(10_000, count - b * 10_000)),
     );
-    const decisions = (await trailColumns(client, database))("decisions");
+    const decisions = (await TrailColumns.read(client, database)).of("decisions");
     const started = performance.now();
     for (const rows of batches) {
       const insert = new InsertRows(decisions);
@@ -383,7 +383,7 @@ async function verifyFigures(target: ClickHouseTarget, database: string, count: 
   try {
     const { capabilities } = await migrateTrail(client, database);
     const chainer = new DecisionChainer(client, database);
-    const decisions = (await trailColumns(client, database))("decisions");
+    const decisions = (await TrailColumns.read(client, database)).of("decisions");
     const batch = 20_000;
     for (let from = 0; from < count; from += batch) {
       const rows = sampleRows(capabilities, from, Math.min(batch, count - from));

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
 import { migrateTrail } from "../../services/common/src/trail-migrations.js";
 import { decisionRow, registrationRow } from "../../services/sink/src/trail-rows.js";
-import { InsertRows, trailColumns } from "../../services/sink/src/trail-writer.js";
+import { InsertRows, TrailColumns } from "../../services/sink/src/trail-writer.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";
@@ -22,7 +22,7 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
   it("store every column exactly as the row gives it: text in any script, nulls, arrays, 64-bit offsets, timestamps", async () => {
     client = await openClickHouse(stack.clickhouse!);
     const { capabilities } = await migrateTrail(client, database);
-    const columns = await trailColumns(client, database);
+    const columns = await TrailColumns.read(client, database);
     const at = Date.UTC(2026, 10, 22, 8, 5, 3, 42);
     const decision = sampleDecision("agent-ünïcode-代理", at, {
       registration_version: null,
@@ -35,13 +35,13 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
     });
     const row = decisionRow(decision, { partition: 5, offset: "9007199254740993" }, capabilities, at + 1);
     Object.assign(row, { chain_seq: 7, chain_prev: "0".repeat(64), chain_hash: "f".repeat(64) });
-    const decisions = new InsertRows(columns("decisions"));
+    const decisions = new InsertRows(columns.of("decisions"));
     decisions.add(row);
     await decisions.insertInto(client);
 
     const registration = { ...testRegistration("agent-ünïcode-代理"), purpose: "Réconcilier les factures" };
     const registered = registrationRow(registration, { partition: 0, offset: "3" }, capabilities, at);
-    const registrations = new InsertRows(columns("agent_registrations"));
+    const registrations = new InsertRows(columns.of("agent_registrations"));
     registrations.add(registered);
     await registrations.insertInto(client);
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
 import { migrateTrail, readMigrations, renderMigration } from "../../services/common/src/trail-migrations.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { InsertRows, trailColumns } from "../../services/sink/src/trail-writer.js";
+import { InsertRows, TrailColumns } from "../../services/sink/src/trail-writer.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 
@@ -101,7 +101,7 @@ describe.each(["server", "embedded"] as const)("trail migrations on ClickHouse %
         reviewer: "reviewer@example.com",
         review_comment: "expected payee",
       });
-      const insert = new InsertRows((await trailColumns(client, upgraded))("decisions"));
+      const insert = new InsertRows((await TrailColumns.read(client, upgraded)).of("decisions"));
       [...decisions, review].forEach((decision, i) =>
         insert.add(decisionRow(decision, { partition: 0, offset: String(from + i) }, capabilities, Date.now())),
       );

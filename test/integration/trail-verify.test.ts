@@ -13,7 +13,7 @@ import { chainHash } from "../../services/common/src/trail-chain.js";
 import { migrateTrail } from "../../services/common/src/trail-migrations.js";
 import { verifyTrail } from "../../services/common/src/trail-verify.js";
 import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
-import { InsertRows, trailColumns } from "../../services/sink/src/trail-writer.js";
+import { InsertRows, TrailColumns } from "../../services/sink/src/trail-writer.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";
@@ -38,7 +38,7 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
     );
     if (chainer.needsHeads(0, String(firstOffset))) await chainer.loadHeads(0, String(firstOffset));
     const linked = chainer.link(0, String(firstOffset + decisions.length - 1), rows);
-    const insert = new InsertRows((await trailColumns(trail(), database))("decisions"));
+    const insert = new InsertRows((await TrailColumns.read(trail(), database)).of("decisions"));
     for (const row of rows) insert.add(row);
     await insert.insertInto(trail());
     linked();

@@ -20,7 +20,7 @@ import { applyRetention } from "../../common/src/trail-retention.js";
 import type { SinkConfig } from "./sink-config.js";
 import { DecisionChainer, type BatchChain } from "./decision-chainer.js";
 import { deadLetterRow, decisionRow, executionRow, registrationRow, type KafkaPosition } from "./trail-rows.js";
-import { InsertRows, TrailWriter, trailColumns, type TrailTable, type TrailTableColumns } from "./trail-writer.js";
+import { InsertRows, TrailColumns, TrailWriter, type TrailTable } from "./trail-writer.js";
 
 type DecisionRow = ReturnType<typeof decisionRow>;
 type TrailRow = Record<string, unknown>;
@@ -38,7 +38,7 @@ export class SinkService {
   private capabilities: ClickHouseCapabilities | undefined;
   private writer: TrailWriter | undefined;
   /** The columns of each trail table, read once the migrations have run. */
-  private columns: ((table: string) => TrailTableColumns) | undefined;
+  private columns: TrailColumns | undefined;
   private chainer: DecisionChainer | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private clickhouse: ClickHouseClient | undefined;
@@ -80,7 +80,7 @@ export class SinkService {
       this.retentionTimer.unref();
     }
     this.writer = new TrailWriter(this.clickhouse, this.logger, config.maxRetryDelayMs);
-    this.columns = await trailColumns(this.clickhouse, config.database);
+    this.columns = await TrailColumns.read(this.clickhouse, config.database);
     this.chainer = new DecisionChainer(this.clickhouse, config.database);
 
     const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
@@ -203,7 +203,7 @@ export class SinkService {
     table: TrailTable,
     chain: BatchChain | undefined,
   ): Promise<{ rows: InsertRows; deadLetters: Message[] }> {
-    const rows = new InsertRows((this.columns as (table: string) => TrailTableColumns)(table));
+    const rows = new InsertRows((this.columns as TrailColumns).of(table));
     const deadLetters: Message[] = [];
     let sinceYield = 0;
     for (const message of batch.messages) {

@@ -7,7 +7,7 @@ import { embeddedInsertDir, sqlString, type ClickHouseClient } from "../../commo
 import type { Logger } from "../../common/src/logger.js";
 import { columnWriter, RowBinaryBuffer, type ColumnWriter } from "./row-binary.js";
 
-/** The tables the sink inserts into; the others are filled from `decisions` by materialized views. */
+/** The tables the sink inserts into; the others are filled from `decisions` by materialized views, or are views of it. */
 export type TrailTable = "decisions" | "dead_letters" | "agent_registrations" | "executions";
 
 /**
@@ -109,30 +109,38 @@ export class TrailTableColumns {
   }
 }
 
-/** Reads the columns of every table in `database` from system.columns. */
-export async function trailColumns(
-  client: ClickHouseClient,
-  database: string,
-): Promise<(table: string) => TrailTableColumns> {
-  const result = await client.query({
-    query: `SELECT table, name, type FROM system.columns WHERE database = ${sqlString(database)}`,
-    format: "JSONEachRow",
-  });
-  const byTable = new Map<string, Map<string, string>>();
-  for (const { table, name, type } of (await result.json()) as Array<{ table: string; name: string; type: string }>) {
-    const types = byTable.get(table) ?? new Map<string, string>();
-    byTable.set(table, types);
-    types.set(name, type);
+/** The columns of every table of one trail database, as system.columns reported them when read. */
+export class TrailColumns {
+  private readonly tables = new Map<string, TrailTableColumns>();
+
+  private constructor(
+    private readonly database: string,
+    private readonly types: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  ) {}
+
+  /** Reads them; call it after the migrations, so the columns they add are there. */
+  static async read(client: ClickHouseClient, database: string): Promise<TrailColumns> {
+    const result = await client.query({
+      query: `SELECT table, name, type FROM system.columns WHERE database = ${sqlString(database)}`,
+      format: "JSONEachRow",
+    });
+    const types = new Map<string, Map<string, string>>();
+    for (const { table, name, type } of (await result.json()) as Array<{ table: string; name: string; type: string }>) {
+      const columns = types.get(table) ?? new Map<string, string>();
+      types.set(table, columns);
+      columns.set(name, type);
+    }
+    return new TrailColumns(database, types);
   }
-  const tables = new Map<string, TrailTableColumns>();
-  return (table) => {
-    let columns = tables.get(table);
+
+  of(table: string): TrailTableColumns {
+    let columns = this.tables.get(table);
     if (columns === undefined) {
-      columns = new TrailTableColumns(`${database}.${table}`, byTable.get(table) ?? new Map());
-      tables.set(table, columns);
+      columns = new TrailTableColumns(`${this.database}.${table}`, this.types.get(table) ?? new Map());
+      this.tables.set(table, columns);
     }
     return columns;
-  };
+  }
 }
 
 /**
