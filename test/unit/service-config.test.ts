@@ -23,6 +23,15 @@ describe("service configuration", () => {
     }
   });
 
+  it("refuses a retention for actions, which are a view of the decisions, and says what to set", () => {
+    expect(() => sinkConfigFromEnv({ MANDATE_TRAIL_RETENTION_DAYS_ACTIONS: "30" })).toThrow(
+      /MANDATE_TRAIL_RETENTION_DAYS_ACTIONS.*MANDATE_TRAIL_RETENTION_DAYS_DECISIONS/s,
+    );
+    expect(sinkConfigFromEnv({ MANDATE_TRAIL_RETENTION_DAYS_DECISIONS: "30" }).retentionDays).toEqual({
+      decisions: 30,
+    });
+  });
+
   it("defaults to the embedded trail, and to a server when CLICKHOUSE_URL is set", () => {
     expect(sinkConfigFromEnv({}).clickhouse).toEqual({ mode: "embedded", path: ".data/chdb" });
     expect(sinkConfigFromEnv({ CLICKHOUSE_URL: "http://127.0.0.1:8123" }).clickhouse).toMatchObject({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError } from "../../common/src/errors.js";
 import {
   connectionConfigSchema,
   connectionSettingsFromEnv,
@@ -41,6 +42,13 @@ export const sinkConfigSchema = connectionConfigSchema.extend(trailLocationSchem
 export type SinkConfig = z.infer<typeof sinkConfigSchema>;
 
 export function sinkConfigFromEnv(env: NodeJS.ProcessEnv): SinkConfig {
+  if (env.MANDATE_TRAIL_RETENTION_DAYS_ACTIONS !== undefined) {
+    // Refused rather than ignored: whoever set it expects actions to be deleted after those days.
+    throw new ConfigError(
+      "sink: invalid configuration\n  - MANDATE_TRAIL_RETENTION_DAYS_ACTIONS: `actions` is a view of `decisions` since " +
+        "migration 0006 and keeps what they keep; set MANDATE_TRAIL_RETENTION_DAYS_DECISIONS instead",
+    );
+  }
   return parseConfig("sink", sinkConfigSchema, {
     ...connectionSettingsFromEnv(env),
     groupId: env.MANDATE_SINK_GROUP,
