@@ -48,6 +48,7 @@ describe("RowBinary column writers", () => {
 
   it("refuses a column type the trail does not use", () => {
     expect(() => columnWriter("Decimal(10, 2)")).toThrow(/no column of type Decimal/);
+    expect(() => columnWriter("DateTime64(6, 'UTC')")).toThrow(/no column of type DateTime64\(6/);
   });
 
   it("grows its buffer as rows arrive", () => {

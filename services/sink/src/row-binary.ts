@@ -134,7 +134,7 @@ export function columnWriter(type: string): ColumnWriter {
   if (type === "UInt32") return (out, value) => out.uint(Number(value), 4);
   if (type === "UInt64" || type === "Int64") return (out, value) => out.int64(value as number | string);
   if (type === "Float64") return (out, value) => out.float64(Number(value));
-  if (type.startsWith("DateTime64(3")) return (out, value) => out.int64(timestampMillis(value as string));
-  if (type.startsWith("DateTime")) return (out, value) => out.uint(timestampMillis(value as string) / 1000, 4);
+  if (/^DateTime64\(3[,)]/.test(type)) return (out, value) => out.int64(timestampMillis(value as string));
+  if (/^DateTime(\(|$)/.test(type)) return (out, value) => out.uint(timestampMillis(value as string) / 1000, 4);
   throw new Error(`the trail writes no column of type ${type}`);
 }
