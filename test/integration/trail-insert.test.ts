@@ -77,6 +77,32 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
     });
   });
 
+  it("store an insert larger than ClickHouse's default Wide threshold as one Compact part, where the server has them", async () => {
+    // 18.16 writes every part Wide and its system.parts has no part_type.
+    if (stack.clickhouse?.mode !== "embedded") return;
+    const { capabilities } = await migrateTrail(client, database);
+    const columns = await TrailColumns.read(client, database);
+    // A month of its own: no other part of the suite's rows to merge with.
+    const at = Date.UTC(2026, 0, 15, 9, 0, 0);
+    const insert = new InsertRows(columns.of("decisions"));
+    for (let i = 0; i < 30_000; i += 1) {
+      insert.add(
+        decisionRow(sampleDecision(`agent-${i % 100}`, at + i), { partition: 1, offset: String(i) }, capabilities, at),
+      );
+    }
+    await insert.insertInto(client);
+    const parts = await client.query({
+      query: `SELECT part_type, rows, data_uncompressed_bytes AS bytes FROM system.parts
+        WHERE database = '${database}' AND table = 'decisions' AND active AND partition_id = '202601'`,
+      format: "JSONEachRow",
+    });
+    const [part] = (await parts.json()) as Array<{ part_type: string; rows: string | number; bytes: string | number }>;
+    expect(Number(part?.rows)).toBe(30_000);
+    // Above the 10 MiB at which ClickHouse would write it Wide without migration 0007.
+    expect(Number(part?.bytes)).toBeGreaterThan(10 * 1024 * 1024);
+    expect(part?.part_type).toBe("Compact");
+  });
+
   it("leave no insert file behind in the embedded engine's data directory, and clear one a crash left", async () => {
     if (stack.clickhouse?.mode !== "embedded") return;
     const dir = path.join(stack.clickhouse.path, "mandate-inserts");

@@ -9,6 +9,7 @@ export const MODERN_CLICKHOUSE: ClickHouseCapabilities = {
   codecs: true,
   ttl: true,
   compactJsonRows: true,
+  compactParts: true,
 };
 
 /** Debian's clickhouse-server 18.16, the real server in the integration tests. */
@@ -20,4 +21,5 @@ export const DEBIAN_CLICKHOUSE: ClickHouseCapabilities = {
   codecs: false,
   ttl: false,
   compactJsonRows: false,
+  compactParts: false,
 };

@@ -13,10 +13,11 @@ describe("trail migrations", () => {
     expect(migrations.map((m) => m.version)).toEqual([...migrations.map((m) => m.version)].sort((a, b) => a - b));
     for (const m of migrations) {
       // ADD COLUMN has no IF NOT EXISTS on 18.16: the migrator checks system.columns, one column per
-      // statement. MODIFY COLUMN to a type and codec is idempotent by itself, and so is DROP … IF EXISTS.
+      // statement. MODIFY COLUMN to a type and codec is idempotent by itself, and so are MODIFY SETTING
+      // to a value and DROP … IF EXISTS.
       for (const statement of splitStatements(m.sql)) {
         expect(statement).toMatch(
-          /IF NOT EXISTS|^DROP TABLE IF EXISTS \{\{database\}\}\.\w+$|^ALTER TABLE \{\{database\}\}\.\w+ (ADD|MODIFY) COLUMN \w+ [^,]+$/,
+          /IF NOT EXISTS|^DROP TABLE IF EXISTS \{\{database\}\}\.\w+$|^ALTER TABLE \{\{database\}\}\.\w+ (ADD|MODIFY) COLUMN \w+ [^,]+$|^(\{\{compact_parts_only\}\})?ALTER TABLE \{\{database\}\}\.\w+ MODIFY SETTING \w+ = \d+$/,
         );
       }
     }
@@ -31,6 +32,14 @@ describe("trail migrations", () => {
     expect(onDebian).toContain("decided_at DateTime('UTC')");
     expect(onDebian).toContain("verdict String");
     expect(onDebian).not.toContain("{{");
+  });
+
+  it("keep inserted parts compact only where the server has compact parts", () => {
+    const sql = readMigrations().find((m) => m.name === "compact_inserted_parts")!.sql;
+    expect(splitStatements(renderMigration(sql, "db", modern))).toEqual([
+      "ALTER TABLE db.decisions MODIFY SETTING min_bytes_for_wide_part = 67108864",
+    ]);
+    expect(splitStatements(renderMigration(sql, "db", debian))).toEqual([]);
   });
 
   it("formats timestamps in UTC, with milliseconds only where the server keeps them", () => {

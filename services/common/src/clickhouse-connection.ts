@@ -59,13 +59,15 @@ export interface ClickHouseCapabilities {
   ttl: boolean;
   /** JSONCompactEachRow (rows as arrays): 18.16 answers "Unknown format"; taken as present from 20.x, like DateTime64. */
   compactJsonRows: boolean;
+  /** Compact data parts (every column in one file) and the min_bytes_for_wide_part setting arrived in 20.3. */
+  compactParts: boolean;
 }
 
 export async function detectCapabilities(client: ClickHouseClient): Promise<ClickHouseCapabilities> {
   const result = await client.query({ query: "SELECT version() AS version", format: "JSONEachRow" });
   const [row] = (await result.json()) as Array<{ version: string }>;
   const version = row?.version ?? "0";
-  const major = Number(version.split(".")[0]);
+  const [major = 0, minor = 0] = version.split(".").map(Number);
   return {
     version,
     dateTime64: major >= 20,
@@ -74,6 +76,7 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<Clic
     codecs: major >= 20,
     ttl: major >= 20,
     compactJsonRows: major >= 20,
+    compactParts: major > 20 || (major === 20 && minor >= 3),
   };
 }
 

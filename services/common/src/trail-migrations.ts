@@ -33,10 +33,12 @@ export function readMigrations(dir = migrationDir): Migration[] {
 
 /**
  * Placeholders keep one schema for every server: column names and query semantics are identical,
- * only the physical types follow what the server supports.
+ * only the physical types and storage settings follow what the server supports. A line that starts
+ * with `{{compact_parts_only}}` (one whole statement) is left out where the server has no compact parts.
  */
 export function renderMigration(sql: string, database: string, capabilities: ClickHouseCapabilities): string {
   return sql
+    .replace(/^\{\{compact_parts_only\}\}(.*)$/gm, capabilities.compactParts ? "$1" : "")
     .replaceAll("{{database}}", database)
     .replaceAll("{{timestamp_ms}}", capabilities.dateTime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')")
     .replaceAll("{{low_cardinality_string}}", capabilities.lowCardinality ? "LowCardinality(String)" : "String")
