@@ -76,6 +76,24 @@ describe("Avro codec (Confluent wire format)", () => {
     expect(await reasonOf(codec.decode(truncated))).toBe("not_avro");
   });
 
+  it("decodes at once only with a writer schema it has already fetched, and classifies bad bytes the same way", async () => {
+    let lookups = 0;
+    const codec = await registeredCodec(async () => {
+      lookups += 1;
+      return type;
+    });
+    const bytes = codec.encode(action);
+    expect(codec.decodeKnown(bytes)).toBeUndefined();
+    expect(lookups).toBe(0);
+    expect(await codec.decode(bytes)).toEqual(action);
+    expect(codec.decodeKnown(bytes)).toEqual(action);
+    expect(lookups).toBe(1);
+    const reasonNow = (bad: Buffer | null) => reasonOf(Promise.resolve().then(() => codec.decodeKnown(bad)));
+    expect(await reasonNow(Buffer.from("plain text"))).toBe("not_avro");
+    expect(await reasonNow(null)).toBe("not_avro");
+    expect(await reasonNow(bytes.subarray(0, 12))).toBe("not_avro");
+  });
+
   it("treats an unreachable registry as retriable, not as bad input", async () => {
     const codec = await registeredCodec(async () => {
       throw new Error("ECONNREFUSED");

@@ -59,11 +59,23 @@ export class AvroCodec<T> {
   }
 
   async decode(bytes: Buffer | null): Promise<T> {
-    if (!bytes || bytes.length < HEADER_BYTES || bytes.readUInt8(0) !== MAGIC_BYTE) {
-      throw new UndecodableMessageError("not_avro", "message is not in the Confluent Avro wire format (no magic byte)");
-    }
-    const writerId = bytes.readUInt32BE(1);
+    const writerId = writerIdOf(bytes);
     const { resolver } = this.resolvers.get(writerId) ?? (await this.resolverFor(writerId));
+    return this.read(bytes as Buffer, writerId, resolver);
+  }
+
+  /**
+   * Decodes like `decode` when the message's writer schema has been seen before, without waiting for
+   * anything; undefined when it has not (then `decode` fetches it). A consumer decoding thousands of
+   * messages a batch saves a promise and a turn of the microtask queue on each.
+   */
+  decodeKnown(bytes: Buffer | null): T | undefined {
+    const writerId = writerIdOf(bytes);
+    const known = this.resolvers.get(writerId);
+    return known === undefined ? undefined : this.read(bytes as Buffer, writerId, known.resolver);
+  }
+
+  private read(bytes: Buffer, writerId: number, resolver: AvroResolver | undefined): T {
     try {
       const { value, offset } = this.readerType.decode(bytes, HEADER_BYTES, resolver);
       if (offset !== bytes.length)
@@ -101,4 +113,12 @@ export class AvroCodec<T> {
     this.resolvers.set(writerId, entry);
     return entry;
   }
+}
+
+/** The writer schema id of a message in the Confluent wire format; throws for anything else. */
+function writerIdOf(bytes: Buffer | null): number {
+  if (!bytes || bytes.length < HEADER_BYTES || bytes.readUInt8(0) !== MAGIC_BYTE) {
+    throw new UndecodableMessageError("not_avro", "message is not in the Confluent Avro wire format (no magic byte)");
+  }
+  return bytes.readUInt32BE(1);
 }

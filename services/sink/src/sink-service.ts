@@ -6,6 +6,7 @@ import {
   type ClickHouseCapabilities,
   type ClickHouseClient,
 } from "../../common/src/clickhouse-connection.js";
+import type { AvroCodec } from "../../common/src/avro-codec.js";
 import { DEAD_LETTER_HEADERS, deadLetterMessage, headerText } from "../../common/src/dead-letter.js";
 import { UndecodableMessageError } from "../../common/src/errors.js";
 import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
@@ -24,6 +25,13 @@ import { InsertRows, TrailColumns, TrailWriter, type TrailTable } from "./trail-
 
 type DecisionRow = ReturnType<typeof decisionRow>;
 type TrailRow = Record<string, unknown>;
+type RowOrLater = TrailRow | null | Promise<TrailRow>;
+
+/** A message decoded into its row: at once when its writer schema is known, else once it is fetched. */
+function decoded<T>(codec: AvroCodec<T>, bytes: Buffer | null, row: (value: T) => TrailRow): RowOrLater {
+  const value = codec.decodeKnown(bytes);
+  return value === undefined ? codec.decode(bytes).then(row) : row(value);
+}
 
 /**
  * Writes decisions (and through views, actions and reviews), registration versions, execution
@@ -177,19 +185,25 @@ export class SinkService {
     return "dead_letters";
   }
 
-  /** One message as its table's row; null for a message that carries no row (a compaction tombstone). */
-  private async rowOf(table: TrailTable, message: KafkaMessage, at: KafkaPosition): Promise<TrailRow | null> {
+  /**
+   * One message as its table's row; null for a message that carries no row (a compaction tombstone).
+   * A promise only when the message's writer schema must first be fetched from the registry: the sink
+   * decodes thousands of messages per batch, and awaiting each would cost a promise and a microtask.
+   */
+  private rowOf(table: TrailTable, message: KafkaMessage, at: KafkaPosition): RowOrLater {
     const contracts = this.contracts as MandateContracts;
     const caps = this.capabilities as ClickHouseCapabilities;
     const now = Date.now();
     switch (table) {
       case "decisions":
-        return decisionRow(await contracts.decision.decode(message.value), at, caps, now);
+        return decoded(contracts.decision, message.value, (decision) => decisionRow(decision, at, caps, now));
       case "agent_registrations":
         if (message.value === null) return null;
-        return registrationRow(await contracts.registration.decode(message.value), at, caps, now);
+        return decoded(contracts.registration, message.value, (registration) =>
+          registrationRow(registration, at, caps, now),
+        );
       case "executions":
-        return executionRow(await contracts.execution.decode(message.value), at, caps, now);
+        return decoded(contracts.execution, message.value, (execution) => executionRow(execution, at, caps, now));
       case "dead_letters": {
         const headers = Object.fromEntries(DEAD_LETTER_HEADERS.map((h) => [h, headerText(message.headers, h)]));
         return deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at, caps);
@@ -216,7 +230,8 @@ export class SinkService {
       }
       const at = { partition: batch.partition, offset: message.offset };
       try {
-        const row = await this.rowOf(table, message, at);
+        const rowOrLater = this.rowOf(table, message, at);
+        const row = rowOrLater instanceof Promise ? await rowOrLater : rowOrLater;
         if (row === null) continue;
         chain?.link(row as DecisionRow);
         rows.add(row);
