@@ -408,9 +408,8 @@ async function verifyFigures(target: ClickHouseTarget, database: string, count: 
     for (let from = 0; from < count; from += batch) {
       const rows = sampleRows(capabilities, from, Math.min(batch, count - from));
       if (chainer.needsHeads(0, String(from))) await chainer.loadHeads(0, String(from));
-      const linked = chainer.link(0, String(from + rows.length - 1), rows);
       const insert = new InsertRows(decisions);
-      for (const row of rows) insert.add(row);
+      const linked = chainer.link(0, String(from + rows.length - 1), rows, (row) => insert.add(row) as string);
       await insert.insertInto(client);
       linked();
     }

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import crypto from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import {
   type ClickHouseClient,
 } from "../../services/common/src/clickhouse-connection.js";
 import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { chainHash } from "../../services/common/src/trail-chain.js";
+import { CHAIN_HASHED_COLUMNS, ChainHasher, jsonChainHash } from "../../services/common/src/trail-chain.js";
 import { migrateTrail } from "../../services/common/src/trail-migrations.js";
 import { verifyTrail } from "../../services/common/src/trail-verify.js";
 import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
@@ -37,21 +38,25 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
       decisionRow(d, { partition: 0, offset: String(firstOffset + i) }, capabilities, Date.now()),
     );
     if (chainer.needsHeads(0, String(firstOffset))) await chainer.loadHeads(0, String(firstOffset));
-    const linked = chainer.link(0, String(firstOffset + decisions.length - 1), rows);
     const insert = new InsertRows((await TrailColumns.read(trail(), database)).of("decisions"));
-    for (const row of rows) insert.add(row);
+    const linked = chainer.link(
+      0,
+      String(firstOffset + decisions.length - 1),
+      rows,
+      (row) => insert.add(row) as string,
+    );
     await insert.insertInto(trail());
     linked();
     return rows;
   }
 
-  async function mutate(statement: string) {
+  async function mutate(statement: string, db = database) {
     await trail().command({ query: statement });
     // Mutations run in the background on both servers; wait until this table has none left.
     for (let waited = 0; ; waited += 100) {
       const result = await trail().query({
         query: `SELECT count() AS n FROM system.mutations
-          WHERE database = ${sqlString(database)} AND table = 'decisions' AND is_done = 0`,
+          WHERE database = ${sqlString(db)} AND table = 'decisions' AND is_done = 0`,
         format: "JSONEachRow",
       });
       const [row] = (await result.json()) as Array<{ n: string | number }>;
@@ -62,6 +67,11 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
   }
 
   const rowOf = (agent: string, place: number) => byAgent.get(agent)![place - 1]!;
+
+  async function hasherOf(db: string): Promise<ChainHasher> {
+    const columns = (await TrailColumns.read(trail(), db)).of("decisions");
+    return new ChainHasher((column) => columns.writer(column));
+  }
 
   beforeAll(async () => {
     client = await openClickHouse(stack.clickhouse!);
@@ -103,7 +113,8 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
     // A sink that stored the first half, crashed before committing and got it again from offset 0.
     const rows = firstHalf.map((d, i) => decisionRow(d, { partition: 0, offset: String(i) }, capabilities, Date.now()));
     await chainer.loadHeads(0, "0");
-    chainer.link(0, String(rows.length - 1), rows);
+    const hasher = await hasherOf(database);
+    chainer.link(0, String(rows.length - 1), rows, (row) => hasher.hash(row));
     const stored = await trail().query({
       query: `SELECT decision_id, chain_hash FROM ${database}.decisions`,
       format: "JSONEachRow",
@@ -115,6 +126,57 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
       ]),
     );
     for (const row of rows) expect(row.chain_hash).toBe(hashes.get(row.decision_id));
+  });
+
+  it("hashes each row as the SHA-256 of the RowBinary bytes ClickHouse itself gives for its chain_prev and chained columns", async () => {
+    const { decision_id: decisionId } = rowOf("agent-intact", 5);
+    const result = await trail().exec({
+      query: `SELECT ${CHAIN_HASHED_COLUMNS.join(", ")}, chain_hash FROM ${database}.decisions
+        WHERE decision_id = ${sqlString(decisionId)} FORMAT RowBinary`,
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of result.stream) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    // The row ends with chain_hash: one length byte and 64 hex digits.
+    const hashed = bytes.subarray(0, bytes.length - 65);
+    const stored = bytes.subarray(bytes.length - 64).toString("ascii");
+    expect(bytes[bytes.length - 65]).toBe(64);
+    expect(crypto.hash("sha256", hashed, "hex")).toBe(stored);
+  });
+
+  it("verifies rows an earlier sink chained in the JSON format, and finds an altered one", async () => {
+    const legacy = isolatedDatabase(`verify_json_${mode}`);
+    await migrateTrail(trail(), legacy);
+    const at = Date.now() - 600_000;
+    const rows = Array.from({ length: 6 }, (_, i) =>
+      decisionRow(
+        sampleDecision(i % 2 ? "agent-json-b" : "agent-json-a", at + i * 1000),
+        { partition: 0, offset: String(i) },
+        capabilities,
+        at,
+      ),
+    );
+    const heads = new Map<string, { seq: number; hash: string }>();
+    for (const row of rows) {
+      const head = heads.get(row.agent_id) ?? { seq: 0, hash: "0".repeat(64) };
+      Object.assign(row, { chain_seq: head.seq + 1, chain_prev: head.hash });
+      row.chain_hash = jsonChainHash(head.hash, row);
+      heads.set(row.agent_id, { seq: row.chain_seq, hash: row.chain_hash });
+    }
+    // Inserted as JSON, as that sink did: an insert of the current sink would hash them anew.
+    await trail().insert({ table: `${legacy}.decisions`, values: rows, format: "JSONEachRow" });
+    expect(await verifyTrail(trail(), { database: legacy, capabilities })).toMatchObject({
+      agents: 2,
+      rows: 6,
+      problems: [],
+    });
+
+    await mutate(
+      `ALTER TABLE ${legacy}.decisions UPDATE reviewer = 'someone else' WHERE decision_id = ${sqlString(rows[3]!.decision_id)}`,
+      legacy,
+    );
+    const altered = await verifyTrail(trail(), { database: legacy, capabilities });
+    expect(altered.problems.map((p) => [p.agent_id, p.kind, p.chain_seq])).toEqual([["agent-json-b", "altered", 2]]);
   });
 
   it("finds an updated score, a deleted row, an inserted row and a reordered pair, each at its place", async () => {
@@ -139,7 +201,7 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
       Date.now(),
     );
     Object.assign(forged, { chain_seq: 3, chain_prev: previous });
-    forged.chain_hash = chainHash(previous, forged);
+    forged.chain_hash = (await hasherOf(database)).hash(forged);
     await trail().insert({ table: `${database}.decisions`, values: [forged], format: "JSONEachRow" });
 
     const [first, second] = [rowOf("agent-reordered", 8), rowOf("agent-reordered", 9)];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnWriter, RowBinaryBuffer } from "../../services/sink/src/row-binary.js";
+import { columnWriter, RowBinaryBuffer } from "../../services/common/src/row-binary.js";
 
 /** The bytes one column writer produces for one value, as hex. */
 function bytesOf(type: string, value: unknown): string {

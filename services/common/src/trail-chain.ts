@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { RowBinaryBuffer, type ColumnWriter } from "./row-binary.js";
 
 /**
  * The tamper-evidence chain of the trail. Each agent's decisions form one chain in the order the sink
@@ -6,17 +7,23 @@ import crypto from "node:crypto";
  * row n carries `chain_seq` n (from 1), `chain_prev` (the `chain_hash` of row n−1, or CHAIN_GENESIS)
  * and its own
  *
- *     chain_hash = hex(SHA-256(chain_prev + "\n" + JSON.stringify(chainedValues(row))))
+ *     chain_hash = hex(SHA-256(RowBinary(chain_prev, ...CHAINED_COLUMNS)))
  *
- * over every column that says what was decided (CHAINED_COLUMNS). Kafka positions and `ingested_at`
- * are left out: a re-delivered decision is stored again with a new `ingested_at` and must hash the same.
- * `chain_seq` is left out too: it only numbers the links, so a row moved to another place keeps a
- * hash that checks out and shows as a broken link, not as an altered row.
+ * over every column that says what was decided (CHAINED_COLUMNS), each value encoded as ClickHouse's
+ * RowBinary format encodes it for the column's type in the trail (row-binary.ts): strings as a LEB128
+ * length and their UTF-8 bytes, doubles as 8 little-endian bytes, timestamps as the integer the column
+ * stores (milliseconds in DateTime64(3), seconds in 18.16's DateTime), arrays as a count and their
+ * items. These are exactly the first bytes of the row the sink sends to ClickHouse, so the sink hashes
+ * them as it writes them; `trail verify` encodes the row it reads back the same way.
  *
- * Values are hashed as ClickHouse stores and returns them: timestamps as the sink wrote them (with
- * milliseconds only where the server keeps them), numbers through `String(Number(x))`, which gives the
- * same text for a JavaScript number and for ClickHouse's JSON output of it (64-bit integers arrive
- * quoted, doubles in shortest round-trip form).
+ * Kafka positions and `ingested_at` are left out: a re-delivered decision is stored again with a new
+ * `ingested_at` and must hash the same. `chain_seq` is left out too: it only numbers the links, so a
+ * row moved to another place keeps a hash that checks out and shows as a broken link, not as an
+ * altered row.
+ *
+ * Rows chained by earlier sinks hash the same columns as JSON text instead (`jsonChainHash`), which
+ * cost the sink about a fifth of its main thread; `trail verify` accepts a row that matches either.
+ * Both are SHA-256 commitments to the row's content, so accepting both proves no less.
  *
  * What it proves: an updated, deleted, inserted or reordered row anywhere before an agent's last row
  * breaks that agent's chain. What it cannot prove alone: that nobody with write access rewrote the
@@ -60,6 +67,36 @@ export const CHAINED_COLUMNS = [
 
 export type ChainedColumn = (typeof CHAINED_COLUMNS)[number];
 
+/** The columns a chain hash covers, in the order they are encoded: the link, then the content. */
+export const CHAIN_HASHED_COLUMNS = ["chain_prev", ...CHAINED_COLUMNS] as const;
+
+/** The chain hash of the encoded chain_prev and chained columns of one row. */
+export function chainHashOf(encoded: Uint8Array): string {
+  return crypto.hash("sha256", encoded, "hex");
+}
+
+/**
+ * Computes rows' chain hashes on their own, encoding the hashed columns with the trail's column
+ * writers. The sink does not need it (its insert hashes the bytes it writes anyway); `trail verify`
+ * and tools that chain rows outside the sink do.
+ */
+export class ChainHasher {
+  private readonly writers: ColumnWriter[];
+  private readonly scratch = new RowBinaryBuffer();
+
+  /** `writerOf` gives the RowBinary writer of a `decisions` column's type in this trail. */
+  constructor(writerOf: (column: string) => ColumnWriter) {
+    this.writers = CHAIN_HASHED_COLUMNS.map(writerOf);
+  }
+
+  hash(row: Readonly<Record<string, unknown>>): string {
+    const { scratch, writers } = this;
+    scratch.clear();
+    for (let i = 0; i < writers.length; i += 1) writers[i]!(scratch, row[CHAIN_HASHED_COLUMNS[i]!]);
+    return chainHashOf(scratch.bytes());
+  }
+}
+
 type ChainedValue = string | null | string[];
 
 function textValue(value: unknown): ChainedValue {
@@ -79,13 +116,18 @@ const NORMALISERS = CHAINED_COLUMNS.map((column) =>
   column.startsWith("score_") || column === "latency_ms" ? doubleValue : textValue,
 );
 
-/** The chained columns of a row, normalised as described above. */
-export function chainedValues(row: Readonly<Record<string, unknown>>): ChainedValue[] {
+/**
+ * The chain hash of rows chained before the RowBinary format, still accepted by `trail verify`:
+ *
+ *     hex(SHA-256(chain_prev + "\n" + JSON.stringify(values)))
+ *
+ * where values are the chained columns as ClickHouse returns them in JSON: timestamps as text (with
+ * milliseconds only where the server keeps them), numbers through `String(Number(x))`, which gives the
+ * same text for a JavaScript number and for ClickHouse's JSON output of it (64-bit integers arrive
+ * quoted, doubles in shortest round-trip form).
+ */
+export function jsonChainHash(previous: string, row: Readonly<Record<string, unknown>>): string {
   const values = new Array<ChainedValue>(CHAINED_COLUMNS.length);
   for (let i = 0; i < CHAINED_COLUMNS.length; i += 1) values[i] = NORMALISERS[i]!(row[CHAINED_COLUMNS[i]!]);
-  return values;
-}
-
-export function chainHash(previous: string, row: Readonly<Record<string, unknown>>): string {
-  return crypto.hash("sha256", `${previous}\n${JSON.stringify(chainedValues(row))}`, "hex");
+  return crypto.hash("sha256", `${previous}\n${JSON.stringify(values)}`, "hex");
 }

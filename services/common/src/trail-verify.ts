@@ -1,6 +1,7 @@
 import { sqlString, type ClickHouseCapabilities, type ClickHouseClient } from "./clickhouse-connection.js";
 import { formatTimestamp } from "./clickhouse-connection.js";
-import { CHAIN_GENESIS, CHAINED_COLUMNS, chainHash } from "./trail-chain.js";
+import { columnWriter } from "./row-binary.js";
+import { CHAIN_GENESIS, CHAINED_COLUMNS, ChainHasher, jsonChainHash } from "./trail-chain.js";
 
 /**
  * What broke an agent's chain, at the first row where it broke:
@@ -65,6 +66,7 @@ export async function verifyTrail(client: ClickHouseClient, options: TrailVerify
   if (options.sinceMs !== undefined) {
     conditions.push(`decided_at >= ${sqlString(formatTimestamp(options.sinceMs, options.capabilities))}`);
   }
+  const hasher = new ChainHasher(await decisionColumnWriters(client, options.database));
   const columns = [...new Set([...CHAINED_COLUMNS, "chain_seq", "chain_prev", "chain_hash"])];
   // Rows as arrays where the server writes them (20.x and later): the embedded engine formats a million
   // of them in half the time of objects, which repeat every column name. 18.16 writes only objects.
@@ -97,7 +99,7 @@ export async function verifyTrail(client: ClickHouseClient, options: TrailVerify
         chain = startChain(row, options.sinceMs !== undefined);
       }
       if (chain.broken) continue;
-      const problem = checkLink(chain, row);
+      const problem = checkLink(chain, row, hasher);
       if (problem) {
         chain.broken = true;
         problems.push({
@@ -118,7 +120,25 @@ function startChain(first: ChainRow, trustFirst: boolean): AgentChain {
     : { agent: first.agent_id, expectedSeq: 1, previousHash: CHAIN_GENESIS, broken: false };
 }
 
-function checkLink(chain: AgentChain, row: ChainRow): { kind: ChainProblemKind; detail: string } | undefined {
+/** The RowBinary writer of each column of the trail's `decisions`, for its type there (see trail-chain.ts). */
+async function decisionColumnWriters(client: ClickHouseClient, database: string) {
+  const result = await client.query({
+    query: `SELECT name, type FROM system.columns WHERE database = ${sqlString(database)} AND table = 'decisions'`,
+    format: "JSONEachRow",
+  });
+  const types = new Map(((await result.json()) as Array<{ name: string; type: string }>).map((c) => [c.name, c.type]));
+  return (column: string) => {
+    const type = types.get(column);
+    if (type === undefined) throw new Error(`${database}.decisions has no column ${column}`);
+    return columnWriter(type);
+  };
+}
+
+function checkLink(
+  chain: AgentChain,
+  row: ChainRow,
+  hasher: ChainHasher,
+): { kind: ChainProblemKind; detail: string } | undefined {
   const seq = Number(row.chain_seq);
   if (seq < chain.expectedSeq) {
     return { kind: "inserted", detail: `a second row claims place ${seq} in the chain` };
@@ -130,7 +150,8 @@ function checkLink(chain: AgentChain, row: ChainRow): { kind: ChainProblemKind; 
       detail: `${missing} row${missing === 1 ? "" : "s"} missing before place ${seq} (expected place ${chain.expectedSeq})`,
     };
   }
-  if (chainHash(row.chain_prev, row) !== row.chain_hash) {
+  // Rows chained by earlier sinks hash JSON text (trail-chain.ts); either format proves the row intact.
+  if (hasher.hash(row) !== row.chain_hash && jsonChainHash(row.chain_prev, row) !== row.chain_hash) {
     return { kind: "altered", detail: `the row at place ${seq} no longer matches its hash` };
   }
   if (row.chain_prev !== chain.previousHash) {

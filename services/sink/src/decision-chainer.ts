@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "../../common/src/clickhouse-connection.js";
-import { CHAIN_GENESIS, chainHash } from "../../common/src/trail-chain.js";
+import { CHAIN_GENESIS } from "../../common/src/trail-chain.js";
 
 interface ChainHead {
   seq: number;
@@ -48,12 +48,13 @@ export class DecisionChainer {
   }
 
   /**
-   * Sets the chain columns of `rows` (one partition's decisions, in offset order, after `needsHeads`
-   * was answered). Returns what to call once the rows are stored; until then the heads stay put.
+   * Links `rows` (one partition's decisions, in offset order, after `needsHeads` was answered), each
+   * hashed by `hash` (see BatchChain.link). Returns what to call once the rows are stored; until then
+   * the heads stay put.
    */
-  link(partition: number, lastOffset: string, rows: ChainedRow[]): () => void {
+  link(partition: number, lastOffset: string, rows: ChainedRow[], hash: (row: ChainedRow) => string): () => void {
     const batch = this.batch(partition);
-    for (const row of rows) batch.link(row);
+    for (const row of rows) batch.link(row, hash);
     return () => batch.stored(lastOffset);
   }
 
@@ -101,14 +102,18 @@ export class BatchChain {
 
   constructor(private readonly chains: PartitionChains) {}
 
-  /** Sets the row's chain columns, after the previous row of its agent. */
-  link(row: ChainedRow): void {
+  /**
+   * Places the row after the previous row of its agent (chain_seq, chain_prev), then has `hash` give
+   * its chain hash: in the sink, the insert the row is added to (InsertRows.add), which hashes the
+   * bytes it writes; elsewhere a ChainHasher.
+   */
+  link(row: ChainedRow, hash: (row: ChainedRow) => string): void {
     const head = this.moved.get(row.agent_id) ?? this.chains.heads.get(row.agent_id) ?? GENESIS_HEAD;
     row.chain_seq = head.seq + 1;
     row.chain_prev = head.hash;
-    const hash = chainHash(head.hash, row);
-    row.chain_hash = hash;
-    this.moved.set(row.agent_id, { seq: head.seq + 1, hash });
+    const chainHash = hash(row);
+    row.chain_hash = chainHash;
+    this.moved.set(row.agent_id, { seq: head.seq + 1, hash: chainHash });
   }
 
   /** The batch, up to `lastOffset`, is stored: the heads move. */

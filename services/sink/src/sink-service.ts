@@ -233,8 +233,9 @@ export class SinkService {
         const rowOrLater = this.rowOf(table, message, at);
         const row = rowOrLater instanceof Promise ? await rowOrLater : rowOrLater;
         if (row === null) continue;
-        chain?.link(row as DecisionRow);
-        rows.add(row);
+        // A decision's chain hash is computed by its insert, from the bytes written for it.
+        if (chain) chain.link(row as DecisionRow, (linked) => rows.add(linked) as string);
+        else rows.add(row);
       } catch (error) {
         if (!(error instanceof UndecodableMessageError)) throw error;
         deadLetters.push(

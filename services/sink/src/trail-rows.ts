@@ -19,11 +19,15 @@ export function trailArguments(decision: DecisionRecord): string {
 
 /**
  * One wide row of `decisions`: the action, every axis score and the reasons as parallel arrays. The
- * chain columns are set by the DecisionChainer once the row's place in its agent's chain is known.
+ * DecisionChainer sets `chain_seq` and `chain_prev` once the row's place in its agent's chain is
+ * known, and the insert sets `chain_hash` as it writes the row. The keys are in the order the chain
+ * hashes them (CHAIN_HASHED_COLUMNS in trail-chain.ts), then `chain_hash`, then the rest: the insert
+ * writes a row's columns in key order and hashes the bytes before `chain_hash`.
  */
 export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
   const { action } = decision;
   return {
+    chain_prev: "",
     decision_id: decision.decision_id,
     action_id: action.action_id,
     agent_id: action.agent_id,
@@ -55,11 +59,10 @@ export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: C
     supersedes: decision.supersedes ?? "",
     reviewer: decision.reviewer ?? "",
     review_comment: decision.review_comment ?? "",
+    chain_hash: "",
+    chain_seq: 0,
     nonce: action.nonce,
     key_id: action.key_id ?? "",
-    chain_seq: 0,
-    chain_prev: "",
-    chain_hash: "",
     kafka_partition: at.partition,
     kafka_offset: at.offset,
     ingested_at: formatTimestamp(now, caps),

@@ -5,7 +5,8 @@ import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { embeddedInsertDir, sqlString, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
 import type { Logger } from "../../common/src/logger.js";
-import { columnWriter, RowBinaryBuffer, type ColumnWriter } from "./row-binary.js";
+import { columnWriter, RowBinaryBuffer, type ColumnWriter } from "../../common/src/row-binary.js";
+import { CHAIN_HASHED_COLUMNS, chainHashOf } from "../../common/src/trail-chain.js";
 
 /** The tables the sink inserts into; the others are filled from `decisions` by materialized views, or are views of it. */
 export type TrailTable = "decisions" | "dead_letters" | "agent_registrations" | "executions";
@@ -148,10 +149,17 @@ export class TrailColumns {
  * no row object outlives its encoding (keeping a batch of row objects until the insert made the sink
  * spend noticeably more time in garbage collection). Rows of one table come from one row builder
  * (trail-rows.ts), so the first row's keys are every row's columns.
+ *
+ * A row with a `chain_hash` column is chained (trail-chain.ts): its keys begin with the hashed
+ * columns, and its chain hash is the SHA-256 of the bytes just written for them, set into the row and
+ * written as its `chain_hash`. Hashing the bytes the insert writes anyway costs far less than encoding
+ * the row a second time for the hash.
  */
 export class InsertRows {
   private columns: string[] | undefined;
   private writers: ColumnWriter[] = [];
+  /** Where `chain_hash` is among the columns; -1 for a table without chains. */
+  private chainHashAt = -1;
   private readonly body = new RowBinaryBuffer();
   private rows = 0;
   /** Set by the first insert: a row added later would never be stored, yet committed. */
@@ -159,15 +167,34 @@ export class InsertRows {
 
   constructor(private readonly table: TrailTableColumns) {}
 
-  add(row: Record<string, unknown>): void {
+  /** Adds the row; for a chained row, sets and returns its chain hash. */
+  add(row: Record<string, unknown>): string | undefined {
     if (this.sent) throw new Error("rows added to an insert already sent");
-    if (this.columns === undefined) {
-      this.columns = Object.keys(row);
-      this.writers = this.columns.map((column) => this.table.writer(column));
+    const columns = this.columns ?? this.setColumns(Object.keys(row));
+    const { writers, body, chainHashAt } = this;
+    const start = body.length;
+    let hash: string | undefined;
+    for (let i = 0; i < columns.length; i += 1) {
+      if (i === chainHashAt) {
+        hash = chainHashOf(body.bytes(start));
+        row.chain_hash = hash;
+      }
+      writers[i]!(body, row[columns[i]!]);
     }
-    const { columns, writers, body } = this;
-    for (let i = 0; i < columns.length; i += 1) writers[i]!(body, row[columns[i]!]);
     this.rows += 1;
+    return hash;
+  }
+
+  private setColumns(columns: string[]): string[] {
+    const chainHashAt = columns.indexOf("chain_hash");
+    const hashed = columns.slice(0, chainHashAt);
+    if (chainHashAt !== -1 && hashed.join() !== CHAIN_HASHED_COLUMNS.join()) {
+      throw new Error(`a chained row must begin with ${CHAIN_HASHED_COLUMNS.join(", ")}; got ${hashed.join(", ")}`);
+    }
+    this.columns = columns;
+    this.writers = columns.map((column) => this.table.writer(column));
+    this.chainHashAt = chainHashAt;
+    return columns;
   }
 
   get count(): number {

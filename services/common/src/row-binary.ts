@@ -1,4 +1,4 @@
-import { timestampMillis } from "../../common/src/clickhouse-connection.js";
+import { timestampMillis } from "./clickhouse-connection.js";
 
 /**
  * ClickHouse's RowBinary input format, written from JavaScript rows: each row is its columns' values
@@ -19,9 +19,14 @@ export class RowBinaryBuffer {
     return this.position;
   }
 
-  /** The bytes written so far (a view, valid until the next write). */
-  bytes(): Buffer {
-    return this.buffer.subarray(0, this.position);
+  /** The bytes written so far, or from `start` on (a view, valid until the next write). */
+  bytes(start = 0): Buffer {
+    return this.buffer.subarray(start, this.position);
+  }
+
+  /** Starts again from an empty buffer, keeping its memory. */
+  clear(): void {
+    this.position = 0;
   }
 
   private reserve(bytes: number): void {
