@@ -11,7 +11,7 @@ export interface KafkaPosition {
 /**
  * The arguments as the trail keeps them: with every credential the validator found redacted. The sink
  * reads actions only from decision records, never from the proposals topic, so no clear text reaches it;
- * the `actions` table is filled from `decisions` by a materialized view (migration 0003).
+ * `actions` is a view of `decisions` (migration 0006).
  */
 export function trailArguments(decision: DecisionRecord): string {
   return decision.redacted_arguments_json ?? decision.action.arguments_json;
