@@ -18,7 +18,8 @@ import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { SinkService } from "../../services/sink/src/sink-service.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { InsertRows, TrailColumns } from "../../services/sink/src/trail-writer.js";
+import { TrailColumns } from "../../services/common/src/trail-columns.js";
+import { InsertRows } from "../../services/sink/src/trail-writer.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { percentiles } from "./latency-stats.js";
 

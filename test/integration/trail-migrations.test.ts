@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
 import { migrateTrail, readMigrations, renderMigration } from "../../services/common/src/trail-migrations.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { InsertRows, TrailColumns } from "../../services/sink/src/trail-writer.js";
+import { TrailColumns } from "../../services/common/src/trail-columns.js";
+import { InsertRows } from "../../services/sink/src/trail-writer.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 

@@ -14,7 +14,8 @@ import { CHAIN_HASHED_COLUMNS, ChainHasher, jsonChainHash } from "../../services
 import { migrateTrail } from "../../services/common/src/trail-migrations.js";
 import { verifyTrail } from "../../services/common/src/trail-verify.js";
 import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
-import { InsertRows, TrailColumns } from "../../services/sink/src/trail-writer.js";
+import { TrailColumns } from "../../services/common/src/trail-columns.js";
+import { InsertRows } from "../../services/sink/src/trail-writer.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";

@@ -4,7 +4,8 @@ import crypto from "node:crypto";
 import { CHAIN_GENESIS } from "../../services/common/src/trail-chain.js";
 import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { InsertRows, TrailTableColumns } from "../../services/sink/src/trail-writer.js";
+import { TrailTableColumns } from "../../services/common/src/trail-columns.js";
+import { InsertRows } from "../../services/sink/src/trail-writer.js";
 import { MODERN_CLICKHOUSE } from "../support/clickhouse-capabilities.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 

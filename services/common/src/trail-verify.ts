@@ -1,7 +1,7 @@
 import { sqlString, type ClickHouseCapabilities, type ClickHouseClient } from "./clickhouse-connection.js";
 import { formatTimestamp } from "./clickhouse-connection.js";
-import { columnWriter } from "./row-binary.js";
 import { CHAIN_GENESIS, CHAINED_COLUMNS, ChainHasher, jsonChainHash } from "./trail-chain.js";
+import { TrailColumns } from "./trail-columns.js";
 
 /**
  * What broke an agent's chain, at the first row where it broke:
@@ -66,7 +66,8 @@ export async function verifyTrail(client: ClickHouseClient, options: TrailVerify
   if (options.sinceMs !== undefined) {
     conditions.push(`decided_at >= ${sqlString(formatTimestamp(options.sinceMs, options.capabilities))}`);
   }
-  const hasher = new ChainHasher(await decisionColumnWriters(client, options.database));
+  const decisions = (await TrailColumns.read(client, options.database)).of("decisions");
+  const hasher = new ChainHasher((column) => decisions.writer(column));
   const columns = [...new Set([...CHAINED_COLUMNS, "chain_seq", "chain_prev", "chain_hash"])];
   // Rows as arrays where the server writes them (20.x and later): the embedded engine formats a million
   // of them in half the time of objects, which repeat every column name. 18.16 writes only objects.
@@ -118,20 +119,6 @@ function startChain(first: ChainRow, trustFirst: boolean): AgentChain {
   return trustFirst
     ? { agent: first.agent_id, expectedSeq: Number(first.chain_seq), previousHash: first.chain_prev, broken: false }
     : { agent: first.agent_id, expectedSeq: 1, previousHash: CHAIN_GENESIS, broken: false };
-}
-
-/** The RowBinary writer of each column of the trail's `decisions`, for its type there (see trail-chain.ts). */
-async function decisionColumnWriters(client: ClickHouseClient, database: string) {
-  const result = await client.query({
-    query: `SELECT name, type FROM system.columns WHERE database = ${sqlString(database)} AND table = 'decisions'`,
-    format: "JSONEachRow",
-  });
-  const types = new Map(((await result.json()) as Array<{ name: string; type: string }>).map((c) => [c.name, c.type]));
-  return (column: string) => {
-    const type = types.get(column);
-    if (type === undefined) throw new Error(`${database}.decisions has no column ${column}`);
-    return columnWriter(type);
-  };
 }
 
 function checkLink(

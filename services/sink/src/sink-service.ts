@@ -21,7 +21,8 @@ import { applyRetention } from "../../common/src/trail-retention.js";
 import type { SinkConfig } from "./sink-config.js";
 import { DecisionChainer, type BatchChain } from "./decision-chainer.js";
 import { deadLetterRow, decisionRow, executionRow, registrationRow, type KafkaPosition } from "./trail-rows.js";
-import { InsertRows, TrailColumns, TrailWriter, type TrailTable } from "./trail-writer.js";
+import { TrailColumns } from "../../common/src/trail-columns.js";
+import { InsertRows, TrailWriter, type TrailTable } from "./trail-writer.js";
 
 type DecisionRow = ReturnType<typeof decisionRow>;
 type TrailRow = Record<string, unknown>;
