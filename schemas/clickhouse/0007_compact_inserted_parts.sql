@@ -2,12 +2,13 @@
 -- is in one file, instead of the Wide format, where each column has two files or more (a LowCardinality
 -- column or an array has more). ClickHouse writes a part Wide once it holds more than
 -- `min_bytes_for_wide_part` uncompressed, 10 MiB by default, and one insert of the sink (a partition
--- batch of up to 8 MiB of Avro, about 18,000 decisions) is 10 to 13 MiB: at the default, about half of
--- the inserts created some 150 files each instead of 12. Creating a file is a kernel operation that
--- costs far more than writing a few megabytes: on the 2-core bench machine, a traced drain spent about
--- 1 ms per file created, and the engine thread that stores the inserts spent 7.8 µs of kernel time per
--- decision with Wide parts against 2.5 with Compact ones. The embedded sink drained 100,000 decisions at
--- 56k/s against 47k/s (medians of 6 alternating runs).
+-- batch of up to 8 MiB of Avro, 15,000 to 22,000 decisions) is about that size: in a drain of 100,000
+-- decisions, the inserts of 17,400 rows and more (half of the rows) were Wide, 158 files each instead
+-- of 12. Creating a file is a kernel operation that costs far more than writing a few megabytes: on
+-- the 2-core bench machine, a traced drain spent about 1 ms per file created, and the engine thread
+-- that stores the inserts spent 7.6 µs of kernel time per decision with Wide parts against 2.5 with
+-- Compact ones. The embedded sink drained 100,000 decisions at 56k/s against 47k/s (medians of 6
+-- alternating runs, as are the kernel times).
 --
 -- Parts merged beyond 64 MiB are still written Wide, where reading a few columns of many rows gains
 -- from one file per column. 18.16 has only Wide parts and no such setting, so there this line is left out
