@@ -7,7 +7,7 @@ import { infraConfig } from "./infra-config.js";
 import { provisionKafka } from "./kafka-provisioner.js";
 import { ManagedProcess } from "./managed-process.js";
 import { runCommand } from "./run-command.js";
-import { waitUntil } from "./wait-until.js";
+import { WaitAbandoned, waitUntil } from "./wait-until.js";
 
 export interface KafkaBrokerOptions {
   port?: number;
@@ -36,16 +36,26 @@ export class KafkaBroker {
 
   static async start(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
     const { classpath } = await provisionKafka();
-    const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mandate-kafka-"));
-    const broker = new KafkaBroker(
-      options.port ?? (await freePort()),
-      options.controllerPort ?? (await freePort()),
-      dir,
-      classpath,
-    );
-    await broker.format();
-    await broker.launch();
-    return broker;
+    // freePort only asks the kernel for a port: a process starting beside this one (the parts of a
+    // stack start side by side) can bind it first. A broker on ports of its own choosing that finds one
+    // taken is started again, on new ports, in a new directory.
+    const ownChoice = options.port === undefined && options.controllerPort === undefined && options.dir === undefined;
+    for (let attempt = 1; ; attempt += 1) {
+      const broker = new KafkaBroker(
+        options.port ?? (await freePort()),
+        options.controllerPort ?? (await freePort()),
+        options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mandate-kafka-")),
+        classpath,
+      );
+      await broker.format();
+      try {
+        await broker.launch();
+        return broker;
+      } catch (error) {
+        if (!ownChoice || attempt === 3 || !broker.logMentions("Address already in use")) throw error;
+        await broker.destroy();
+      }
+    }
   }
 
   /** Starts the same broker again on the same ports and data (after `stop` or `kill`). */
@@ -70,6 +80,15 @@ export class KafkaBroker {
   async destroy(): Promise<void> {
     await this.stop();
     if (!infraConfig().MANDATE_KEEP_INFRA_DIRS) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Whether the broker's log (broker.log in its directory) contains `text`. */
+  private logMentions(text: string): boolean {
+    try {
+      return fs.readFileSync(path.join(this.dir, "broker.log"), "utf8").includes(text);
+    } catch {
+      return false;
+    }
   }
 
   private get propertiesFile(): string {
@@ -115,14 +134,23 @@ export class KafkaBroker {
       ],
       { cwd: this.dir, logFile: path.join(this.dir, "stdout.log") },
     );
-    const kafka = new Kafka({ brokers: [this.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    // A short request timeout: whatever holds the port when the broker could not bind it may accept the
+    // connection and never answer, and each probe must end for the next one to see the broker exited.
+    const kafka = new Kafka({
+      brokers: [this.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      requestTimeout: 3_000,
+    });
     const admin = kafka.admin();
     try {
       await waitUntil(
         `Kafka broker on ${this.bootstrap}`,
         async () => {
           if (!this.process?.running) {
-            throw new Error(`broker exited; see ${this.dir}/broker.log\n${this.process?.tail()}`);
+            throw new WaitAbandoned(
+              `Kafka broker on ${this.bootstrap} exited; see ${this.dir}/broker.log\n${this.process?.tail()}`,
+            );
           }
           await admin.connect();
           const cluster = await admin.describeCluster();
