@@ -273,8 +273,11 @@ async function sinkDrain(
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
-    await sink.trail.command({ query: `DROP DATABASE ${database}` });
-    await sink.stop();
+    try {
+      await sink.trail.command({ query: `DROP DATABASE ${database}` });
+    } finally {
+      await sink.stop();
+    }
   }
 }
 

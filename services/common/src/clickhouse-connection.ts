@@ -31,8 +31,11 @@ export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHou
   const client = createClient({ connection, log: { level: ClickHouseLogLevel.OFF } });
   embeddedPaths.set(client, target.path);
   // Insert files (see the sink's InsertRows) left by a process that died mid-insert: chdb has just
-  // locked the directory to this process, so none of them belongs to a live insert.
-  fs.rmSync(embeddedInsertDir(client)!, { recursive: true, force: true });
+  // locked the directory to this process, so none of them belongs to a live insert. The directory is
+  // made again, empty, here once rather than before every insert.
+  const insertDir = embeddedInsertDir(client)!;
+  fs.rmSync(insertDir, { recursive: true, force: true });
+  fs.mkdirSync(insertDir, { recursive: true });
   return client;
 }
 

@@ -161,7 +161,6 @@ export class InsertRows {
       await finished(result.stream);
       return;
     }
-    await fs.mkdir(dir, { recursive: true });
     const file = path.join(dir, `${crypto.randomUUID()}.bin`);
     try {
       await fs.writeFile(file, this.body.bytes());
