@@ -29,7 +29,7 @@ const rowsFor = (agents: string[], firstOffset: number) =>
   );
 
 describe("the decision chainer", () => {
-  it("links each agent's rows to its previous one, and moves the heads only once stored", async () => {
+  it("links each agent's rows to its previous one, and moves the heads only once the batch is advanced", async () => {
     const chainer = new DecisionChainer(emptyTrail, "trail");
     expect(chainer.needsHeads(0, "0")).toBe(true);
     await chainer.loadHeads(0, "0");
@@ -44,7 +44,7 @@ describe("the decision chainer", () => {
     expect(rows[2]!.chain_prev).toBe(rows[0]!.chain_hash);
     expect(rows[2]!.chain_hash).toBe(hash(rows[2]!));
 
-    // Not stored yet: linking the next batch again starts from the same heads.
+    // Not advanced yet: linking the next batch again starts from the same heads.
     const again = rowsFor(["a"], 3);
     chainer.link(0, "3", again, hash);
     expect(again[0]!.chain_seq).toBe(1);

@@ -18,8 +18,9 @@ interface PartitionChains {
  * Links each agent's decisions into its hash chain (see trail-chain.ts) as the sink stores them.
  *
  * The chain heads are kept per partition of the decisions topic, with the offset they are current up
- * to, and are trusted only while this sink keeps the partition: `forgetAll` on every rebalance,
- * `forget` when a batch was not stored. A batch that finds no heads, or starts at or before an offset
+ * to. They advance as soon as a batch is linked, so the partition's next batch can be linked and
+ * encoded while this one is stored, and are trusted only while every batch linked is stored in turn:
+ * `forget` when one was not, `forgetAll` on every rebalance. A batch that finds no heads, or starts at or before an offset
  * already linked (delivered again), reloads that partition's heads from ClickHouse as of the batch's
  * first offset: the newest stored row of each agent below it. Rows stored beyond it but never
  * committed are then chained again from the same heads, in the same order, so they get the same
@@ -49,18 +50,18 @@ export class DecisionChainer {
 
   /**
    * Links `rows` (one partition's decisions, in offset order, after `needsHeads` was answered), each
-   * hashed by `hash` (see BatchChain.link). Returns what to call once the rows are stored; until then
-   * the heads stay put.
+   * hashed by `hash` (see BatchChain.link). Returns what advances the heads past them; until it is
+   * called the heads stay put.
    */
   link(partition: number, lastOffset: string, rows: ChainedRow[], hash: (row: ChainedRow) => string): () => void {
     const batch = this.batch(partition);
     for (const row of rows) batch.link(row, hash);
-    return () => batch.stored(lastOffset);
+    return () => batch.advance(lastOffset);
   }
 
   /**
    * Links one batch of the partition row by row, in offset order (after `needsHeads` was answered), so
-   * each row can be encoded as soon as it is linked; call `stored` once the rows are.
+   * each row can be encoded as soon as it is linked; call `advance` once the whole batch is.
    */
   batch(partition: number): BatchChain {
     const chains = this.partitions.get(partition);
@@ -96,7 +97,7 @@ export class DecisionChainer {
   }
 }
 
-/** One batch's links: the heads it moved stay its own until the batch is stored. */
+/** One batch's links: the heads it moved stay its own until `advance`, so a batch cut short moves nothing. */
 export class BatchChain {
   private readonly moved = new Map<string, ChainHead>();
 
@@ -116,8 +117,8 @@ export class BatchChain {
     this.moved.set(row.agent_id, { seq: head.seq + 1, hash: chainHash });
   }
 
-  /** The batch, up to `lastOffset`, is stored: the heads move. */
-  stored(lastOffset: string): void {
+  /** The batch, up to `lastOffset`, is linked: the partition's heads move past it. */
+  advance(lastOffset: string): void {
     for (const [agent, head] of this.moved) this.chains.heads.set(agent, head);
     this.chains.lastOffset = BigInt(lastOffset);
   }

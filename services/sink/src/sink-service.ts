@@ -23,10 +23,12 @@ import { DecisionChainer, type BatchChain } from "./decision-chainer.js";
 import { deadLetterRow, decisionRow, executionRow, registrationRow, type KafkaPosition } from "./trail-rows.js";
 import { TrailColumns } from "../../common/src/trail-columns.js";
 import { InsertRows, TrailWriter, type TrailTable } from "./trail-writer.js";
+import { PartitionStores, type StorePlace } from "./partition-stores.js";
 
 type DecisionRow = ReturnType<typeof decisionRow>;
 type TrailRow = Record<string, unknown>;
 type RowOrLater = TrailRow | null | Promise<TrailRow>;
+
 
 /** A message decoded into its row: at once when its writer schema is known, else once it is fetched. */
 function decoded<T>(codec: AvroCodec<T>, bytes: Buffer | null, row: (value: T) => TrailRow): RowOrLater {
@@ -36,9 +38,10 @@ function decoded<T>(codec: AvroCodec<T>, bytes: Buffer | null, row: (value: T) =
 
 /**
  * Writes decisions (and through views, actions and reviews), registration versions, execution
- * outcomes and dead letters to the ClickHouse trail. For each partition batch it
- * inserts the rows first and commits the offsets only after ClickHouse has them; a crash in between
- * re-delivers the batch, and the ReplacingMergeTree keys collapse the repeated rows.
+ * outcomes and dead letters to the ClickHouse trail. For each partition batch it inserts the rows
+ * first and commits the offsets only after ClickHouse has them; a crash in between re-delivers the
+ * batch, and the ReplacingMergeTree keys collapse the repeated rows. A partition's next batches are
+ * fetched and encoded while one is stored (see storeBatch and PartitionStores).
  */
 export class SinkService {
   private consumer: Consumer | undefined;
@@ -57,6 +60,9 @@ export class SinkService {
   private started = false;
   /** The batch being encoded; the next one waits for it (see storeBatch). */
   private encoding: Promise<unknown> = Promise.resolve();
+  /** Per topic and partition, the stores of its batches in flight. */
+  private readonly partitionStores = new Map<string, PartitionStores>();
+  private stopping = false;
   readonly metrics = new SinkMetrics();
   readonly logger: Logger;
 
@@ -145,14 +151,13 @@ export class SinkService {
     });
     this.consumer = consumer;
     superviseConsumer(consumer, () => this.consume(), this.logger);
-    // Chain heads are trusted only while this sink keeps its partitions.
-    consumer.on(consumer.events.GROUP_JOIN, () => this.chainer?.forgetAll());
-    await consumer.connect();
-    await consumer.subscribe({
-      // Not the proposals topic: actions reach the trail only inside decisions, with secrets redacted.
-      topics: [config.topics.decisions, config.topics.deadLetters, config.topics.registry, config.topics.executions],
-      fromBeginning: true,
+    // Chain heads and stores in flight are trusted only while this sink keeps its partitions.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.chainer?.forgetAll();
+      for (const stores of this.partitionStores.values()) stores.reset();
     });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.subscribedTopics(), fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -168,13 +173,28 @@ export class SinkService {
     return this.httpAddress?.port;
   }
 
+  /** Lets the inserts under way finish and commit, then leaves the group; batches not yet stored are read again. */
   async stop(): Promise<void> {
     this.started = false;
+    this.stopping = true;
     clearInterval(this.retentionTimer);
+    // Nothing more is fetched while the stores end (a batch fetched now would be left unstored anyway).
+    try {
+      this.consumer?.pause(this.subscribedTopics().map((topic) => ({ topic })));
+    } catch {
+      // Not running: nothing is fetched.
+    }
+    await Promise.all([...this.partitionStores.values()].map((stores) => stores.settled()));
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     await this.clickhouse?.close();
     await this.http?.close();
+  }
+
+  /** Not the proposals topic: actions reach the trail only inside decisions, with secrets redacted. */
+  private subscribedTopics(): string[] {
+    const { topics } = this.config;
+    return [topics.decisions, topics.deadLetters, topics.registry, topics.executions];
   }
 
   /** The trail table each consumed topic fills. */
@@ -255,34 +275,54 @@ export class SinkService {
     return { rows, deadLetters };
   }
 
+  /** The stores of a partition's batches, created at its first batch. */
+  private storesOf(topic: string, partition: number): PartitionStores {
+    const key = `${topic}|${partition}`;
+    let stores = this.partitionStores.get(key);
+    if (!stores) {
+      stores = new PartitionStores();
+      this.partitionStores.set(key, stores);
+    }
+    return stores;
+  }
+
+  /**
+   * Stores one partition batch: links and encodes it, then enqueues its insert and commit among the
+   * partition's stores (see PartitionStores) and returns, so that kafkajs fetches the next batches
+   * while ClickHouse stores this one. It returns once the partition's previous store has ended,
+   * which keeps at most two batches of a partition in memory.
+   */
   private async storeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { topics } = this.config;
     const table = this.tableFor(batch.topic);
     const firstOffset = batch.messages[0]?.offset;
     const lastOffset = batch.messages.at(-1)?.offset;
     if (firstOffset === undefined || lastOffset === undefined) return;
+
+    const place = this.storesOf(batch.topic, batch.partition).next();
+    // False once the partition was rewound or reassigned, or the sink is stopping: the batch is left
+    // uncommitted, to be read again by whoever owns the partition.
+    const current = () => isRunning() && !isStale() && !this.stopping && place.current();
+    if (!current()) return;
 
     const writer = this.writer as TrailWriter;
     const keepAlive = async () => {
       this.metrics.degraded.set(writer.degraded ? 1 : 0);
       await heartbeat();
     };
-    const shouldContinue = () => isRunning() && !isStale();
     const chainer = this.chainer as DecisionChainer;
     // Decisions are linked into their agents' chains as they are decoded, from the partition's heads.
     let chain: BatchChain | undefined;
     if (table === "decisions") {
       if (chainer.needsHeads(batch.partition, firstOffset)) {
+        // The heads are read from the stored rows, so the partition's previous batch must be stored first.
+        await place.previousEnded();
         const loaded = await writer.untilDone(
           { event: "trail_chain_heads_failed", partition: batch.partition },
           () => chainer.loadHeads(batch.partition, firstOffset),
           keepAlive,
-          shouldContinue,
+          current,
         );
-        if (loaded === undefined) {
-          chainer.forget(batch.partition);
-          return;
-        }
+        if (loaded === undefined || !current()) return;
       }
       chain = chainer.batch(batch.partition);
     }
@@ -292,18 +332,47 @@ export class SinkService {
     const encoded = this.encoding.then(() => this.encodeBatch(batch, table, chain));
     this.encoding = encoded.catch(() => undefined);
     const { rows, deadLetters } = await encoded;
+    if (!current()) return;
 
-    const nextOffset = String(Number(lastOffset) + 1);
-    const stored = await writer.insert(table, rows, keepAlive, shouldContinue);
+    chain?.advance(lastOffset);
+    resolveOffset(lastOffset);
+    const consumer = this.consumer as Consumer;
+    const store = async () => {
+      // A store still waiting when the sink began to stop is not started: only inserts under way finish.
+      if (!current()) return false;
+      try {
+        return await this.storeEncoded(batch, table, { rows, deadLetters }, { keepAlive, current, consumer, place });
+      } catch (error) {
+        this.logger.error(
+          { event: "trail_store_failed", topic: batch.topic, partition: batch.partition, offset: firstOffset, err: error },
+          "could not store a batch; reading the partition again from it",
+        );
+        return false;
+      }
+    };
+    const rewind = () => {
+      if (table === "decisions") chainer.forget(batch.partition);
+      // Stopping, or the partition is no longer ours: its next owner reads from the committed offset.
+      if (this.stopping || !isRunning() || isStale()) return;
+      consumer.seek({ topic: batch.topic, partition: batch.partition, offset: firstOffset });
+    };
+    void place.enqueue(store, rewind);
+    await place.previousEnded();
+  }
+
+  /** Inserts an encoded batch, dead-letters what it could not read, and commits its offsets; true once committed. */
+  private async storeEncoded(
+    batch: EachBatchPayload["batch"],
+    table: TrailTable,
+    { rows, deadLetters }: { rows: InsertRows; deadLetters: Message[] },
+    how: { keepAlive: () => Promise<void>; current: () => boolean; consumer: Consumer; place: StorePlace },
+  ): Promise<boolean> {
+    const writer = this.writer as TrailWriter;
+    const stored = await writer.insert(table, rows, how.keepAlive, how.current);
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
-    // NOTE: not stored means we are stopping or lost the partition; leaving the offset uncommitted re-delivers the batch.
-    if (!stored) {
-      chainer.forget(batch.partition);
-      return;
-    }
-    chain?.stored(lastOffset);
+    if (!stored) return false;
     if (deadLetters.length > 0) {
-      await (this.producer as Producer).send({ topic: topics.deadLetters, messages: deadLetters, acks: -1 });
+      await (this.producer as Producer).send({ topic: this.config.topics.deadLetters, messages: deadLetters, acks: -1 });
       for (const letter of deadLetters) {
         this.metrics.deadLetters.inc({
           step: "sink.decode",
@@ -311,11 +380,12 @@ export class SinkService {
         });
       }
     }
-    await (this.consumer as Consumer).commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: nextOffset },
+    // Stored but no longer ours after a rebalance: committing could move another sink's offsets back.
+    if (!how.place.current()) return false;
+    const lastOffset = batch.messages.at(-1)?.offset as string;
+    await how.consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: String(Number(lastOffset) + 1) },
     ]);
-    resolveOffset(lastOffset);
-    await heartbeat();
     const oldest = batch.messages.reduce((min, m) => Math.min(min, Number(m.timestamp)), Date.now());
     this.metrics.flushRows.observe(rows.count);
     this.metrics.flushDelay.observe(Math.max(0, Date.now() - oldest) / 1000);
@@ -323,5 +393,6 @@ export class SinkService {
       { topic: batch.topic },
       Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
     );
+    return true;
   }
 }
