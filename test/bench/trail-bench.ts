@@ -6,7 +6,6 @@ import { progress } from "../../infra/src/progress.js";
 import {
   detectCapabilities,
   openClickHouse,
-  type ClickHouseCapabilities,
   type ClickHouseClient,
 } from "../../services/common/src/clickhouse-connection.js";
 import type { ClickHouseTarget } from "../../services/common/src/clickhouse-target.js";
@@ -176,9 +175,9 @@ async function bareConsumerRate(kafka: Kafka, topics: TopicNames, count: number)
 async function bareInsertRate(target: ClickHouseTarget, database: string, count: number): Promise<number> {
   const client = await openClickHouse(target);
   try {
-    const { capabilities } = await migrateTrail(client, database);
+    await migrateTrail(client, database);
     const batches = Array.from({ length: Math.ceil(count / 10_000) }, (_, b) =>
-      sampleRows(capabilities, b * 10_000, Math.min(10_000, count - b * 10_000)),
+      sampleRows(b * 10_000, Math.min(10_000, count - b * 10_000)),
     );
     const decisions = (await TrailColumns.read(client, database)).of("decisions");
     const started = performance.now();
@@ -196,13 +195,12 @@ async function bareInsertRate(target: ClickHouseTarget, database: string, count:
   }
 }
 
-function sampleRows(capabilities: ClickHouseCapabilities, from: number, count: number) {
+function sampleRows(from: number, count: number) {
   const start = Date.now() - 3_600_000;
   return Array.from({ length: count }, (_, i) =>
     decisionRow(
       sampleDecision(`agent-${(from + i) % AGENTS}`, start + from + i),
       { partition: 0, offset: String(from + i) },
-      capabilities,
       Date.now(),
     ),
   );
@@ -416,12 +414,12 @@ async function pollVisibility(
 async function verifyFigures(target: ClickHouseTarget, database: string, count: number) {
   const client = await openClickHouse(target);
   try {
-    const { capabilities } = await migrateTrail(client, database);
+    await migrateTrail(client, database);
     const chainer = new DecisionChainer(client, database);
     const decisions = (await TrailColumns.read(client, database)).of("decisions");
     const batch = 20_000;
     for (let from = 0; from < count; from += batch) {
-      const rows = sampleRows(capabilities, from, Math.min(batch, count - from));
+      const rows = sampleRows(from, Math.min(batch, count - from));
       if (chainer.needsHeads(0, String(from))) await chainer.loadHeads(0, String(from));
       const insert = new InsertRows(decisions);
       const linked = chainer.link(0, String(from + rows.length - 1), rows, (row) => insert.add(row) as string);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
+import { formatTimestamp, openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
 import { migrateTrail } from "../../services/common/src/trail-migrations.js";
 import { decisionRow, registrationRow } from "../../services/sink/src/trail-rows.js";
 import { TrailColumns } from "../../services/common/src/trail-columns.js";
@@ -34,14 +34,14 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
         { axis: "alignment", code: "alignment.low", message: "", severity: "suspicious" },
       ],
     });
-    const row = decisionRow(decision, { partition: 5, offset: "9007199254740993" }, capabilities, at + 1);
+    const row = decisionRow(decision, { partition: 5, offset: "9007199254740993" }, at + 1);
     Object.assign(row, { chain_seq: 7, chain_prev: "0".repeat(64), chain_hash: "f".repeat(64) });
     const decisions = new InsertRows(columns.of("decisions"));
     decisions.add(row);
     await decisions.insertInto(client);
 
     const registration = { ...testRegistration("agent-ünïcode-代理"), purpose: "Réconcilier les factures" };
-    const registered = registrationRow(registration, { partition: 0, offset: "3" }, capabilities, at);
+    const registered = registrationRow(registration, { partition: 0, offset: "3" }, at);
     const registrations = new InsertRows(columns.of("agent_registrations"));
     registrations.add(registered);
     await registrations.insertInto(client);
@@ -57,7 +57,10 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
     const stored = await read("decisions", decisionColumns);
     for (const column of decisionColumns) {
       const value = (row as Record<string, unknown>)[column];
-      expect([column, stored?.[column]]).toEqual([column, value === null ? null : String(value)]);
+      // Rows hold timestamps as epoch milliseconds; ClickHouse gives them back as text.
+      const expected =
+        value === null ? null : column.endsWith("_at") ? formatTimestamp(value as number, capabilities) : String(value);
+      expect([column, stored?.[column]]).toEqual([column, expected]);
     }
     const arrays = await client.query({
       query: `SELECT reason_axes, reason_codes, reason_severities, reason_messages FROM ${database}.decisions`,
@@ -88,7 +91,7 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
     const insert = new InsertRows(columns.of("decisions"));
     for (let i = 0; i < 30_000; i += 1) {
       insert.add(
-        decisionRow(sampleDecision(`agent-${i % 100}`, at + i), { partition: 1, offset: String(i) }, capabilities, at),
+        decisionRow(sampleDecision(`agent-${i % 100}`, at + i), { partition: 1, offset: String(i) }, at),
       );
     }
     await insert.insertInto(client);

@@ -104,7 +104,7 @@ describe.each(["server", "embedded"] as const)("trail migrations on ClickHouse %
       });
       const insert = new InsertRows((await TrailColumns.read(client, upgraded)).of("decisions"));
       [...decisions, review].forEach((decision, i) =>
-        insert.add(decisionRow(decision, { partition: 0, offset: String(from + i) }, capabilities, Date.now())),
+        insert.add(decisionRow(decision, { partition: 0, offset: String(from + i) }, Date.now())),
       );
       await insert.insertInto(client);
     };

@@ -25,6 +25,7 @@ import {
   splitStatements,
 } from "../../services/common/src/trail-migrations.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
+import { storeRows } from "../support/trail-decisions.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 
 const HOUR = 3_600_000;
@@ -150,8 +151,8 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
   }
 
   async function insertDecisions(batch: DecisionRecord[]): Promise<void> {
-    const rows = batch.map((d, i) => decisionRow(d, { partition: 0, offset: String(i) }, capabilities, now));
-    await trail().insert({ table: `${database}.decisions`, values: rows, format: "JSONEachRow" });
+    const rows = batch.map((d, i) => decisionRow(d, { partition: 0, offset: String(i) }, now));
+    await storeRows(trail(), database, "decisions", rows);
   }
 
   beforeAll(async () => {
@@ -365,9 +366,9 @@ describe.each(["server", "embedded"] as const)("trail queries on ClickHouse %s",
       decisionRecord({ agent: OBRIEN, at: at + 20 * MINUTE, verdict: "flagged" }),
     ];
     const rows = [...flags, ...reviews, ...open].map((d, i) =>
-      decisionRow(d, { partition: 0, offset: String(i) }, capabilities, now),
+      decisionRow(d, { partition: 0, offset: String(i) }, now),
     );
-    await trail().insert({ table: `${reviewed}.decisions`, values: rows, format: "JSONEachRow" });
+    await storeRows(trail(), reviewed, "decisions", rows);
 
     const result = await runTrailQuery(trail(), "review-turnaround", {}, { database: reviewed, now });
     expect(rowsOf(result).map((r) => [r.reviewer, r.reviews, r.approved, r.rejected, r.max_s])).toEqual([

@@ -8,7 +8,7 @@ import { migrateTrail } from "../../services/common/src/trail-migrations.js";
 import { applyRetention } from "../../services/common/src/trail-retention.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
-import { sampleDecision } from "../support/trail-decisions.js";
+import { sampleDecision, storeRows } from "../support/trail-decisions.js";
 
 const DAY = 86_400_000;
 
@@ -35,9 +35,9 @@ describe.each(["server", "embedded"] as const)("trail retention on ClickHouse %s
     const old = new Date(now - 120 * DAY);
     const oldMonth = Date.UTC(old.getUTCFullYear(), old.getUTCMonth(), 2);
     const rows = [oldMonth, oldMonth + DAY, now - DAY].map((at, i) =>
-      decisionRow(sampleDecision("agent-retained", at), { partition: 0, offset: String(i) }, capabilities, now),
+      decisionRow(sampleDecision("agent-retained", at), { partition: 0, offset: String(i) }, now),
     );
-    await trail().insert({ table: `${database}.decisions`, values: rows, format: "JSONEachRow" });
+    await storeRows(trail(), database, "decisions", rows);
   });
 
   afterAll(async () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  formatTimestamp,
   openClickHouse,
   sqlString,
   type ClickHouseCapabilities,
@@ -18,7 +19,7 @@ import { TrailColumns } from "../../services/common/src/trail-columns.js";
 import { InsertRows } from "../../services/sink/src/trail-writer.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
-import { sampleDecision } from "../support/trail-decisions.js";
+import { sampleDecision, storeRows } from "../support/trail-decisions.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const AGENTS = ["agent-intact", "agent-altered", "agent-removed", "agent-inserted", "agent-reordered"] as const;
@@ -36,7 +37,7 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
   /** Stores decisions the way the sink does: chained per partition batch, then inserted, then the heads move. */
   async function store(chainer: DecisionChainer, firstOffset: number, decisions: DecisionRecord[]) {
     const rows = decisions.map((d, i) =>
-      decisionRow(d, { partition: 0, offset: String(firstOffset + i) }, capabilities, Date.now()),
+      decisionRow(d, { partition: 0, offset: String(firstOffset + i) }, Date.now()),
     );
     if (chainer.needsHeads(0, String(firstOffset))) await chainer.loadHeads(0, String(firstOffset));
     const insert = new InsertRows((await TrailColumns.read(trail(), database)).of("decisions"));
@@ -112,7 +113,7 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
     const firstHalf = all.slice(0, all.length / 2);
     const chainer = new DecisionChainer(trail(), database);
     // A sink that stored the first half, crashed before committing and got it again from offset 0.
-    const rows = firstHalf.map((d, i) => decisionRow(d, { partition: 0, offset: String(i) }, capabilities, Date.now()));
+    const rows = firstHalf.map((d, i) => decisionRow(d, { partition: 0, offset: String(i) }, Date.now()));
     await chainer.loadHeads(0, "0");
     const hasher = await hasherOf(database);
     chainer.link(0, String(rows.length - 1), rows, (row) => hasher.hash(row));
@@ -149,14 +150,22 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
     const legacy = isolatedDatabase(`verify_json_${mode}`);
     await migrateTrail(trail(), legacy);
     const at = Date.now() - 600_000;
-    const rows = Array.from({ length: 6 }, (_, i) =>
-      decisionRow(
+    // That sink's rows held their timestamps as the text it inserted, and it hashed them so.
+    const rows = Array.from({ length: 6 }, (_, i) => {
+      const row = decisionRow(
         sampleDecision(i % 2 ? "agent-json-b" : "agent-json-a", at + i * 1000),
         { partition: 0, offset: String(i) },
-        capabilities,
         at,
-      ),
-    );
+      );
+      const text = (ms: number) => formatTimestamp(ms, capabilities);
+      return {
+        ...row,
+        proposed_at: text(row.proposed_at),
+        decided_at: text(row.decided_at),
+        expires_at: text(row.expires_at),
+        ingested_at: text(row.ingested_at),
+      };
+    });
     const heads = new Map<string, { seq: number; hash: string }>();
     for (const row of rows) {
       const head = heads.get(row.agent_id) ?? { seq: 0, hash: "0".repeat(64) };
@@ -198,12 +207,10 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
     const forged = decisionRow(
       sampleDecision("agent-inserted", rowOf("agent-inserted", 2).decided_at + 1, { decision_id: "dec-forged" }),
       { partition: 0, offset: "999999" },
-      capabilities,
       Date.now(),
     );
     Object.assign(forged, { chain_seq: 3, chain_prev: previous });
-    forged.chain_hash = (await hasherOf(database)).hash(forged);
-    await trail().insert({ table: `${database}.decisions`, values: [forged], format: "JSONEachRow" });
+    await storeRows(trail(), database, "decisions", [forged]);
 
     const [first, second] = [rowOf("agent-reordered", 8), rowOf("agent-reordered", 9)];
     await mutate(

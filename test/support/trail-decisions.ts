@@ -1,5 +1,8 @@
 import type { ProposedAction } from "../../services/common/src/action.js";
+import type { ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
 import type { DecisionRecord } from "../../services/common/src/decision.js";
+import { TrailColumns } from "../../services/common/src/trail-columns.js";
+import { InsertRows, type TrailTable } from "../../services/sink/src/trail-writer.js";
 
 let sequence = 0;
 
@@ -62,4 +65,16 @@ export function sampleDecision(
     signature: null,
     ...overrides,
   };
+}
+
+/** Stores trail rows (trail-rows.ts) as the sink does, in one RowBinary insert; a chained row gets its hash. */
+export async function storeRows(
+  client: ClickHouseClient,
+  database: string,
+  table: TrailTable,
+  rows: Array<Record<string, unknown>>,
+): Promise<void> {
+  const insert = new InsertRows((await TrailColumns.read(client, database)).of(table));
+  for (const row of rows) insert.add(row);
+  await insert.insertInto(client);
 }

@@ -6,7 +6,6 @@ import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
 import { decisionRow } from "../../services/sink/src/trail-rows.js";
 import { TrailTableColumns } from "../../services/common/src/trail-columns.js";
 import { InsertRows } from "../../services/sink/src/trail-writer.js";
-import { MODERN_CLICKHOUSE } from "../support/clickhouse-capabilities.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 
 /** A trail that has stored nothing yet: every agent starts its chain from the genesis hash. */
@@ -23,7 +22,6 @@ const rowsFor = (agents: string[], firstOffset: number) =>
     decisionRow(
       sampleDecision(agent, Date.now() + i),
       { partition: 0, offset: String(firstOffset + i) },
-      MODERN_CLICKHOUSE,
       0,
     ),
   );

@@ -83,29 +83,16 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<Clic
   };
 }
 
-/** A timestamp as ClickHouse parses it in every version we support, in UTC. */
+/** A timestamp as ClickHouse parses it in every version we support, in UTC (for SQL text; rows carry epoch milliseconds). */
 export function formatTimestamp(epochMs: number, capabilities: ClickHouseCapabilities): string {
-  const second = Math.floor(epochMs / 1000);
-  // The sink formats several timestamps per row (proposed, decided, expires, ingested), mostly in a
-  // handful of seconds per batch: reuse the text of a second seen recently.
-  let text = secondsText.get(second);
-  if (text === undefined) {
-    const iso = new Date(second * 1000).toISOString(); // 2026-01-01T00:00:00.000Z
-    text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
-    if (secondsText.size >= 256) secondsText.clear();
-    secondsText.set(second, text);
-  }
-  if (!capabilities.dateTime64) return text;
-  const ms = epochMs - second * 1000;
-  return `${text}.${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}`;
+  const iso = new Date(epochMs).toISOString(); // 2026-01-01T00:00:00.042Z
+  const text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  return capabilities.dateTime64 ? `${text}.${iso.slice(20, 23)}` : text;
 }
-
-/** Recently formatted seconds, cleared when it reaches 256 entries. */
-const secondsText = new Map<number, string>();
 
 /** Epoch milliseconds of a timestamp as `formatTimestamp` writes it (UTC, milliseconds optional). */
 export function timestampMillis(text: string): number {
-  // Read digit by digit: the sink parses four of these per decision, and this allocates nothing.
+  // Read digit by digit: trail verify parses three of these per row it reads back, and this allocates nothing.
   const withMillis = text.length === 23 && text[19] === ".";
   const epoch = Date.UTC(
     digitsAt(text, 0, 4),

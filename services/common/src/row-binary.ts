@@ -8,8 +8,9 @@ import { timestampMillis } from "./clickhouse-connection.js";
  * against 17 to 23 for JSON lines), and the sink no longer builds and sends a JSON string per row.
  *
  * Writers are made from the column types ClickHouse reports (system.columns), so one encoder serves
- * 18.16 and 26.x: `DateTime` is 4 bytes of seconds, `DateTime64(3)` 8 bytes of milliseconds, and
- * `LowCardinality(String)` is written as a String.
+ * 18.16 and 26.x: `DateTime` is 4 bytes of seconds, `DateTime64(3)` 8 bytes of milliseconds (from
+ * epoch milliseconds, or from text as ClickHouse returns it), and `LowCardinality(String)` is
+ * written as a String.
  */
 export class RowBinaryBuffer {
   private buffer = Buffer.allocUnsafe(1 << 16);
@@ -113,6 +114,11 @@ export class RowBinaryBuffer {
 
 export type ColumnWriter = (out: RowBinaryBuffer, value: unknown) => void;
 
+/** A timestamp as the sink's rows give it (epoch milliseconds) or as ClickHouse returns it (text, for trail verify). */
+function epochMillis(value: unknown): number {
+  return typeof value === "number" ? value : timestampMillis(value as string);
+}
+
 /** The writer for one ClickHouse column type; throws for a type the trail does not use. */
 export function columnWriter(type: string): ColumnWriter {
   const inner = (prefix: string) => type.slice(prefix.length, -1);
@@ -139,7 +145,7 @@ export function columnWriter(type: string): ColumnWriter {
   if (type === "UInt32") return (out, value) => out.uint(Number(value), 4);
   if (type === "UInt64" || type === "Int64") return (out, value) => out.int64(value as number | string);
   if (type === "Float64") return (out, value) => out.float64(Number(value));
-  if (/^DateTime64\(3[,)]/.test(type)) return (out, value) => out.int64(timestampMillis(value as string));
-  if (/^DateTime(\(|$)/.test(type)) return (out, value) => out.uint(timestampMillis(value as string) / 1000, 4);
+  if (/^DateTime64\(3[,)]/.test(type)) return (out, value) => out.int64(epochMillis(value));
+  if (/^DateTime(\(|$)/.test(type)) return (out, value) => out.uint(Math.floor(epochMillis(value) / 1000), 4);
   throw new Error(`the trail writes no column of type ${type}`);
 }

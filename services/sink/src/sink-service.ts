@@ -217,17 +217,15 @@ export class SinkService {
     const now = Date.now();
     switch (table) {
       case "decisions":
-        return decoded(contracts.decision, message.value, (decision) => decisionRow(decision, at, caps, now));
+        return decoded(contracts.decision, message.value, (decision) => decisionRow(decision, at, now));
       case "agent_registrations":
         if (message.value === null) return null;
-        return decoded(contracts.registration, message.value, (registration) =>
-          registrationRow(registration, at, caps, now),
-        );
+        return decoded(contracts.registration, message.value, (registration) => registrationRow(registration, at, now));
       case "executions":
-        return decoded(contracts.execution, message.value, (execution) => executionRow(execution, at, caps, now));
+        return decoded(contracts.execution, message.value, (execution) => executionRow(execution, at, now));
       case "dead_letters": {
         const headers = Object.fromEntries(DEAD_LETTER_HEADERS.map((h) => [h, headerText(message.headers, h)]));
-        return deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at, caps);
+        return deadLetterRow(headers, message.key?.toString() ?? "", message.value?.length ?? 0, at);
       }
     }
   }

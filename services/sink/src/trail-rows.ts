@@ -1,4 +1,3 @@
-import { formatTimestamp, type ClickHouseCapabilities } from "../../common/src/clickhouse-connection.js";
 import type { DecisionRecord } from "../../common/src/decision.js";
 import type { ExecutionRecord } from "../../common/src/execution.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
@@ -23,8 +22,12 @@ export function trailArguments(decision: DecisionRecord): string {
  * known, and the insert sets `chain_hash` as it writes the row. The keys are in the order the chain
  * hashes them (CHAIN_HASHED_COLUMNS in trail-chain.ts), then `chain_hash`, then the rest: the insert
  * writes a row's columns in key order and hashes the bytes before `chain_hash`.
+ *
+ * Timestamps, here and in the other rows, are epoch milliseconds: the insert writes them as the
+ * column's type stores them (`DateTime64(3)`, or whole seconds in an 18.16 `DateTime`), with no text
+ * to format and parse back.
  */
-export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
+export function decisionRow(decision: DecisionRecord, at: KafkaPosition, now: number) {
   const { action } = decision;
   return {
     chain_prev: "",
@@ -39,7 +42,7 @@ export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: C
     destination: action.destination ?? "",
     arguments_json: trailArguments(decision),
     intent: action.intent ?? "",
-    proposed_at: formatTimestamp(action.proposed_at, caps),
+    proposed_at: action.proposed_at,
     verdict: decision.verdict,
     score_identity: decision.scores.identity,
     score_scope: decision.scores.scope,
@@ -53,8 +56,8 @@ export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: C
     policy_version: decision.policy_version,
     registration_version: decision.registration_version,
     validator_id: decision.validator_id,
-    decided_at: formatTimestamp(decision.decided_at, caps),
-    expires_at: formatTimestamp(decision.expires_at, caps),
+    decided_at: decision.decided_at,
+    expires_at: decision.expires_at,
     latency_ms: action.proposed_at > 0 ? Math.max(0, decision.decided_at - action.proposed_at) : 0,
     supersedes: decision.supersedes ?? "",
     reviewer: decision.reviewer ?? "",
@@ -65,7 +68,7 @@ export function decisionRow(decision: DecisionRecord, at: KafkaPosition, caps: C
     key_id: action.key_id ?? "",
     kafka_partition: at.partition,
     kafka_offset: at.offset,
-    ingested_at: formatTimestamp(now, caps),
+    ingested_at: now,
   };
 }
 
@@ -75,7 +78,6 @@ export function deadLetterRow(
   key: string,
   size: number,
   at: KafkaPosition,
-  caps: ClickHouseCapabilities,
 ) {
   const failedAt = Number(headers.timestamp);
   return {
@@ -87,7 +89,7 @@ export function deadLetterRow(
     detail: headers.detail ?? "",
     message_key: key,
     size_bytes: size,
-    failed_at: formatTimestamp(Number.isFinite(failedAt) ? failedAt : Date.now(), caps),
+    failed_at: Number.isFinite(failedAt) ? failedAt : Date.now(),
     kafka_partition: at.partition,
     kafka_offset: at.offset,
   };
@@ -97,7 +99,6 @@ export function deadLetterRow(
 export function registrationRow(
   registration: AgentRegistration,
   at: KafkaPosition,
-  caps: ClickHouseCapabilities,
   now: number,
 ) {
   const { scope } = registration;
@@ -114,20 +115,19 @@ export function registrationRow(
     scope_json: JSON.stringify(scope),
     key_ids: registration.keys.map((key) => key.key_id),
     retired: registration.retired ? 1 : 0,
-    registered_at: formatTimestamp(registration.registered_at, caps),
+    registered_at: registration.registered_at,
     kafka_partition: at.partition,
     kafka_offset: at.offset,
-    ingested_at: formatTimestamp(now, caps),
+    ingested_at: now,
   };
 }
 
 /** What an executor did with one decision. */
-export function executionRow(execution: ExecutionRecord, at: KafkaPosition, caps: ClickHouseCapabilities, now: number) {
+export function executionRow(execution: ExecutionRecord, at: KafkaPosition, now: number) {
   return {
     ...execution,
-    at: formatTimestamp(execution.at, caps),
     kafka_partition: at.partition,
     kafka_offset: at.offset,
-    ingested_at: formatTimestamp(now, caps),
+    ingested_at: now,
   };
 }
