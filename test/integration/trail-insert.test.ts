@@ -84,7 +84,7 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
   it("store an insert larger than ClickHouse's default Wide threshold as one Compact part, where the server has them", async () => {
     // 18.16 writes every part Wide and its system.parts has no part_type.
     if (stack.clickhouse?.mode !== "embedded") return;
-    const { capabilities } = await migrateTrail(client, database);
+    await migrateTrail(client, database);
     const columns = await TrailColumns.read(client, database);
     // A month of its own: no other part of the suite's rows to merge with.
     const at = Date.UTC(2026, 0, 15, 9, 0, 0);

@@ -213,7 +213,6 @@ export class SinkService {
    */
   private rowOf(table: TrailTable, message: KafkaMessage, at: KafkaPosition): RowOrLater {
     const contracts = this.contracts as MandateContracts;
-    const caps = this.capabilities as ClickHouseCapabilities;
     const now = Date.now();
     switch (table) {
       case "decisions":
