@@ -1,7 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { formatTimestamp, openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
+import {
+  formatTimestamp,
+  openClickHouse,
+  type ClickHouseClient,
+} from "../../services/common/src/clickhouse-connection.js";
 import { migrateTrail } from "../../services/common/src/trail-migrations.js";
 import { decisionRow, registrationRow } from "../../services/sink/src/trail-rows.js";
 import { TrailColumns } from "../../services/common/src/trail-columns.js";
@@ -90,9 +94,7 @@ describe.each(["server", "embedded"] as const)("the sink's RowBinary inserts on 
     const at = Date.UTC(2026, 0, 15, 9, 0, 0);
     const insert = new InsertRows(columns.of("decisions"));
     for (let i = 0; i < 30_000; i += 1) {
-      insert.add(
-        decisionRow(sampleDecision(`agent-${i % 100}`, at + i), { partition: 1, offset: String(i) }, at),
-      );
+      insert.add(decisionRow(sampleDecision(`agent-${i % 100}`, at + i), { partition: 1, offset: String(i) }, at));
     }
     await insert.insertInto(client);
     const parts = await client.query({

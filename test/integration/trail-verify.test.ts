@@ -36,9 +36,7 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
 
   /** Stores decisions the way the sink does: chained per partition batch, then inserted, then the heads move. */
   async function store(chainer: DecisionChainer, firstOffset: number, decisions: DecisionRecord[]) {
-    const rows = decisions.map((d, i) =>
-      decisionRow(d, { partition: 0, offset: String(firstOffset + i) }, Date.now()),
-    );
+    const rows = decisions.map((d, i) => decisionRow(d, { partition: 0, offset: String(firstOffset + i) }, Date.now()));
     if (chainer.needsHeads(0, String(firstOffset))) await chainer.loadHeads(0, String(firstOffset));
     const insert = new InsertRows((await TrailColumns.read(trail(), database)).of("decisions"));
     const linked = chainer.link(

@@ -19,11 +19,7 @@ const hash = (row: Record<string, unknown>) =>
 
 const rowsFor = (agents: string[], firstOffset: number) =>
   agents.map((agent, i) =>
-    decisionRow(
-      sampleDecision(agent, Date.now() + i),
-      { partition: 0, offset: String(firstOffset + i) },
-      0,
-    ),
+    decisionRow(sampleDecision(agent, Date.now() + i), { partition: 0, offset: String(firstOffset + i) }, 0),
   );
 
 describe("the decision chainer", () => {

@@ -45,10 +45,13 @@ describe("a partition's stores", () => {
     const failing = heldStore("failing", ran);
     const failingRun = stores.next().enqueue(failing.store, () => rewinds.push("failing"));
     const laterPlace = stores.next();
-    const laterRun = laterPlace.enqueue(() => {
-      ran.push("later");
-      return Promise.resolve(true);
-    }, () => rewinds.push("later"));
+    const laterRun = laterPlace.enqueue(
+      () => {
+        ran.push("later");
+        return Promise.resolve(true);
+      },
+      () => rewinds.push("later"),
+    );
 
     failing.end(false);
     expect([await failingRun, await laterRun]).toEqual([false, false]);
@@ -59,14 +62,22 @@ describe("a partition's stores", () => {
     // The batch read again after the rewind takes a place of the new epoch and is stored.
     const again = stores.next();
     expect(await again.previousEnded()).toBe(true);
-    expect(await again.enqueue(() => Promise.resolve(true), () => rewinds.push("again"))).toBe(true);
+    expect(
+      await again.enqueue(
+        () => Promise.resolve(true),
+        () => rewinds.push("again"),
+      ),
+    ).toBe(true);
     expect(rewinds).toEqual(["failing"]);
   });
 
   it("count a store that throws as one that did not commit", async () => {
     const stores = new PartitionStores();
     const rewinds: number[] = [];
-    const run = stores.next().enqueue(() => Promise.reject(new Error("commit failed")), () => rewinds.push(1));
+    const run = stores.next().enqueue(
+      () => Promise.reject(new Error("commit failed")),
+      () => rewinds.push(1),
+    );
     expect(await run).toBe(false);
     expect(rewinds).toEqual([1]);
   });
@@ -78,17 +89,25 @@ describe("a partition's stores", () => {
     const underWay = heldStore("under way", ran);
     const oldPlace = stores.next();
     const underWayRun = oldPlace.enqueue(underWay.store, () => rewinds.push("under way"));
-    const waitingRun = stores.next().enqueue(() => {
-      ran.push("waiting");
-      return Promise.resolve(true);
-    }, () => rewinds.push("waiting"));
+    const waitingRun = stores.next().enqueue(
+      () => {
+        ran.push("waiting");
+        return Promise.resolve(true);
+      },
+      () => rewinds.push("waiting"),
+    );
     await turns();
 
     stores.reset();
     expect(oldPlace.current()).toBe(false);
     const fresh = stores.next();
     expect(await fresh.previousEnded()).toBe(true);
-    expect(await fresh.enqueue(() => Promise.resolve(true), () => rewinds.push("fresh"))).toBe(true);
+    expect(
+      await fresh.enqueue(
+        () => Promise.resolve(true),
+        () => rewinds.push("fresh"),
+      ),
+    ).toBe(true);
 
     let settled = false;
     void stores.settled().then(() => (settled = true));

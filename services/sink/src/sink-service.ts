@@ -29,7 +29,6 @@ type DecisionRow = ReturnType<typeof decisionRow>;
 type TrailRow = Record<string, unknown>;
 type RowOrLater = TrailRow | null | Promise<TrailRow>;
 
-
 /** A message decoded into its row: at once when its writer schema is known, else once it is fetched. */
 function decoded<T>(codec: AvroCodec<T>, bytes: Buffer | null, row: (value: T) => TrailRow): RowOrLater {
   const value = codec.decodeKnown(bytes);
@@ -341,7 +340,13 @@ export class SinkService {
         return await this.storeEncoded(batch, table, { rows, deadLetters }, { keepAlive, current, consumer, place });
       } catch (error) {
         this.logger.error(
-          { event: "trail_store_failed", topic: batch.topic, partition: batch.partition, offset: firstOffset, err: error },
+          {
+            event: "trail_store_failed",
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: firstOffset,
+            err: error,
+          },
           "could not store a batch; reading the partition again from it",
         );
         return false;
@@ -369,7 +374,11 @@ export class SinkService {
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     if (!stored) return false;
     if (deadLetters.length > 0) {
-      await (this.producer as Producer).send({ topic: this.config.topics.deadLetters, messages: deadLetters, acks: -1 });
+      await (this.producer as Producer).send({
+        topic: this.config.topics.deadLetters,
+        messages: deadLetters,
+        acks: -1,
+      });
       for (const letter of deadLetters) {
         this.metrics.deadLetters.inc({
           step: "sink.decode",

@@ -96,11 +96,7 @@ export function deadLetterRow(
 }
 
 /** One version of an agent's registration; public keys are left out, their ids kept. */
-export function registrationRow(
-  registration: AgentRegistration,
-  at: KafkaPosition,
-  now: number,
-) {
+export function registrationRow(registration: AgentRegistration, at: KafkaPosition, now: number) {
   const { scope } = registration;
   return {
     agent_id: registration.agent_id,
