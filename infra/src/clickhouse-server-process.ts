@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { provisionClickHouseServer } from "./clickhouse-provisioner.js";
-import { freePort } from "./free-port.js";
+import { exitedWhileStarting, freePort, PortTaken, startOnFreePorts } from "./free-port.js";
 import { infraConfig } from "./infra-config.js";
 import { ManagedProcess } from "./managed-process.js";
 import { waitUntil } from "./wait-until.js";
@@ -27,12 +27,21 @@ export class ClickHouseServerProcess {
 
   static async start(): Promise<ClickHouseServerProcess> {
     const binary = await provisionClickHouseServer();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-clickhouse-"));
-    const server = new ClickHouseServerProcess(await freePort(), await freePort(), dir, binary);
-    fs.writeFileSync(path.join(dir, "config.xml"), server.config());
-    fs.writeFileSync(path.join(dir, "users.xml"), usersConfig());
-    await server.launch();
-    return server;
+    return startOnFreePorts(async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-clickhouse-"));
+      const server = new ClickHouseServerProcess(await freePort(), await freePort(), dir, binary);
+      fs.writeFileSync(path.join(dir, "config.xml"), server.config());
+      fs.writeFileSync(path.join(dir, "users.xml"), usersConfig());
+      try {
+        await server.launch();
+        return server;
+      } catch (error) {
+        // Its directory is kept for the logs the error points to, unless it is started again elsewhere.
+        if (error instanceof PortTaken) await server.destroy();
+        else await server.stop();
+        throw error;
+      }
+    });
   }
 
   /** The server's process id while it runs (the bench reads its CPU time). */
@@ -64,8 +73,15 @@ export class ClickHouseServerProcess {
     );
     this.process = process_;
     await waitUntil(`clickhouse-server on ${this.url}`, async () => {
-      if (!process_.running) throw new Error(`clickhouse-server exited; see ${this.dir}/error.log\n${process_.tail()}`);
-      const response = await fetch(`${this.url}/ping`);
+      if (!process_.running) {
+        throw exitedWhileStarting(
+          `clickhouse-server on ${this.url} exited; see ${this.dir}/error.log\n${process_.tail()}`,
+          [path.join(this.dir, "error.log"), path.join(this.dir, "stdout.log")],
+        );
+      }
+      // A time limit on each probe: whatever holds the port when the server could not bind it may accept
+      // the connection and never answer, and each probe must end for the next one to see the exit.
+      const response = await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(3_000) });
       return response.ok;
     });
   }

@@ -2,12 +2,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { freePort } from "./free-port.js";
+import { exitedWhileStarting, freePort, PortTaken, startOnFreePorts } from "./free-port.js";
 import { infraConfig } from "./infra-config.js";
 import { provisionKafka } from "./kafka-provisioner.js";
 import { ManagedProcess } from "./managed-process.js";
 import { runCommand } from "./run-command.js";
-import { WaitAbandoned, waitUntil } from "./wait-until.js";
+import { waitUntil } from "./wait-until.js";
 
 export interface KafkaBrokerOptions {
   port?: number;
@@ -36,11 +36,7 @@ export class KafkaBroker {
 
   static async start(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
     const { classpath } = await provisionKafka();
-    // freePort only asks the kernel for a port: a process starting beside this one (the parts of a
-    // stack start side by side) can bind it first. A broker on ports of its own choosing that finds one
-    // taken is started again, on new ports, in a new directory.
-    const ownChoice = options.port === undefined && options.controllerPort === undefined && options.dir === undefined;
-    for (let attempt = 1; ; attempt += 1) {
+    const startOne = async () => {
       const broker = new KafkaBroker(
         options.port ?? (await freePort()),
         options.controllerPort ?? (await freePort()),
@@ -52,10 +48,15 @@ export class KafkaBroker {
         await broker.launch();
         return broker;
       } catch (error) {
-        if (!ownChoice || attempt === 3 || !broker.logMentions("Address already in use")) throw error;
-        await broker.destroy();
+        // Its directory is kept for the log the error points to, unless it is started again elsewhere.
+        if (error instanceof PortTaken) await broker.destroy();
+        else await broker.stop();
+        throw error;
       }
-    }
+    };
+    // Only a broker on ports and a directory of its own choosing starts again on new ones.
+    const ownChoice = options.port === undefined && options.controllerPort === undefined && options.dir === undefined;
+    return ownChoice ? startOnFreePorts(startOne) : startOne();
   }
 
   /** Starts the same broker again on the same ports and data (after `stop` or `kill`). */
@@ -80,15 +81,6 @@ export class KafkaBroker {
   async destroy(): Promise<void> {
     await this.stop();
     if (!infraConfig().MANDATE_KEEP_INFRA_DIRS) fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** Whether the broker's log (broker.log in its directory) contains `text`. */
-  private logMentions(text: string): boolean {
-    try {
-      return fs.readFileSync(path.join(this.dir, "broker.log"), "utf8").includes(text);
-    } catch {
-      return false;
-    }
   }
 
   private get propertiesFile(): string {
@@ -148,8 +140,9 @@ export class KafkaBroker {
         `Kafka broker on ${this.bootstrap}`,
         async () => {
           if (!this.process?.running) {
-            throw new WaitAbandoned(
+            throw exitedWhileStarting(
               `Kafka broker on ${this.bootstrap} exited; see ${this.dir}/broker.log\n${this.process?.tail()}`,
+              [path.join(this.dir, "broker.log"), path.join(this.dir, "stdout.log")],
             );
           }
           await admin.connect();
