@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { provisionClickHouseServer } from "./clickhouse-provisioner.js";
-import { exitedWhileStarting, freePort, PortTaken, startOnFreePorts } from "./free-port.js";
+import { exitedWhileStarting, freePort, launched, startOnFreePorts } from "./free-port.js";
 import { infraConfig } from "./infra-config.js";
 import { ManagedProcess } from "./managed-process.js";
 import { waitUntil } from "./wait-until.js";
@@ -32,15 +32,7 @@ export class ClickHouseServerProcess {
       const server = new ClickHouseServerProcess(await freePort(), await freePort(), dir, binary);
       fs.writeFileSync(path.join(dir, "config.xml"), server.config());
       fs.writeFileSync(path.join(dir, "users.xml"), usersConfig());
-      try {
-        await server.launch();
-        return server;
-      } catch (error) {
-        // Its directory is kept for the logs the error points to, unless it is started again elsewhere.
-        if (error instanceof PortTaken) await server.destroy();
-        else await server.stop();
-        throw error;
-      }
+      return launched(server, () => server.launch());
     });
   }
 

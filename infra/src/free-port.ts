@@ -39,6 +39,25 @@ export function exitedWhileStarting(message: string, logFiles: string[]): WaitAb
 }
 
 /**
+ * Runs `launch`, the start of `local`; when it fails, stops `local`, and removes it (its directory)
+ * when it found its port taken and will be started again elsewhere. Otherwise its logs are kept for
+ * the error to point to.
+ */
+export async function launched<T extends { stop(): Promise<void>; destroy(): Promise<void> }>(
+  local: T,
+  launch: () => Promise<void>,
+): Promise<T> {
+  try {
+    await launch();
+    return local;
+  } catch (error) {
+    if (error instanceof PortTaken) await local.destroy();
+    else await local.stop();
+    throw error;
+  }
+}
+
+/**
  * Starts a process on ports freePort chose, and again on new ones when a chosen port was taken:
  * freePort only asks the kernel for a free port, and a process starting beside this one (the parts of
  * a stack start side by side) can bind it first. `start` picks its ports, cleans up after itself when

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { exitedWhileStarting, freePort, PortTaken, startOnFreePorts } from "./free-port.js";
+import { exitedWhileStarting, freePort, launched, startOnFreePorts } from "./free-port.js";
 import { infraConfig } from "./infra-config.js";
 import { provisionKafka } from "./kafka-provisioner.js";
 import { ManagedProcess } from "./managed-process.js";
@@ -44,15 +44,7 @@ export class KafkaBroker {
         classpath,
       );
       await broker.format();
-      try {
-        await broker.launch();
-        return broker;
-      } catch (error) {
-        // Its directory is kept for the log the error points to, unless it is started again elsewhere.
-        if (error instanceof PortTaken) await broker.destroy();
-        else await broker.stop();
-        throw error;
-      }
+      return launched(broker, () => broker.launch());
     };
     // Only a broker on ports and a directory of its own choosing starts again on new ones.
     const ownChoice = options.port === undefined && options.controllerPort === undefined && options.dir === undefined;
