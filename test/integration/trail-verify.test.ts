@@ -95,7 +95,13 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
 
   it("chains each agent's decisions in order, across a sink restart, and verifies them intact", async () => {
     const result = await verifyTrail(trail(), { database, capabilities });
-    expect(result).toMatchObject({ agents: AGENTS.length, rows: AGENTS.length * PER_AGENT, problems: [] });
+    // Every row matched the bytes ClickHouse sent: no agent had to be read again as JSON.
+    expect(result).toMatchObject({
+      agents: AGENTS.length,
+      rows: AGENTS.length * PER_AGENT,
+      problems: [],
+      rechecked: 0,
+    });
     const stored = await trail().query({
       query: `SELECT chain_seq, decision_id FROM ${database}.decisions WHERE agent_id = 'agent-intact' ORDER BY chain_seq`,
       format: "JSONEachRow",
@@ -177,6 +183,7 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
       agents: 2,
       rows: 6,
       problems: [],
+      rechecked: 2,
     });
 
     await mutate(
@@ -224,6 +231,8 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
       "agent-inserted": ["inserted", 3],
       "agent-reordered": ["relinked", 8],
     });
+    // Only the altered row fails its RowBinary hash; the other breaks show in the link columns.
+    expect(result.rechecked).toBe(1);
 
     // --since trusts the first row at or after it: the agents broken earlier verify from there on.
     const later = await verifyTrail(trail(), { database, capabilities, sinceMs: rowOf("agent-intact", 10).decided_at });
@@ -252,5 +261,6 @@ describe.each(["server", "embedded"] as const)("trail hash chains on ClickHouse 
     expect(code).toBe(1);
     expect(stdout).toMatch(/^verified \d+ rows of 5 agents in [\d.]+ s: 4 broken$/m);
     expect(stdout).toContain("agent-removed: removed at place 7");
+    expect(stdout).toContain("(1 agent read again as JSON");
   });
 });

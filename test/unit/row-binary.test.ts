@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnWriter, RowBinaryBuffer } from "../../services/common/src/row-binary.js";
+import { columnSkipper, columnWriter, readVarUInt, RowBinaryBuffer } from "../../services/common/src/row-binary.js";
 
 /** The bytes one column writer produces for one value, as hex. */
 function bytesOf(type: string, value: unknown): string {
@@ -46,6 +46,12 @@ describe("RowBinary column writers", () => {
     expect(() => bytesOf("DateTime('UTC')", "yesterday")).toThrow(/not a trail timestamp/);
   });
 
+  it("write timestamps given as epoch milliseconds, as the sink's rows give them, like their text", () => {
+    expect(bytesOf("DateTime('UTC')", 1_999)).toBe(bytesOf("DateTime('UTC')", "1970-01-01 00:00:01"));
+    expect(bytesOf("DateTime", 1_500)).toBe("01000000");
+    expect(bytesOf("DateTime64(3, 'UTC')", 1_500)).toBe(bytesOf("DateTime64(3, 'UTC')", "1970-01-01 00:00:01.500"));
+  });
+
   it("refuses a column type the trail does not use", () => {
     expect(() => columnWriter("Decimal(10, 2)")).toThrow(/no column of type Decimal/);
     expect(() => columnWriter("DateTime64(6, 'UTC')")).toThrow(/no column of type DateTime64\(6/);
@@ -57,5 +63,45 @@ describe("RowBinary column writers", () => {
     for (let i = 0; i < 10_000; i += 1) write(out, "0123456789");
     expect(out.length).toBe(110_000);
     expect(out.bytes().subarray(109_990).toString()).toBe("0123456789");
+  });
+});
+
+describe("RowBinary column skippers", () => {
+  const values: Array<[string, unknown]> = [
+    ["String", "a€".repeat(100)],
+    ["LowCardinality(String)", "approved"],
+    ["UInt8", 1],
+    ["UInt32", 7],
+    ["UInt64", "9007199254740993"],
+    ["Float64", 0.25],
+    ["DateTime", 1_500],
+    ["DateTime64(3, 'UTC')", 1_500],
+    ["Nullable(UInt32)", null],
+    ["Nullable(UInt32)", 3],
+    ["Array(String)", ["x", "é".repeat(90)]],
+    ["Array(LowCardinality(String))", []],
+  ];
+
+  it("find where each value a writer wrote ends, and answer -1 for one cut off", () => {
+    for (const [type, value] of values) {
+      const out = new RowBinaryBuffer();
+      out.byte(0xee); // what came before the value
+      columnWriter(type)(out, value);
+      out.byte(0xff); // what comes after it
+      const bytes = out.bytes();
+      const skip = columnSkipper(type);
+      expect([type, value, skip(bytes, 1)]).toEqual([type, value, bytes.length - 1]);
+      for (let cut = 1; cut < bytes.length - 1; cut += 1) {
+        expect([type, cut, skip(bytes.subarray(0, cut), 1)]).toEqual([type, cut, -1]);
+      }
+    }
+  });
+
+  it("read LEB128 lengths, and -1 for one cut off", () => {
+    const end = { at: 0 };
+    expect(readVarUInt(Buffer.from("00c80105", "hex"), 1, end)).toBe(200);
+    expect(end.at).toBe(3);
+    expect(readVarUInt(Buffer.from("c8", "hex"), 0, end)).toBe(-1);
+    expect(() => columnSkipper("Decimal(10, 2)")).toThrow(/reads no column of type Decimal/);
   });
 });

@@ -145,6 +145,12 @@ function verificationText(result: TrailVerification): string {
   const lines = result.problems.map(
     (p) => `  ${p.agent_id}: ${p.kind} at place ${p.chain_seq} (decision ${p.decision_id}): ${p.detail}`,
   );
+  if (result.rechecked > 0) {
+    const agents = result.rechecked === 1 ? "1 agent" : `${result.rechecked} agents`;
+    lines.push(
+      `(${agents} read again as JSON: a row did not match its hash as stored, or was chained in the earlier format)`,
+    );
+  }
   return `${[summary, ...lines].join("\n")}\n`;
 }
 

@@ -149,3 +149,70 @@ export function columnWriter(type: string): ColumnWriter {
   if (/^DateTime(\(|$)/.test(type)) return (out, value) => out.uint(Math.floor(epochMillis(value) / 1000), 4);
   throw new Error(`the trail writes no column of type ${type}`);
 }
+
+/**
+ * Where a value of one column type, as RowBinary at `at` in `bytes`, ends; -1 when `bytes` ends first
+ * (a row split between two chunks of a stream). For reading rows back without decoding them.
+ */
+export type ColumnSkipper = (bytes: Uint8Array, at: number) => number;
+
+const FIXED_SIZES: Record<string, number> = {
+  UInt8: 1,
+  UInt16: 2,
+  UInt32: 4,
+  UInt64: 8,
+  Int64: 8,
+  Float64: 8,
+  DateTime: 4,
+};
+
+/** The skipper for one ClickHouse column type (the types columnWriter writes); throws for another. */
+export function columnSkipper(type: string): ColumnSkipper {
+  const inner = (prefix: string) => type.slice(prefix.length, -1);
+  if (type.startsWith("LowCardinality(")) return columnSkipper(inner("LowCardinality("));
+  if (type.startsWith("Nullable(")) {
+    const skip = columnSkipper(inner("Nullable("));
+    return (bytes, at) => (at >= bytes.length ? -1 : bytes[at] === 1 ? at + 1 : skip(bytes, at + 1));
+  }
+  if (type.startsWith("Array(")) {
+    const skip = columnSkipper(inner("Array("));
+    return (bytes, at) => {
+      const count = readVarUInt(bytes, at, varUIntEnd);
+      let next = varUIntEnd.at;
+      for (let i = 0; i < count && next >= 0; i += 1) next = skip(bytes, next);
+      return count < 0 ? -1 : next;
+    };
+  }
+  if (type === "String") {
+    return (bytes, at) => {
+      const length = readVarUInt(bytes, at, varUIntEnd);
+      const end = varUIntEnd.at + length;
+      return length < 0 || end > bytes.length ? -1 : end;
+    };
+  }
+  const size = /^DateTime64\(3[,)]/.test(type) ? 8 : /^DateTime\(/.test(type) ? 4 : FIXED_SIZES[type];
+  if (size === undefined) throw new Error(`the trail reads no column of type ${type}`);
+  return (bytes, at) => (at + size <= bytes.length ? at + size : -1);
+}
+
+/** Where the last readVarUInt ended; one object for every call, so reading allocates nothing. */
+const varUIntEnd = { at: 0 };
+
+/**
+ * The LEB128 unsigned integer at `at` (a RowBinary length or count), setting `end.at` to where it
+ * ends; -1 when `bytes` ends first.
+ */
+export function readVarUInt(bytes: Uint8Array, at: number, end: { at: number }): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = at; i < bytes.length; i += 1) {
+    const byte = bytes[i]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      end.at = i + 1;
+      return value;
+    }
+    scale *= 128;
+  }
+  return -1;
+}

@@ -1,5 +1,5 @@
 import { sqlString, type ClickHouseClient } from "./clickhouse-connection.js";
-import { columnWriter, type ColumnWriter } from "./row-binary.js";
+import { columnSkipper, columnWriter, type ColumnSkipper, type ColumnWriter } from "./row-binary.js";
 
 /** The columns of one trail table, with the writer of each one's type (see row-binary.ts). */
 export class TrailTableColumns {
@@ -14,12 +14,21 @@ export class TrailTableColumns {
   writer(column: string): ColumnWriter {
     let writer = this.writers.get(column);
     if (writer === undefined) {
-      const type = this.types.get(column);
-      if (type === undefined) throw new Error(`${this.name} has no column ${column}`);
-      writer = columnWriter(type);
+      writer = columnWriter(this.typeOf(column));
       this.writers.set(column, writer);
     }
     return writer;
+  }
+
+  /** What skips a value of the column in RowBinary read back from ClickHouse. */
+  skipper(column: string): ColumnSkipper {
+    return columnSkipper(this.typeOf(column));
+  }
+
+  private typeOf(column: string): string {
+    const type = this.types.get(column);
+    if (type === undefined) throw new Error(`${this.name} has no column ${column}`);
+    return type;
   }
 
   /** `name Type, …` of the columns, for a table function that reads them. */
