@@ -165,6 +165,7 @@ async function verifyBinary(
       const decisionId = text(bytes, seqAt + 8);
       const row: LinkRow = {
         agent_id: agent,
+        // chain_seq is a UInt64 (migration 0003): 8 bytes, little-endian.
         chain_seq: bytes.readUInt32LE(seqAt) + bytes.readUInt32LE(seqAt + 4) * 0x1_0000_0000,
         decision_id: decisionId,
         chain_hash: text(bytes, end.at),
