@@ -177,8 +177,9 @@ async function verifyBinary(
       }
       if (!chain.broken) {
         const intact = () => chainHashOf(bytes.subarray(hashedFrom, next)) === row.chain_hash;
-        const problem = checkLink(chain, row, intact, true);
-        if (problem === "recheck") {
+        const problem = checkLink(chain, row, intact);
+        // Altered, as far as RowBinary tells: the JSON pass decides, knowing the earlier format too.
+        if (problem?.kind === "altered") {
           chain.broken = true;
           recheck.add(agent);
         } else if (problem) {
@@ -241,7 +242,6 @@ async function verifyJson(
         row,
         () => hasher.hash(row) === row.chain_hash || jsonChainHash(row.chain_prev, row) === row.chain_hash,
       );
-      if (problem === "recheck") throw new Error("unreachable: the JSON pass decides every hash");
       if (problem) {
         chain.broken = true;
         problems.push({
@@ -262,16 +262,12 @@ function startChain(first: LinkRow, trustFirst: boolean): AgentChain {
     : { agent: first.agent_id, expectedSeq: 1, previousHash: CHAIN_GENESIS, broken: false };
 }
 
-/**
- * Checks a row against the chain so far and moves the chain on. `intact` says whether the row matches
- * its own hash; when it does not, the binary pass answers "recheck" (the JSON pass decides).
- */
+/** Checks a row against the chain so far and moves the chain on; `intact` says whether the row matches its own hash. */
 function checkLink(
   chain: AgentChain,
   row: LinkRow,
   intact: () => boolean,
-  binary = false,
-): { kind: ChainProblemKind; detail: string } | "recheck" | undefined {
+): { kind: ChainProblemKind; detail: string } | undefined {
   const seq = Number(row.chain_seq);
   if (seq < chain.expectedSeq) {
     return { kind: "inserted", detail: `a second row claims place ${seq} in the chain` };
@@ -284,7 +280,7 @@ function checkLink(
     };
   }
   if (!intact()) {
-    return binary ? "recheck" : { kind: "altered", detail: `the row at place ${seq} no longer matches its hash` };
+    return { kind: "altered", detail: `the row at place ${seq} no longer matches its hash` };
   }
   if (row.chain_prev !== chain.previousHash) {
     return { kind: "relinked", detail: `the row at place ${seq} does not follow the row before it` };

@@ -367,10 +367,10 @@ export class SinkService {
     batch: EachBatchPayload["batch"],
     table: TrailTable,
     { rows, deadLetters }: { rows: InsertRows; deadLetters: Message[] },
-    how: { keepAlive: () => Promise<void>; current: () => boolean; consumer: Consumer; place: StorePlace },
+    context: { keepAlive: () => Promise<void>; current: () => boolean; consumer: Consumer; place: StorePlace },
   ): Promise<boolean> {
     const writer = this.writer as TrailWriter;
-    const stored = await writer.insert(table, rows, how.keepAlive, how.current);
+    const stored = await writer.insert(table, rows, context.keepAlive, context.current);
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     if (!stored) return false;
     if (deadLetters.length > 0) {
@@ -387,9 +387,9 @@ export class SinkService {
       }
     }
     // Stored but no longer ours after a rebalance: committing could move another sink's offsets back.
-    if (!how.place.current()) return false;
+    if (!context.place.current()) return false;
     const lastOffset = batch.messages.at(-1)?.offset as string;
-    await how.consumer.commitOffsets([
+    await context.consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: String(Number(lastOffset) + 1) },
     ]);
     const oldest = batch.messages.reduce((min, m) => Math.min(min, Number(m.timestamp)), Date.now());
