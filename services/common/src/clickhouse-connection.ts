@@ -92,7 +92,7 @@ export function formatTimestamp(epochMs: number, capabilities: ClickHouseCapabil
 
 /** Epoch milliseconds of a timestamp as `formatTimestamp` writes it (UTC, milliseconds optional). */
 export function timestampMillis(text: string): number {
-  // Read digit by digit: trail verify parses three of these per row it reads back, and this allocates nothing.
+  // Read digit by digit: trail verify's JSON pass parses three of these per row, and this allocates nothing.
   const withMillis = text.length === 23 && text[19] === ".";
   const epoch = Date.UTC(
     digitsAt(text, 0, 4),

@@ -1,7 +1,8 @@
 import { timestampMillis } from "./clickhouse-connection.js";
 
 /**
- * ClickHouse's RowBinary input format, written from JavaScript rows: each row is its columns' values
+ * ClickHouse's RowBinary format, written from JavaScript rows (and skipped over when read back, see
+ * columnSkipper): each row is its columns' values
  * in order, strings as a LEB128 length and UTF-8 bytes, numbers little-endian, `Nullable` behind a
  * 0/1 byte, arrays as a LEB128 count and their items. ClickHouse stores it for much less work than
  * JSON, which it must parse (in bare inserts on the embedded engine, 9 to 10 µs of CPU per decision
@@ -114,6 +115,13 @@ export class RowBinaryBuffer {
 
 export type ColumnWriter = (out: RowBinaryBuffer, value: unknown) => void;
 
+/** The bytes of a trail timestamp type: 8 for `DateTime64(3)` (milliseconds), 4 for `DateTime` (seconds). */
+function timestampBytes(type: string): 8 | 4 | undefined {
+  if (/^DateTime64\(3[,)]/.test(type)) return 8;
+  if (/^DateTime(\(|$)/.test(type)) return 4;
+  return undefined;
+}
+
 /** A timestamp as the sink's rows give it (epoch milliseconds) or as ClickHouse returns it (text, for trail verify). */
 function epochMillis(value: unknown): number {
   return typeof value === "number" ? value : timestampMillis(value as string);
@@ -145,8 +153,9 @@ export function columnWriter(type: string): ColumnWriter {
   if (type === "UInt32") return (out, value) => out.uint(Number(value), 4);
   if (type === "UInt64" || type === "Int64") return (out, value) => out.int64(value as number | string);
   if (type === "Float64") return (out, value) => out.float64(Number(value));
-  if (/^DateTime64\(3[,)]/.test(type)) return (out, value) => out.int64(epochMillis(value));
-  if (/^DateTime(\(|$)/.test(type)) return (out, value) => out.uint(Math.floor(epochMillis(value) / 1000), 4);
+  const timestamp = timestampBytes(type);
+  if (timestamp === 8) return (out, value) => out.int64(epochMillis(value));
+  if (timestamp === 4) return (out, value) => out.uint(Math.floor(epochMillis(value) / 1000), 4);
   throw new Error(`the trail writes no column of type ${type}`);
 }
 
@@ -163,7 +172,6 @@ const FIXED_SIZES: Record<string, number> = {
   UInt64: 8,
   Int64: 8,
   Float64: 8,
-  DateTime: 4,
 };
 
 /** The skipper for one ClickHouse column type (the types columnWriter writes); throws for another. */
@@ -190,7 +198,7 @@ export function columnSkipper(type: string): ColumnSkipper {
       return length < 0 || end > bytes.length ? -1 : end;
     };
   }
-  const size = /^DateTime64\(3[,)]/.test(type) ? 8 : /^DateTime\(/.test(type) ? 4 : FIXED_SIZES[type];
+  const size = timestampBytes(type) ?? FIXED_SIZES[type];
   if (size === undefined) throw new Error(`the trail reads no column of type ${type}`);
   return (bytes, at) => (at + size <= bytes.length ? at + size : -1);
 }

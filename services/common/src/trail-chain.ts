@@ -14,7 +14,7 @@ import { RowBinaryBuffer, type ColumnWriter } from "./row-binary.js";
  * length and their UTF-8 bytes, doubles as 8 little-endian bytes, timestamps as the integer the column
  * stores (milliseconds in DateTime64(3), seconds in 18.16's DateTime), arrays as a count and their
  * items. These are exactly the first bytes of the row the sink sends to ClickHouse, so the sink hashes
- * them as it writes them; `trail verify` encodes the row it reads back the same way.
+ * them as it writes them, and `trail verify` hashes the same bytes as ClickHouse returns them.
  *
  * Kafka positions and `ingested_at` are left out: a re-delivered decision is stored again with a new
  * `ingested_at` and must hash the same. `chain_seq` is left out too: it only numbers the links, so a

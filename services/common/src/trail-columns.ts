@@ -1,7 +1,7 @@
 import { sqlString, type ClickHouseClient } from "./clickhouse-connection.js";
 import { columnSkipper, columnWriter, type ColumnSkipper, type ColumnWriter } from "./row-binary.js";
 
-/** The columns of one trail table, with the writer of each one's type (see row-binary.ts). */
+/** The columns of one trail table, with the RowBinary writer and skipper of each one's type (see row-binary.ts). */
 export class TrailTableColumns {
   private readonly writers = new Map<string, ColumnWriter>();
 

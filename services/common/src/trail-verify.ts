@@ -128,11 +128,7 @@ async function verifyBinary(
 ): Promise<{ rows: number; outcomes: Array<{ agent: string; problem?: ChainProblem }>; recheck: Set<string> }> {
   const skippers = [...LINK_COLUMNS, ...CHAIN_HASHED_COLUMNS].map((column) => decisions.skipper(column));
   const result = await client.exec({
-    query: `SELECT ${[...LINK_COLUMNS, ...CHAIN_HASHED_COLUMNS].join(", ")}
-      FROM ${options.database}.decisions FINAL
-      WHERE ${conditions.join(" AND ")}
-      ORDER BY agent_id, chain_seq, decision_id
-      FORMAT RowBinary`,
+    query: `${chainQuery(options, conditions, [...LINK_COLUMNS, ...CHAIN_HASHED_COLUMNS])} FORMAT RowBinary`,
   });
   const outcomes: Array<{ agent: string; problem?: ChainProblem }> = [];
   const recheck = new Set<string>();
@@ -162,12 +158,11 @@ async function verifyBinary(
       rows += 1;
       const agent = text(bytes, at);
       const seqAt = end.at;
-      const decisionId = text(bytes, seqAt + 8);
       const row: LinkRow = {
         agent_id: agent,
         // chain_seq is a UInt64 (migration 0003): 8 bytes, little-endian.
         chain_seq: bytes.readUInt32LE(seqAt) + bytes.readUInt32LE(seqAt + 4) * 0x1_0000_0000,
-        decision_id: decisionId,
+        decision_id: text(bytes, seqAt + 8),
         chain_hash: text(bytes, end.at),
         chain_prev: text(bytes, hashedFrom),
       };
@@ -176,21 +171,10 @@ async function verifyBinary(
         outcomes.push({ agent });
       }
       if (!chain.broken) {
-        const intact = () => chainHashOf(bytes.subarray(hashedFrom, next)) === row.chain_hash;
-        const problem = checkLink(chain, row, intact);
+        const problem = checkLink(chain, row, () => chainHashOf(bytes.subarray(hashedFrom, next)) === row.chain_hash);
         // Altered, as far as RowBinary tells: the JSON pass decides, knowing the earlier format too.
-        if (problem?.kind === "altered") {
-          chain.broken = true;
-          recheck.add(agent);
-        } else if (problem) {
-          chain.broken = true;
-          outcomes[outcomes.length - 1]!.problem = {
-            agent_id: agent,
-            chain_seq: Number(row.chain_seq),
-            decision_id: decisionId,
-            ...problem,
-          };
-        }
+        if (problem?.kind === "altered") recheck.add(agent);
+        else if (problem) outcomes[outcomes.length - 1]!.problem = problem;
       }
       at = next;
     }
@@ -214,10 +198,7 @@ async function verifyJson(
   // of them in half the time of objects, which repeat every column name. 18.16 writes only objects.
   const compact = options.capabilities.compactJsonRows;
   const result = await client.query({
-    query: `SELECT ${columns.join(", ")}
-      FROM ${options.database}.decisions FINAL
-      WHERE ${conditions.join(" AND ")}
-      ORDER BY agent_id, chain_seq, decision_id`,
+    query: chainQuery(options, conditions, columns),
     format: compact ? "JSONCompactEachRow" : "JSONEachRow",
   });
   const rowOf = (item: { json<T>(): T }): ChainRow => {
@@ -242,18 +223,18 @@ async function verifyJson(
         row,
         () => hasher.hash(row) === row.chain_hash || jsonChainHash(row.chain_prev, row) === row.chain_hash,
       );
-      if (problem) {
-        chain.broken = true;
-        problems.push({
-          agent_id: row.agent_id,
-          chain_seq: Number(row.chain_seq),
-          decision_id: row.decision_id,
-          ...problem,
-        });
-      }
+      if (problem) problems.push(problem);
     }
   }
   return problems;
+}
+
+/** The rows' `columns`, one agent after another in chain order; both passes read the trail so. */
+function chainQuery(options: TrailVerifyOptions, conditions: string[], columns: readonly string[]): string {
+  return `SELECT ${columns.join(", ")}
+    FROM ${options.database}.decisions FINAL
+    WHERE ${conditions.join(" AND ")}
+    ORDER BY agent_id, chain_seq, decision_id`;
 }
 
 function startChain(first: LinkRow, trustFirst: boolean): AgentChain {
@@ -262,8 +243,18 @@ function startChain(first: LinkRow, trustFirst: boolean): AgentChain {
     : { agent: first.agent_id, expectedSeq: 1, previousHash: CHAIN_GENESIS, broken: false };
 }
 
-/** Checks a row against the chain so far and moves the chain on; `intact` says whether the row matches its own hash. */
-function checkLink(
+/**
+ * Checks a row against the chain so far: moves the chain on, or marks it broken and returns the
+ * problem. `intact` says whether the row matches its own hash.
+ */
+function checkLink(chain: AgentChain, row: LinkRow, intact: () => boolean): ChainProblem | undefined {
+  const found = linkProblem(chain, row, intact);
+  if (found === undefined) return undefined;
+  chain.broken = true;
+  return { agent_id: row.agent_id, chain_seq: Number(row.chain_seq), decision_id: row.decision_id, ...found };
+}
+
+function linkProblem(
   chain: AgentChain,
   row: LinkRow,
   intact: () => boolean,

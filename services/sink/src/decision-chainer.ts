@@ -20,8 +20,8 @@ interface PartitionChains {
  * The chain heads are kept per partition of the decisions topic, with the offset they are current up
  * to. They advance as soon as a batch is linked, so the partition's next batch can be linked and
  * encoded while this one is stored, and are trusted only while every batch linked is stored in turn:
- * `forget` when one was not, `forgetAll` on every rebalance. A batch that finds no heads, or starts at or before an offset
- * already linked (delivered again), reloads that partition's heads from ClickHouse as of the batch's
+ * `forget` when one was not, `forgetAll` on every rebalance. A batch that finds no heads, or starts at
+ * or before an offset already linked (delivered again), reloads that partition's heads from ClickHouse as of the batch's
  * first offset: the newest stored row of each agent below it. Rows stored beyond it but never
  * committed are then chained again from the same heads, in the same order, so they get the same
  * hashes and collapse with their first copies in the ReplacingMergeTree. (Offsets may skip forward
