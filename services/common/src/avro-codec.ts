@@ -19,6 +19,8 @@ export class AvroCodec<T> {
   /** Per writer schema id: the resolver into the reader schema, or undefined when they are equal. */
   private readonly resolvers = new Map<number, { resolver: AvroResolver | undefined }>();
   private writerId: number | undefined;
+  /** Per writer schema id: the full name of the record it writes. */
+  private readonly writerNames = new Map<number, string>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -75,6 +77,20 @@ export class AvroCodec<T> {
     return known === undefined ? undefined : this.read(bytes as Buffer, writerId, known.resolver);
   }
 
+  /**
+   * The full name of the record a message's writer schema writes (`dev.mandate.v1.ActionProposed`),
+   * read from the registry by the message's schema id without decoding its body: what tells two record
+   * types on one topic apart, whatever a header claims. Throws like `decode` for an unknown id.
+   */
+  async writerRecordName(bytes: Buffer | null): Promise<string> {
+    const writerId = writerIdOf(bytes);
+    const known = this.writerNames.get(writerId);
+    if (known !== undefined) return known;
+    const name = (await this.writerType(writerId)).name ?? "";
+    this.writerNames.set(writerId, name);
+    return name;
+  }
+
   private read(bytes: Buffer, writerId: number, resolver: AvroResolver | undefined): T {
     try {
       const { value, offset } = this.readerType.decode(bytes, HEADER_BYTES, resolver);
@@ -89,18 +105,7 @@ export class AvroCodec<T> {
   }
 
   private async resolverFor(writerId: number): Promise<{ resolver: AvroResolver | undefined }> {
-    let writerType: avro.Type;
-    try {
-      writerType = (await this.registry.getSchema(writerId)) as unknown as avro.Type;
-    } catch (error) {
-      const status = (error as { status?: number }).status;
-      if (status === 404) {
-        throw new UndecodableMessageError("unknown_schema_id", `schema id ${writerId} is not in the registry`, {
-          cause: error,
-        });
-      }
-      throw new DependencyUnavailableError(`schema registry did not return schema id ${writerId}`, { cause: error });
-    }
+    const writerType = await this.writerType(writerId);
     let resolver: AvroResolver | undefined;
     try {
       resolver = writerType.equals(this.readerType) ? undefined : this.readerType.createResolver(writerType);
@@ -112,6 +117,20 @@ export class AvroCodec<T> {
     const entry = { resolver };
     this.resolvers.set(writerId, entry);
     return entry;
+  }
+
+  private async writerType(writerId: number): Promise<avro.Type> {
+    try {
+      return (await this.registry.getSchema(writerId)) as unknown as avro.Type;
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404) {
+        throw new UndecodableMessageError("unknown_schema_id", `schema id ${writerId} is not in the registry`, {
+          cause: error,
+        });
+      }
+      throw new DependencyUnavailableError(`schema registry did not return schema id ${writerId}`, { cause: error });
+    }
   }
 }
 

@@ -22,6 +22,7 @@ export function mandateSchemas(): {
   policySet: AvroSchemaJson;
   validatorKey: AvroSchemaJson;
   execution: AvroSchemaJson;
+  observation: AvroSchemaJson;
 } {
   const action = readAvroSchema("action-proposed.avsc");
   const decision = readAvroSchema("decision-record.avsc");
@@ -35,5 +36,6 @@ export function mandateSchemas(): {
     policySet: readAvroSchema("policy-set.avsc"),
     validatorKey: readAvroSchema("validator-key.avsc"),
     execution: readAvroSchema("execution-outcome.avsc"),
+    observation: readAvroSchema("agent-observation.avsc"),
   };
 }

@@ -4,12 +4,18 @@ import { AvroCodec } from "./avro-codec.js";
 import { mandateSchemas } from "./avro-schemas.js";
 import type { DecisionRecord } from "./decision.js";
 import type { ExecutionRecord } from "./execution.js";
+import type { AgentObservation } from "./observation.js";
 import type { PolicySetRecord } from "./policy-set-record.js";
 import type { AgentRegistration } from "./registration.js";
 import type { TopicNames } from "./topics.js";
 import type { ValidatorKeyRecord } from "./validator-key.js";
 
-/** The wire contracts, registered under `<topic>-value` (Confluent's TopicNameStrategy). */
+/**
+ * The wire contracts, registered under `<topic>-value` (Confluent's TopicNameStrategy), except the
+ * observation: it shares the actions topic with the proposals (same key, same partition, so it is
+ * ordered before the agent's next proposal), and a second record type on one topic is registered
+ * under `<topic>-<record full name>` (TopicRecordNameStrategy). The action keeps `<topic>-value`.
+ */
 export interface MandateContracts {
   action: AvroCodec<ProposedAction>;
   decision: AvroCodec<DecisionRecord>;
@@ -17,7 +23,16 @@ export interface MandateContracts {
   policySet: AvroCodec<PolicySetRecord>;
   validatorKey: AvroCodec<ValidatorKeyRecord>;
   execution: AvroCodec<ExecutionRecord>;
+  observation: AvroCodec<AgentObservation>;
 }
+
+/** The subject the observation schema is registered under on the actions topic. */
+export function observationSubject(topics: TopicNames): string {
+  return `${topics.actions}-${OBSERVATION_RECORD_NAME}`;
+}
+
+export const ACTION_RECORD_NAME = "dev.mandate.v1.ActionProposed";
+export const OBSERVATION_RECORD_NAME = "dev.mandate.v1.AgentObservation";
 
 export async function openContracts(registryUrl: string, topics: TopicNames): Promise<MandateContracts> {
   const registry = new SchemaRegistry({ host: registryUrl, clientId: "mandate" });
@@ -29,6 +44,7 @@ export async function openContracts(registryUrl: string, topics: TopicNames): Pr
     policySet: new AvroCodec<PolicySetRecord>(registry, `${topics.policies}-value`, schemas.policySet),
     validatorKey: new AvroCodec<ValidatorKeyRecord>(registry, `${topics.validatorKeys}-value`, schemas.validatorKey),
     execution: new AvroCodec<ExecutionRecord>(registry, `${topics.executions}-value`, schemas.execution),
+    observation: new AvroCodec<AgentObservation>(registry, observationSubject(topics), schemas.observation),
   };
   await contracts.action.register(registryUrl);
   await contracts.decision.register(registryUrl);
@@ -36,5 +52,6 @@ export async function openContracts(registryUrl: string, topics: TopicNames): Pr
   await contracts.policySet.register(registryUrl);
   await contracts.validatorKey.register(registryUrl);
   await contracts.execution.register(registryUrl);
+  await contracts.observation.register(registryUrl);
   return contracts;
 }

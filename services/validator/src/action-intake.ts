@@ -3,35 +3,102 @@ import { ACTION_ID_HEADER, type ProposedAction } from "../../common/src/action.j
 import type { AvroCodec } from "../../common/src/avro-codec.js";
 import { headerText, type DeadLetterCause } from "../../common/src/dead-letter.js";
 import { UndecodableMessageError } from "../../common/src/errors.js";
+import { ACTION_RECORD_NAME, OBSERVATION_RECORD_NAME } from "../../common/src/mandate-contracts.js";
+import type { AgentObservation } from "../../common/src/observation.js";
 
 export type IntakeResult =
-  | { kind: "ok"; action: ProposedAction }
+  | { kind: "action"; action: ProposedAction }
+  | { kind: "observation"; observation: AgentObservation }
   | { kind: "dead_letter"; cause: DeadLetterCause; identified: { actionId: string; agentId: string } | undefined };
 
+export interface IntakeCodecs {
+  action: AvroCodec<ProposedAction>;
+  observation: AvroCodec<AgentObservation>;
+}
+
+export interface IntakeLimits {
+  maxActionBytes: number;
+  maxObservationBytes: number;
+}
+
 /**
- * First step for every message on the action topic: size limit, then decode. It returns what
- * happened instead of throwing; only a dependency outage (registry down) throws, so the batch is
- * retried rather than dead-lettered.
+ * First step for every message on the action topic: what record it is, its size limit, then decode.
+ * The kind comes from the message's writer schema (its schema id's record name in the registry), not
+ * from the `mandate-record` header, which anyone producing to the topic can set to anything. It
+ * returns what happened instead of throwing; only a dependency outage (registry down) throws, so the
+ * batch is retried rather than dead-lettered.
  */
-export async function takeInAction(
+export async function takeInRecord(
   message: KafkaMessage,
-  codec: AvroCodec<ProposedAction>,
-  maxActionBytes: number,
+  codecs: IntakeCodecs,
+  limits: IntakeLimits,
 ): Promise<IntakeResult> {
   const size = message.value?.length ?? 0;
-  if (size > maxActionBytes) {
-    return deadLetter(message, "too_large", `action message is ${size} bytes; the limit is ${maxActionBytes}`);
+  let recordName: string;
+  try {
+    recordName = await codecs.action.writerRecordName(message.value);
+  } catch (error) {
+    if (!(error instanceof UndecodableMessageError)) throw error;
+    // Not even a schema id: it can only have been meant as an action, as before observations existed.
+    if (size > limits.maxActionBytes) return tooLarge(message, "action", size, limits.maxActionBytes);
+    return deadLetter(message, error.reason, error.message);
+  }
+  if (recordName === OBSERVATION_RECORD_NAME) return takeInObservation(message, codecs.observation, limits);
+  if (size > limits.maxActionBytes) return tooLarge(message, "action", size, limits.maxActionBytes);
+  if (recordName !== ACTION_RECORD_NAME) {
+    return deadLetter(message, "invalid_record", `a ${recordName || "non-record"} schema on the action topic`);
   }
   try {
-    const action = await codec.decode(message.value);
+    const action = await codecs.action.decode(message.value);
     if (!action.action_id || !action.agent_id) {
       return deadLetter(message, "invalid_record", "action has an empty action_id or agent_id");
     }
-    return { kind: "ok", action };
+    return { kind: "action", action };
   } catch (error) {
     if (error instanceof UndecodableMessageError) return deadLetter(message, error.reason, error.message);
     throw error;
   }
+}
+
+/**
+ * An observation that cannot be taken is dead-lettered and nothing else: it decides no action, so it
+ * never gets a verdict, whatever action id its headers claim.
+ */
+async function takeInObservation(
+  message: KafkaMessage,
+  codec: AvroCodec<AgentObservation>,
+  limits: IntakeLimits,
+): Promise<IntakeResult> {
+  const size = message.value?.length ?? 0;
+  if (size > limits.maxObservationBytes) {
+    return observationDeadLetter(
+      "too_large",
+      `observation message is ${size} bytes; the limit is ${limits.maxObservationBytes}`,
+    );
+  }
+  try {
+    const observation = await codec.decode(message.value);
+    if (!observation.observation_id || !observation.agent_id || !observation.session_id) {
+      return observationDeadLetter("invalid_record", "observation has an empty observation_id, agent_id or session_id");
+    }
+    // NOTE: the key picks the partition, and only the partition orders it before the agent's next
+    // proposal; one keyed to another agent may be read after that proposal, so it is not taken.
+    if (message.key?.toString() !== observation.agent_id) {
+      return observationDeadLetter("key_mismatch", "observation keyed by another id than its agent_id");
+    }
+    return { kind: "observation", observation };
+  } catch (error) {
+    if (error instanceof UndecodableMessageError) return observationDeadLetter(error.reason, error.message);
+    throw error;
+  }
+}
+
+function observationDeadLetter(reason: string, detail: string): IntakeResult {
+  return { kind: "dead_letter", cause: { step: "validator.observation", reason, detail }, identified: undefined };
+}
+
+function tooLarge(message: KafkaMessage, what: string, size: number, limit: number): IntakeResult {
+  return deadLetter(message, "too_large", `${what} message is ${size} bytes; the limit is ${limit}`);
 }
 
 function deadLetter(message: KafkaMessage, reason: string, detail: string): IntakeResult {

@@ -22,6 +22,16 @@ export const validatorConfigSchema = connectionConfigSchema.extend({
     .int()
     .min(1024)
     .default(256 * 1024),
+  /**
+   * Larger observations (a tool's result, what the agent read) on the action topic are not decoded:
+   * dead letter only, no verdict. Reporters cut an output to 64 KiB by default, so this leaves room
+   * for its arguments and a larger bound.
+   */
+  maxObservationBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   /** A validator silent this long loses its partitions to the others (kafkajs default 30 s). */
   sessionTimeoutMs: z.number().int().min(3000).default(30_000),
   /** An open transaction of a crashed validator blocks read-committed readers of its partitions until this passes. */
@@ -70,6 +80,7 @@ export function validatorConfigFromEnv(env: NodeJS.ProcessEnv): ValidatorConfig 
     validatorId: env.MANDATE_VALIDATOR_ID ?? `${os.hostname()}-validator`,
     groupId: env.MANDATE_VALIDATOR_GROUP,
     maxActionBytes: numberFromEnv(env.MANDATE_MAX_ACTION_BYTES),
+    maxObservationBytes: numberFromEnv(env.MANDATE_MAX_OBSERVATION_BYTES),
     decisionTtlSeconds: numberFromEnv(env.MANDATE_DECISION_TTL_SECONDS),
     capabilityTtlSeconds: numberFromEnv(env.MANDATE_CAPABILITY_TTL_SECONDS),
     identityClockSkewSeconds: numberFromEnv(env.MANDATE_IDENTITY_CLOCK_SKEW_SECONDS),

@@ -2,16 +2,17 @@ import type { AddressInfo } from "node:net";
 import crypto from "node:crypto";
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import type { ProposedAction } from "../../common/src/action.js";
-import { deadLetterMessage } from "../../common/src/dead-letter.js";
-import type { Reason } from "../../common/src/decision.js";
+import { deadLetterMessage, type DeadLetterCause } from "../../common/src/dead-letter.js";
+import type { DecisionRecord, Reason } from "../../common/src/decision.js";
 import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
 import { ServiceHttp } from "../../common/src/service-http.js";
 import { ValidatorMetrics } from "../../common/src/service-metrics.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
+import { TopicFollower } from "../../common/src/topic-follower.js";
 import { ensureTopics } from "../../common/src/topics.js";
-import { takeInAction } from "./action-intake.js";
+import { takeInRecord } from "./action-intake.js";
 import { AgentDirectory } from "./agent-directory.js";
 import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
 import { MandateDecisionEngine } from "./mandate-decision-engine.js";
@@ -31,6 +32,10 @@ export class ValidatorService {
   private producer: Producer | undefined;
   private directory: AgentDirectory | undefined;
   private policies: PolicyDirectory | undefined;
+  private reviewedApprovals: TopicFollower<DecisionRecord> | undefined;
+  /** Reviewed approvals already handed to the engine, oldest first; bounded (see followReviewedApprovals). */
+  private readonly approvalsSeen = new Set<string>();
+  private approvalsSince = 0;
   private contracts: MandateContracts | undefined;
   private readonly verdictSigner: VerdictSigner;
   private readonly redactionKey: Buffer;
@@ -80,7 +85,7 @@ export class ValidatorService {
       this.engine,
       this.logger,
     );
-    await Promise.all([this.directory.start(), this.policies.start()]);
+    await Promise.all([this.directory.start(), this.policies.start(), this.followReviewedApprovals(kafka)]);
 
     // Before the first decision: an executor can only trust a decision whose signer it knows.
     await this.verdictSigner.publishKey(
@@ -153,7 +158,38 @@ export class ValidatorService {
     await this.producer?.disconnect();
     await this.directory?.stop();
     await this.policies?.stop();
+    await this.reviewedApprovals?.stop();
     await this.http?.close();
+  }
+
+  /**
+   * A reviewer's approval of a flagged action (the review service's record superseding the flag)
+   * enters the agent's baseline like an approval would have. NOTE: followed from this instance's
+   * start on, like the rest of the in-memory behaviour it feeds; the follower reads its window again
+   * after a consumer crash, so approvals are remembered by decision id and each is handed over once.
+   * The window restarts a minute before the latest approval handled, which the remembered ids cover.
+   */
+  private async followReviewedApprovals(kafka: Kafka): Promise<void> {
+    const contracts = this.contracts as MandateContracts;
+    this.approvalsSince = Date.now();
+    this.reviewedApprovals = new TopicFollower(
+      kafka,
+      this.config.topics.decisions,
+      contracts.decision,
+      (record) => {
+        if (record.supersedes === null || record.reviewer === null || record.verdict !== "approved") return;
+        if (this.approvalsSeen.has(record.decision_id)) return;
+        this.approvalsSeen.add(record.decision_id);
+        if (this.approvalsSeen.size > 10_000) {
+          this.approvalsSeen.delete(this.approvalsSeen.values().next().value as string);
+        }
+        this.approvalsSince = Math.max(this.approvalsSince, record.decided_at - 60_000);
+        this.engine.recordReviewedApproval(record.action, Date.now());
+      },
+      this.logger,
+      "decision record",
+    );
+    await this.reviewedApprovals.start(() => this.approvalsSince);
   }
 
   private async decideBatch(payload: EachBatchPayload): Promise<void> {
@@ -183,30 +219,46 @@ export class ValidatorService {
     const decisions: Message[] = [];
     const deadLetters: Message[] = [];
     const verdicts: string[] = [];
-    const deadLetterReasons: string[] = [];
+    const deadLetterCauses: DeadLetterCause[] = [];
+    let observationsTaken = 0;
     let lastOffset: string | undefined;
 
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
-      const intake = await takeInAction(message, contracts.action, config.maxActionBytes);
+      const intake = await takeInRecord(message, contracts, config);
       const now = Date.now();
-      if (intake.kind === "ok") {
+      const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+      if (intake.kind === "action") {
         const registration = this.directory?.get(intake.action.agent_id);
         const started = performance.now();
         const decision = this.engine.decideAction(intake.action, registration, now);
         this.metrics.decisionDuration.observe((performance.now() - started) / 1000);
         verdicts.push(decision.verdict);
         decisions.push(this.decisionMessage(intake.action, decision, registration?.version ?? null, now));
+      } else if (intake.kind === "observation") {
+        // NOTE: taken in offset order with the actions around it, so the next action of the same
+        // agent on this partition is decided knowing it. It produces no decision record.
+        const { observation } = intake;
+        const receipt = this.engine.observeSession(observation, this.directory?.get(observation.agent_id), now);
+        if (receipt.taken) {
+          observationsTaken += 1;
+        } else {
+          const cause = { step: "validator.observation", reason: receipt.code, detail: receipt.reason };
+          deadLetters.push(deadLetterMessage(message, source, cause, now));
+          deadLetterCauses.push(cause);
+          this.logger.warn(
+            {
+              event: "observation_dead_lettered",
+              reason: receipt.code,
+              partition: batch.partition,
+              offset: message.offset,
+            },
+            receipt.reason,
+          );
+        }
       } else {
-        deadLetters.push(
-          deadLetterMessage(
-            message,
-            { topic: batch.topic, partition: batch.partition, offset: message.offset },
-            intake.cause,
-            now,
-          ),
-        );
-        deadLetterReasons.push(intake.cause.reason);
+        deadLetters.push(deadLetterMessage(message, source, intake.cause, now));
+        deadLetterCauses.push(intake.cause);
         if (intake.identified) {
           const action = unreadableAction(
             intake.identified.actionId,
@@ -236,7 +288,7 @@ export class ValidatorService {
         }
         this.logger.warn(
           {
-            event: "action_dead_lettered",
+            event: intake.cause.step === "validator.observation" ? "observation_dead_lettered" : "action_dead_lettered",
             reason: intake.cause.reason,
             partition: batch.partition,
             offset: message.offset,
@@ -271,13 +323,18 @@ export class ValidatorService {
     await heartbeat();
     // Counted once committed: an aborted batch is decided again and must not count twice.
     for (const verdict of verdicts) this.metrics.decisions.inc({ verdict });
-    for (const reason of deadLetterReasons) this.metrics.deadLetters.inc({ step: "validator.intake", reason });
+    for (const { step, reason } of deadLetterCauses) this.metrics.deadLetters.inc({ step, reason });
     this.metrics.consumerLag.set(
       { topic: batch.topic },
       Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
     );
     this.logger.debug(
-      { event: "decisions_published", count: decisions.length, partition: batch.partition },
+      {
+        event: "decisions_published",
+        count: decisions.length,
+        observations: observationsTaken,
+        partition: batch.partition,
+      },
       "batch decided",
     );
   }
