@@ -1,4 +1,5 @@
 import type { ProposedAction } from "../../common/src/action.js";
+import type { AgentObservation } from "../../common/src/observation.js";
 import type { AxisScores, Reason, Verdict } from "../../common/src/decision.js";
 import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
@@ -14,11 +15,36 @@ export interface ActionDecision {
   payloadFindings: PayloadFinding[];
 }
 
+/**
+ * What the engine did with something the agent saw. `taken: false` means the observation changed
+ * nothing (unknown agent, an action id this session never had decided, unreadable): the validator
+ * dead-letters it with `code` and `reason` and moves on.
+ */
+export type ObservationReceipt =
+  | {
+      taken: true;
+      /** Consequential values (recipients, accounts, URLs, paths, amounts …) now known to the session. */
+      values: number;
+      /** Its text carried instructions aimed at the model. */
+      injected: boolean;
+      /** It came from a source others can write to (inbound mail, messages, web pages). */
+      untrusted: boolean;
+      reasons: Reason[];
+    }
+  | { taken: false; code: string; reason: string };
+
 export type PolicySetResult = { ok: true } | { ok: false; errors: string[] };
 
 /** The validator asks one question per action, and hands over policy sets as they arrive. */
 export interface DecisionEngine {
   decideAction(action: ProposedAction, registration: AgentRegistration | undefined, now: number): ActionDecision;
+  /**
+   * Something the agent saw (a tool's result, what it read outside Mandate), in the order it reached
+   * the agent's partition: later decisions in the same session know where each value came from.
+   */
+  observeSession(observation: AgentObservation, registration: AgentRegistration | undefined, now: number): ObservationReceipt;
+  /** A reviewer approved a flagged action: it enters the agent's baseline like an approval. */
+  recordReviewedApproval(action: ProposedAction, now: number): void;
   /** All or nothing: a refused set leaves the version in force untouched. */
   applyPolicySet(record: PolicySetRecord): PolicySetResult;
   /**
