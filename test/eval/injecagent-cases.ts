@@ -33,20 +33,20 @@ interface InjecParameter {
   required: boolean;
 }
 
-interface InjecTool {
+export interface InjecTool {
   name: string;
   summary: string;
   parameters: InjecParameter[];
 }
 
-interface InjecToolkit {
+export interface InjecToolkit {
   toolkit: string;
   name_for_human: string;
   description_for_model: string;
   tools: InjecTool[];
 }
 
-interface InjecTestCase {
+export interface InjecTestCase {
   "Attacker Tools": string[];
   "Attacker Instruction": string;
   "Attack Type"?: string;
@@ -57,7 +57,7 @@ interface InjecTestCase {
   Thought?: string;
 }
 
-interface ToolEntry {
+export interface ToolEntry {
   fullName: string;
   toolkit: InjecToolkit;
   tool: InjecTool;
@@ -732,7 +732,7 @@ export function extractArguments(instruction: string, tool: InjecTool, toolNames
 // Conversion
 // ---------------------------------------------------------------------------------------------------
 
-function loadTools(datasetDir: string): Map<string, ToolEntry> {
+export function loadTools(datasetDir: string): Map<string, ToolEntry> {
   const toolkits = JSON.parse(readFileSync(path.join(datasetDir, "tools.json"), "utf8")) as InjecToolkit[];
   const tools = new Map<string, ToolEntry>();
   for (const toolkit of toolkits) {
