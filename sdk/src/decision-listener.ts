@@ -46,11 +46,22 @@ export class DecisionListener {
   expect(actionId: string): { decision: Promise<DecisionRecord>; cancel(): void } {
     let resolveDecision: (d: DecisionRecord) => void = () => {};
     const decision = new Promise<DecisionRecord>((resolve) => (resolveDecision = resolve));
-    this.waiting.set(actionId, (d) => {
-      this.waiting.delete(actionId);
+    const cancel = this.watch(actionId, (d) => {
+      cancel();
       resolveDecision(d);
     });
-    return { decision, cancel: () => this.waiting.delete(actionId) };
+    return { decision, cancel };
+  }
+
+  /**
+   * Hands every decision for `actionId` to `onDecision` (the verdict, then any record superseding it,
+   * such as a reviewer's) until the returned cancel is called. One watcher per action id.
+   */
+  watch(actionId: string, onDecision: (decision: DecisionRecord) => void): () => void {
+    this.waiting.set(actionId, onDecision);
+    return () => {
+      if (this.waiting.get(actionId) === onDecision) this.waiting.delete(actionId);
+    };
   }
 
   async stop(): Promise<void> {

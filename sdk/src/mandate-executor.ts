@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import type { Consumer, KafkaMessage, Producer } from "kafkajs";
 import type { ProposedAction } from "../../services/common/src/action.js";
 import { deadLetterMessage, type SourcePosition } from "../../services/common/src/dead-letter.js";
@@ -7,6 +8,12 @@ import { createKafka } from "../../services/common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../services/common/src/logger.js";
 import type { ExecutionRecord } from "../../services/common/src/execution.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import { boundedOutput, boundedText } from "../../services/common/src/observation-output.js";
+import {
+  DEFAULT_OBSERVATION_OUTPUT_BYTES,
+  RECORD_KIND_HEADER,
+  type AgentObservation,
+} from "../../services/common/src/observation.js";
 import { TopicFollower } from "../../services/common/src/topic-follower.js";
 import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
 import { ValidatorKeyDirectory } from "../../services/common/src/validator-key-directory.js";
@@ -19,8 +26,12 @@ export interface ToolRunContext {
   deadline: number;
 }
 
-/** Runs one approved action with the executor's real credentials. */
-export type ToolRunner = (action: ProposedAction, args: unknown, context: ToolRunContext) => Promise<void>;
+/**
+ * Runs one approved action with the executor's real credentials and returns what the tool returned:
+ * it goes back to the proposing agent (and the validator deciding for it), a string as text, anything
+ * else as JSON, cut to `maxOutputBytes`. A runner that returns nothing sends back `null`.
+ */
+export type ToolRunner = (action: ProposedAction, args: unknown, context: ToolRunContext) => Promise<unknown>;
 
 export type ExecutionCode =
   | ""
@@ -64,6 +75,12 @@ export interface ExecutorOptions extends ConnectionOptions {
   runDeadlineMs?: number;
   /** See DEFAULT_VALIDATOR_KEY_GRACE_MS. */
   validatorKeyGraceMs?: number;
+  /**
+   * Bound on a result's output (and a failure's message) sent back to the agent, in UTF-8 bytes
+   * (default 64 KiB); the rest is cut and the result marked truncated. The validator refuses
+   * observations over its MANDATE_MAX_OBSERVATION_BYTES (256 KiB by default), so keep it below that.
+   */
+  maxOutputBytes?: number;
 }
 
 /**
@@ -85,6 +102,7 @@ export class MandateExecutor {
   private readonly executed = new Map<string, number>();
   private readonly runDeadlineMs: number;
   private readonly keyGraceMs: number;
+  private readonly maxOutputBytes: number;
   /** Settles once this instance has read every `started` record written before its latest rebalance. */
   private ledgerCurrent: Promise<void> = Promise.resolve();
   private ledger: TopicFollower<ExecutionRecord> | undefined;
@@ -95,12 +113,14 @@ export class MandateExecutor {
     private readonly producer: Producer,
     private readonly contracts: MandateContracts,
     private readonly executionsTopic: string,
+    private readonly actionsTopic: string,
     private readonly deadLetterTopic: string,
     private readonly validatorKeys: ValidatorKeyDirectory,
     private readonly logger: Logger,
   ) {
     this.runDeadlineMs = options.runDeadlineMs ?? DEFAULT_RUN_DEADLINE_MS;
     this.keyGraceMs = options.validatorKeyGraceMs ?? DEFAULT_VALIDATOR_KEY_GRACE_MS;
+    this.maxOutputBytes = options.maxOutputBytes ?? DEFAULT_OBSERVATION_OUTPUT_BYTES;
   }
 
   static async start(options: ExecutorOptions): Promise<MandateExecutor> {
@@ -119,6 +139,7 @@ export class MandateExecutor {
       producer,
       contracts,
       topics.executions,
+      topics.actions,
       topics.deadLetters,
       validatorKeys,
       logger,
@@ -204,28 +225,69 @@ export class MandateExecutor {
     });
     try {
       const ran = run(action, JSON.parse(action.arguments_json), { signal: controller.signal, deadline });
-      if ((await Promise.race([ran.then(() => "done" as const), overtime])) === "overtime") {
+      const settled = await Promise.race([ran.then((result) => ({ result })), overtime]);
+      if (settled === "overtime") {
         controller.abort(new Error(`run deadline of ${this.runDeadlineMs} ms passed`));
         // The run may still settle later; its result no longer matters, but its failure must not go unhandled.
         ran.catch(() => undefined);
-        await this.report(decision, {
-          ...ids,
-          outcome: "failed",
-          code: "tool.deadline_exceeded",
-          reason: `the tool did not finish within ${this.runDeadlineMs} ms`,
-        });
+        const reason = `the tool did not finish within ${this.runDeadlineMs} ms`;
+        await this.returnResult(action, { error: reason });
+        await this.report(decision, { ...ids, outcome: "failed", code: "tool.deadline_exceeded", reason });
         return;
       }
+      await this.returnResult(action, { result: settled.result });
       await this.report(decision, { ...ids, outcome: "executed", code: "", reason: "" });
     } catch (error) {
-      await this.report(decision, {
-        ...ids,
-        outcome: "failed",
-        code: "tool.failed",
-        reason: error instanceof Error ? error.message : String(error),
-      });
+      const reason = error instanceof Error ? error.message : String(error);
+      await this.returnResult(action, { error: reason });
+      await this.report(decision, { ...ids, outcome: "failed", code: "tool.failed", reason });
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends what the run returned (or its error) back to the agent as an observation on the actions
+   * topic, keyed by the agent like its proposals: on the agent's partition, so the validator deciding
+   * for it has read the result before it reads the agent's next proposal, which the agent can only
+   * make once it has read the result there too. Written before the outcome is recorded, acknowledged
+   * by every in-sync replica.
+   */
+  private async returnResult(action: ProposedAction, ran: { result: unknown } | { error: string }): Promise<void> {
+    const bounded = "error" in ran ? { text: "", truncated: false } : boundedOutput(ran.result, this.maxOutputBytes);
+    const observation: AgentObservation = {
+      observation_id: crypto.randomUUID(),
+      agent_id: action.agent_id,
+      session_id: action.session_id,
+      action_id: action.action_id,
+      tool: action.tool,
+      arguments_json: action.arguments_json,
+      output: bounded.text,
+      error: "error" in ran ? boundedText(ran.error, this.maxOutputBytes).text : null,
+      truncated: bounded.truncated,
+      reporter: `executor:${this.options.groupId}`,
+      observed_at: Date.now(),
+    };
+    try {
+      await this.producer.send({
+        topic: this.actionsTopic,
+        acks: -1,
+        messages: [
+          {
+            key: observation.agent_id,
+            value: this.contracts.observation.encode(observation),
+            headers: { [RECORD_KIND_HEADER]: "observation" },
+          },
+        ],
+      });
+    } catch (error) {
+      // NOTE: the tool has run and cannot run again (its `started` record is written), so throwing
+      // would change nothing for the agent: it gets no result and its run() times out, which says
+      // exactly that the result is unknown. Nothing is reordered: the agent waits for this result.
+      this.logger.error(
+        { event: "result_unpublished", action_id: action.action_id, err: error },
+        "could not send the tool's result back to the agent",
+      );
     }
   }
 

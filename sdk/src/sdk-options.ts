@@ -13,3 +13,6 @@ export function topicsOf(options: ConnectionOptions): TopicNames {
 
 /** How long `propose()` waits for a verdict unless told otherwise; no verdict in time means no execution. */
 export const DEFAULT_VERDICT_TIMEOUT_MS = 10_000;
+
+/** How long `run()` waits for the verdict and the executor's result together unless told otherwise. */
+export const DEFAULT_RUN_TIMEOUT_MS = 30_000;
