@@ -70,17 +70,26 @@ export function privacyLensRegistration(catalogue: ToolkitCatalogue): AgentRegis
   );
 }
 
-/** `Action: <tool>` / `Action Input: <JSON>` / `Observation: <JSON>`, repeated. */
+/** JSON, or JSON whose quotes were escaped once too often (`{\\"term\\": …}`), or else the text. */
+function lenientJson(text: string): unknown {
+  const parsed = jsonOrText(text);
+  return typeof parsed === "string" && text.includes('\\"') ? jsonOrText(text.replaceAll('\\"', '"')) : parsed;
+}
+
+/** `Action: <tool>` / `Action Input: <JSON>` / `Observation: <JSON>`, repeated (some lines indented). */
 function parseTrajectory(text: string): Array<{ tool: string; input: unknown; observation: unknown }> {
   return text
-    .split(/^Action:/m)
+    .split(/^\s*Action:/m)
     .slice(1)
     .map((block) => {
-      const [head = "", rest = ""] = block.split(/^Action Input:/m);
-      const [input = "", observation = ""] = rest.split(/^Observation:/m);
+      const [head = "", rest = ""] = block.split(/^\s*Action Input:/m);
+      // NOTE: in a few steps "Observation:" follows the input on the same line (`…}Observation: {`).
+      const at = rest.indexOf("Observation:");
+      const input = at === -1 ? rest : rest.slice(0, at);
+      const observation = at === -1 ? "" : rest.slice(at + "Observation:".length);
       // One step's tool name carries a stray quote (`NotionManagerSearchContent"`).
       const tool = head.trim().replace(/["'`]/g, "");
-      return { tool, input: jsonOrText(input.trim()), observation: jsonOrText(observation.trim()) };
+      return { tool, input: lenientJson(input.trim()), observation: lenientJson(observation.trim()) };
     });
 }
 
@@ -94,7 +103,7 @@ export function loadPrivacyLensSessions(dir: string, catalogue: ToolkitCatalogue
     const builder = new SessionBuilder(sessionId, reg.agent_id, task);
     for (const step of parseTrajectory(item.trajectory.executable_trajectory)) {
       const actionId = builder.action("legit", step.tool, step.input);
-      builder.observation(step.tool, step.observation, actionId);
+      if (step.observation !== "") builder.observation(step.tool, step.observation, actionId);
     }
     if (!builder.steps.some((s) => s.kind === "action")) continue;
     sessions.push({ source: "privacylens", session_id: sessionId, registration: reg, task, steps: builder.steps });
