@@ -3,9 +3,18 @@ import { KEY_PII_FIELD, keyTraits } from "./key-traits.js";
 import { BULK_RECORD_COUNT, type PayloadScan } from "./payload-scan.js";
 import { shapeFinding } from "./shape.js";
 import { base64Decoded, readNestedJson, urlDecoded } from "./text-decoding.js";
-import { HAS_CONTROL, HAS_LONE_SURROGATE, HAS_PERCENT, profileText, type TextProfile } from "./text-profile.js";
+import { foldText } from "./normalise-text.js";
+import {
+  HAS_CONTROL,
+  HAS_LONE_SURROGATE,
+  HAS_NON_ASCII,
+  HAS_PERCENT,
+  profileText,
+  type TextProfile,
+} from "./text-profile.js";
 
-export type Encoding = "plain" | "url" | "base64";
+/** "normalised": invisible characters removed and look-alike letters folded (see foldText). */
+export type Encoding = "plain" | "url" | "base64" | "normalised";
 
 /** One string a detector reads: an argument value, an unusual key, or a decoded view of either. */
 export interface ScanTarget {
@@ -134,6 +143,12 @@ export class ArgumentWalker {
     for (const detect of this.detectors) detect(target, this.scan);
 
     if (lineage.decodeDepth >= MAX_DECODE_DEPTH) return;
+    // What a reader sees: "AKIA" with a zero-width joiner inside, or a host in look-alike letters.
+    if ((profile.flags & HAS_NON_ASCII) !== 0) {
+      const folded = foldText(text);
+      if (folded !== text)
+        this.visitString(folded, path, key, role, depth, decodedLineage(lineage, text, "normalised"));
+    }
     const nested = readNestedJson(text, this.limits.maxDepth - depth, this.limits.maxNodes - this.nodesUsed);
     if (nested !== null) {
       if ("problem" in nested) this.scan.report(shapeFinding(nested.problem, path, this.limits));

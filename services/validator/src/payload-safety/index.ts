@@ -15,6 +15,8 @@ export type { PayloadAssessment, PayloadContext, PayloadFinding, PayloadLimits }
 export { DEFAULT_PAYLOAD_LIMITS } from "./finding.js";
 export { redactSecrets, redactSecretsInText } from "./redaction.js";
 export { toReasons } from "./reasons.js";
+export { normaliseText } from "./normalise-text.js";
+export { findInjectedInstructions, type InjectedInstructions } from "./injected-instructions.js";
 
 const DETECTORS: readonly Detector[] = [
   detectSecrets,

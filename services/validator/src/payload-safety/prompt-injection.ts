@@ -1,6 +1,7 @@
 import type { ScanTarget } from "./argument-walk.js";
 import type { PayloadScan } from "./payload-scan.js";
-import { HAS_MARKUP } from "./text-profile.js";
+import { OVERRIDE_HINT, overrideLanguages } from "./override-phrases.js";
+import { HAS_MARKUP, HAS_NON_ASCII } from "./text-profile.js";
 
 /*
  * Text that addresses the model instead of the reader. One strong signal (an explicit override, a hidden
@@ -19,7 +20,7 @@ const HINT =
   /ignore|disregard|forget|instruction|you are now|system|the (?:user|human|operator)|<\||\[\/?inst\]|<<\/?sys>>|###|jailbreak|developer mode|pretend|act as|from now on|assistant|override|reveal|agent|automation|\bai\b|\bbots?\b|llm|approv|display\s{0,2}:\s{0,2}none|<!--/i;
 const MIN_LENGTH = 10;
 
-const STRONG: readonly RegExp[] = [
+export const STRONG: readonly RegExp[] = [
   /\b(?:ignore|disregard|forget)\s{1,4}(?:(?:all|any|every|the|your|my|these|those|of)\s{1,4}){0,3}(?:previous|prior|above|earlier|preceding|foregoing|original|initial|system)\s{1,4}(?:instructions?|prompts?|directions?|directives?|rules|context|guidelines|guardrails)\b/i,
   /\bdisregard\s{1,4}(?:all\s{1,4}|everything\s{1,4})?(?:of\s{1,4})?(?:the\s{1,4})?(?:above|previous|prior)\b/i,
   /\bforget\s{1,4}(?:everything|all)\s{1,4}(?:you\s{1,4}(?:were|have\s{1,4}been)\s{1,4}told|above|before|previously)\b/i,
@@ -70,25 +71,33 @@ const ADDRESSES_MODEL =
 /** Hidden elements looked at per string: each is a short bounded match, and real mail holds a few. */
 const MAX_HIDDEN_ELEMENTS = 16;
 /** An imperative to move data out: "send ... to https://", "forward ... to x@y.z", "post ... to the webhook". */
-const SEND_OUT =
+export const SEND_OUT =
   /\b(?:send|forward|e-?mail|upload|post|transmit|exfiltrate|leak|copy|share|submit)\b[^\n]{0,160}?\b(?:to|at|into|via)\s{1,4}(?:https?:\/\/|www\.|[\w.+-]{1,64}@[\w-]{1,63}\.|the\s{1,4}(?:following\s{1,4})?(?:url|address|endpoint|webhook|server))/i;
-const TOOL_CALL =
+export const TOOL_CALL =
   /\b(?:call|invoke|use|run|execute)\s{1,4}(?:the\s{1,4})?[\w.-]{1,64}\s{1,4}(?:tool|function|command)\b|"(?:tool|function|name)"\s{0,4}:\s{0,4}"[\w.-]{1,64}"|\bcurl\s{1,4}(?:-\w{1,10}\s{1,4}){0,6}https?:\/\//i;
 /** Writing about the attack quotes its phrases; it stays suspicious at most. */
-const ABOUT_INJECTION =
+export const ABOUT_INJECTION =
   /prompt[\s-]{0,2}injection|jailbreak(?:ing|s)?\s{1,4}(?:attacks?|techniques?|prompts?)|\b(?:attackers?|researchers?|for\s{1,4}example|such\s{1,4}as|e\.g\.)\b/i;
 
 export function detectPromptInjection(target: ScanTarget, scan: PayloadScan): void {
   const { text, profile } = target;
   if (text.length < MIN_LENGTH) return;
   // Every phrase below spans three words or more, unless it is a chat-template token.
-  if (profile.spaces + profile.newlines < 2 && (profile.flags & HAS_MARKUP) === 0) return;
-  if (!HINT.test(text)) return;
-  const strong = STRONG.some((pattern) => pattern.test(text)) || hidesInstructions(text);
-  const weak = WEAK.reduce((count, pattern) => count + (pattern.test(text) ? 1 : 0), 0);
+  if (profile.spaces + profile.newlines < 2 && (profile.flags & (HAS_MARKUP | HAS_NON_ASCII)) === 0) return;
+  const foreign = (profile.flags & HAS_NON_ASCII) !== 0 || OVERRIDE_HINT.test(text);
+  const english = HINT.test(text);
+  if (!english && !foreign) return;
+  const strong =
+    (english && (STRONG.some((pattern) => pattern.test(text)) || hidesInstructions(text))) ||
+    (foreign && overrideLanguages(text).length > 0);
+  const weak = !english ? 0 : WEAK.reduce((count, pattern) => count + (pattern.test(text) ? 1 : 0), 0);
   if (!strong && weak < 2) return;
 
-  if (strong && (SEND_OUT.test(text) || TOOL_CALL.test(text)) && !ABOUT_INJECTION.test(text)) {
+  const sendsOrCalls = SEND_OUT.test(text) || TOOL_CALL.test(text);
+  const about = ABOUT_INJECTION.test(text);
+  // A security notice that quotes the attack ("attackers write 'ignore previous instructions'") is not one.
+  if (about && !sendsOrCalls && quotesItsOverride(text)) return;
+  if (strong && sendsOrCalls && !about) {
     scan.report({
       detector: "prompt_injection",
       code: "payload.prompt_injection.exfiltration",
@@ -107,7 +116,21 @@ export function detectPromptInjection(target: ScanTarget, scan: PayloadScan): vo
   });
 }
 
-function hidesInstructions(text: string): boolean {
+const QUOTE_MARKS = "'\"“‘«„";
+const QUOTE_LOOKBACK = 3;
+
+/** Whether the first override phrase the text holds opens right after a quotation mark. */
+function quotesItsOverride(text: string): boolean {
+  for (const pattern of STRONG) {
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    const before = text.slice(Math.max(0, match.index - QUOTE_LOOKBACK), match.index).trimEnd();
+    return before.length > 0 && QUOTE_MARKS.includes(before.charAt(before.length - 1));
+  }
+  return false;
+}
+
+export function hidesInstructions(text: string): boolean {
   if (!text.includes("<")) return false;
   const speaksToModel = (from: number, to: number): boolean => {
     const hidden = text.slice(from, Math.min(to, from + MAX_HIDDEN_TEXT));
