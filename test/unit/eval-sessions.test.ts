@@ -104,4 +104,13 @@ describe.skipIf(!existsSync(DATASETS_DIR))("eval sessions from the public datase
     expect(share).toBeLessThan(0.65);
     for (const s of sessions.slice(0, 50)) expect(halfOf({ session_id: s.session_id })).toBe(halfOf(s));
   });
+
+  it("puts a planted attack session in the half of the benign session it was planted into", () => {
+    const benignIds = new Set(sessions.filter((s) => !s.attack).map((s) => s.session_id));
+    for (const s of sessions.filter((x) => x.session_id.endsWith("#attack"))) {
+      const origin = s.session_id.slice(0, -"#attack".length);
+      expect(benignIds.has(origin)).toBe(true);
+      expect(halfOf(s)).toBe(halfOf({ session_id: origin }));
+    }
+  });
 });

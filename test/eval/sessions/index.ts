@@ -96,7 +96,12 @@ function fnv1a(text: string): number {
   return hash;
 }
 
-/** Which half a session falls in, by a stable hash of its id: about half each. */
+/**
+ * Which half a session falls in, by a stable hash of its id: about half each. An attack session planted
+ * into a benign one (`<id>#attack`) falls in the same half as that one, since it replays the same steps
+ * up to the injection.
+ */
 export function halfOf(session: Pick<EvalSession, "session_id">): "calibration" | "held-out" {
-  return fnv1a(session.session_id) % 2 === 0 ? "calibration" : "held-out";
+  const origin = session.session_id.replace(/#attack$/, "");
+  return fnv1a(origin) % 2 === 0 ? "calibration" : "held-out";
 }

@@ -111,6 +111,7 @@ export function plantInjections(
     if (target === null) return;
 
     const registration = withAttackerTools(session.registration, attacker, catalogue, cache);
+    // NOTE: halfOf reads this suffix to keep the attack session in its benign session's half.
     const sessionId = `${session.session_id}#attack`;
     const builder = new SessionBuilder(sessionId, registration.agent_id, session.task);
     const observation = session.steps[target.index] as EvalObservationStep;
