@@ -2,18 +2,21 @@ import fs from "node:fs";
 import readline from "node:readline";
 import type { ProposedAction } from "../../common/src/action.js";
 import { parseRegistrationFile } from "../../common/src/registration-file.js";
+import { boundedOutput } from "../../common/src/observation-output.js";
+import { DEFAULT_OBSERVATION_OUTPUT_BYTES, type AgentObservation } from "../../common/src/observation.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
 import { MandateDecisionEngine, type ExplainedDecision } from "../../validator/src/mandate-decision-engine.js";
 import { parseFlags } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 
 const USAGE = `usage: mandate explain <action.json> --agent <registration.yaml|json>
-       mandate explain --jsonl --agent <registration.yaml|json>   (actions as JSON lines on stdin)`;
+       mandate explain --jsonl --agent <registration.yaml|json>   (actions and observations as JSON lines on stdin)`;
 
 /**
  * `mandate explain <action.json> --agent <registration>`: the per-axis breakdown of one decision.
- * `mandate explain --jsonl --agent <registration>`: actions as JSON lines on stdin, one JSON decision
- * per line on stdout, all decided by one engine, so the agent's drift state carries from line to line.
+ * `mandate explain --jsonl --agent <registration>`: actions and observations as JSON lines on stdin,
+ * one JSON line on stdout for each line in, all taken by one engine in input order, so the agent's
+ * drift and session state (what it saw before each action) carries from line to line.
  */
 export async function explainCommand(args: string[]): Promise<void> {
   const flags = parseFlags(args, { "--agent": "value", "--jsonl": "switch" }, USAGE);
@@ -28,21 +31,7 @@ export async function explainCommand(args: string[]): Promise<void> {
     for await (const line of lines) {
       lineNumber += 1;
       if (line.trim() === "") continue;
-      let output: unknown;
-      try {
-        const action = toAction(JSON.parse(line), registration);
-        const decision = engine.explainAction(action, registration, action.proposed_at);
-        output = {
-          action_id: action.action_id,
-          verdict: decision.verdict,
-          scores: decision.scores,
-          reason_codes: decision.reasons.map((r) => r.code),
-          policy_version: decision.policyVersion,
-        };
-      } catch (error) {
-        output = { line: lineNumber, error: (error as Error).message };
-      }
-      process.stdout.write(`${JSON.stringify(output)}\n`);
+      process.stdout.write(`${JSON.stringify(explainJsonLine(line, lineNumber, engine, registration))}\n`);
     }
     return;
   }
@@ -53,6 +42,85 @@ export async function explainCommand(args: string[]): Promise<void> {
   }
   const action = toAction(JSON.parse(fs.readFileSync(actionFile, "utf8")), registration);
   printBreakdown(action, engine.explainAction(action, registration, action.proposed_at));
+}
+
+/**
+ * One `--jsonl` input line, and the one output line it gets. An action line (no `kind`, or
+ * `"kind":"action"`) gets its decision. An observation line,
+ * `{"kind":"observation","agent_id","session_id","tool","arguments"?,"output","action_id"?}`, is
+ * taken into the session as the validator would take it from the actions topic, and says whether it
+ * was and, if not, why. A line that cannot be read gets `{"line","error"}`; nothing stops the stream.
+ */
+export function explainJsonLine(
+  line: string,
+  lineNumber: number,
+  engine: MandateDecisionEngine,
+  registration: AgentRegistration,
+): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error("a line must be a JSON object");
+  } catch (error) {
+    return { line: lineNumber, error: (error as Error).message };
+  }
+  const record = raw as Record<string, unknown>;
+  try {
+    if (record.kind === "observation") {
+      const observation = toObservation(record, registration);
+      const receipt = engine.observeSession(
+        observation,
+        observation.agent_id === registration.agent_id ? registration : undefined,
+        observation.observed_at,
+      );
+      return receipt.taken
+        ? { kind: "observation", ...receipt }
+        : { kind: "observation", taken: false, code: receipt.code, reason: receipt.reason };
+    }
+    if (record.kind !== undefined && record.kind !== "action") {
+      throw new Error(`unknown kind ${JSON.stringify(record.kind)}: action or observation`);
+    }
+    const action = toAction(record, registration);
+    const decision = engine.explainAction(action, registration, action.proposed_at);
+    return {
+      action_id: action.action_id,
+      verdict: decision.verdict,
+      scores: decision.scores,
+      reason_codes: decision.reasons.map((r) => r.code),
+      policy_version: decision.policyVersion,
+    };
+  } catch (error) {
+    return {
+      ...(record.kind === "observation" ? { kind: "observation" } : {}),
+      line: lineNumber,
+      error: (error as Error).message,
+    };
+  }
+}
+
+/**
+ * The observation line format. `output` is any JSON (sent as its JSON text) or text, bounded like an
+ * SDK reporter bounds it; `agent_id` and `session_id` default like an action line's, so lines that
+ * give neither share one session.
+ */
+function toObservation(raw: Record<string, unknown>, registration: AgentRegistration): AgentObservation {
+  if (typeof raw.tool !== "string" || raw.tool === "") throw new Error("an observation needs a string `tool`");
+  if (!("output" in raw)) throw new Error("an observation needs an `output` (any JSON, or text)");
+  const text = (key: string) => (typeof raw[key] === "string" ? (raw[key] as string) : null);
+  const output = boundedOutput(raw.output, DEFAULT_OBSERVATION_OUTPUT_BYTES);
+  return {
+    observation_id: text("observation_id") ?? "explain",
+    agent_id: text("agent_id") ?? registration.agent_id,
+    session_id: text("session_id") ?? "explain",
+    action_id: text("action_id"),
+    tool: raw.tool,
+    arguments_json: raw.arguments === undefined ? null : JSON.stringify(raw.arguments),
+    output: output.text,
+    error: text("error"),
+    truncated: output.truncated,
+    reporter: "agent",
+    observed_at: typeof raw.observed_at === "number" ? raw.observed_at : Date.now(),
+  };
 }
 
 function readRegistration(file: string): AgentRegistration {
