@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EvalSession } from "../eval/eval-session.js";
 import { DATASETS_DIR, halfOf, loadAllSessions } from "../eval/sessions/index.js";
+import { destinationOf, operationOf } from "../eval/sessions/session-builder.js";
 
 // Invariants of the sessions built from the public datasets; never expected values copied from the data.
 
@@ -41,6 +42,26 @@ function problemsOf(session: EvalSession): string[] {
   }
   return problems;
 }
+
+describe("operation and destination of a recorded call", () => {
+  it("reads the operation from the words of the tool name", () => {
+    expect(operationOf("get_reservation_details")).toBe("read");
+    expect(operationOf("GmailSendEmail")).toBe("send");
+    expect(operationOf("VenmoSendMoney")).toBe("pay");
+    expect(operationOf("BankManagerTransferFunds")).toBe("pay");
+    expect(operationOf("cancel_reservation")).toBe("delete");
+    expect(operationOf("book_reservation")).toBe("write");
+    expect(operationOf("TerminalExecute")).toBe("execute");
+    expect(operationOf("Frobnicate")).toBe("call");
+  });
+
+  it("takes a destination only from an argument that is clearly a URL or a host", () => {
+    expect(destinationOf({ url: "https://www.Example.com/page?q=1" })).toBe("www.example.com");
+    expect(destinationOf({ domain: "example.org" })).toBe("example.org");
+    expect(destinationOf({ to: "amy@example.com", body: "see example.com" })).toBeNull();
+    expect(destinationOf("https://example.com")).toBeNull();
+  });
+});
 
 describe.skipIf(!existsSync(DATASETS_DIR))("eval sessions from the public datasets", () => {
   let sessions: EvalSession[];

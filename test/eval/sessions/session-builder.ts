@@ -1,12 +1,12 @@
 import type { AgentRegistration, ToolScope } from "../../../services/common/src/registration.js";
-import type { EvalActionStep, EvalStep, StepLabel } from "../eval-session.js";
+import type { EvalStep, StepLabel } from "../eval-session.js";
 
 /** Every session starts at the same instant; steps are 20 s apart, so rates look like real work. */
 const SESSION_START = Date.UTC(2026, 0, 5, 9, 0);
 const STEP_SPACING_MS = 20_000;
 
 /** When the eval's registrations were written. */
-export const REGISTERED_AT = Date.UTC(2026, 0, 1);
+const REGISTERED_AT = Date.UTC(2026, 0, 1);
 
 /**
  * Appends the steps of one session with deterministic action ids (`${session_id}:${step index}`) and
@@ -179,9 +179,4 @@ export function firstSentence(text: string | null | undefined): string | null {
   if (cleaned === "") return null;
   const sentence = /^[\s\S]*?[.!?](?=\s|$)/.exec(cleaned)?.[0] ?? cleaned.split("\n")[0]!;
   return sentence.trim();
-}
-
-/** Narrows a step to an action step. */
-export function isActionStep(step: EvalStep): step is EvalActionStep {
-  return step.kind === "action";
 }
