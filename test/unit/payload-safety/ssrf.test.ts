@@ -42,8 +42,52 @@ describe("SSRF detector", () => {
     ["IPv6 unique local", "http://[fd12:3456::1]/", "private_network"],
     ["link-local", "http://169.254.10.10/", "link_local"],
     ["IPv6 link-local", "http://[fe80::1]/", "link_local"],
-  ])("flags %s as suspicious", (_, url, addressClass) => {
-    expect(codes(assess({ url }))).toEqual([`payload.ssrf.${addressClass}:suspicious`]);
+  ])("rejects fetching %s", (_, url, addressClass) => {
+    expect(codes(assess({ url }))).toEqual([`payload.ssrf.${addressClass}:critical`]);
+  });
+
+  it("flags an internal address named in prose as suspicious only", () => {
+    const text = "The dashboard at http://10.0.0.5:3000/ shows the backlog.";
+    expect(codes(assess({ text }))).toEqual(["payload.ssrf.private_network:suspicious"]);
+  });
+
+  it.each([
+    ["bare 0", "http://0/admin", "loopback"],
+    ["0.0.0.0", "http://0.0.0.0:8080/", "loopback"],
+    ["a bare metadata name", "http://metadata/computeMetadata/v1/", "metadata"],
+    ["instance-data", "http://instance-data/latest/meta-data/", "metadata"],
+    ["a hex metadata address", "http://0xa9fea9fe/latest/", "metadata"],
+    ["a decimal metadata address", "http://2852039166/latest/", "metadata"],
+    ["a mapped IPv6 metadata address", "http://[::ffff:169.254.169.254]/", "metadata"],
+    ["cluster DNS", "http://redis.payments.svc.cluster.local:6379/", "internal_name"],
+    ["a Consul name", "http://vault.service.consul:8200/v1/secret", "internal_name"],
+    ["a .internal name", "http://billing.internal/api", "internal_name"],
+  ])("rejects %s", (_, url, addressClass) => {
+    expect(codes(assess({ url }))).toContain(`payload.ssrf.${addressClass}:critical`);
+  });
+
+  it("reads hosts written with invisible characters as disguised", () => {
+    expect(codes(assess({ url: "http://169.254.169\u200b.254/" }))).toContain("payload.ssrf.metadata:critical");
+  });
+
+  it("reads the action's destination and resource too", () => {
+    const assessment = assessPayload("{}", {
+      ...fetchTool,
+      destination: "169.254.169.254",
+      destinationInScope: false,
+      resource: "http://metadata.google.internal/computeMetadata/v1/",
+    });
+    expect(assessment.findings.map((f) => `${f.path}:${f.code}:${f.severity}`)).toEqual([
+      "destination:payload.ssrf.metadata:critical",
+      "resource:payload.ssrf.metadata:critical",
+    ]);
+  });
+
+  it("reads bare cluster names whatever their key", () => {
+    expect(codes(assess({ upstream: "orders.shop.svc.cluster.local" }))).toEqual([
+      "payload.ssrf.internal_name:critical",
+    ]);
+    expect(codes(assess({ cache_node: "redis.payments.svc" }))).toEqual(["payload.ssrf.internal_name:critical"]);
   });
 
   it.each([
@@ -66,8 +110,9 @@ describe("SSRF detector", () => {
   });
 
   it("reads bare hosts, and loose numeric forms under host-like keys", () => {
-    expect(codes(assess({ host: "10.1.2.3" }))).toEqual(["payload.ssrf.private_network:suspicious"]);
-    expect(codes(assess({ target: "localhost:6379" }))).toEqual(["payload.ssrf.loopback:suspicious"]);
+    expect(codes(assess({ host: "10.1.2.3" }))).toEqual(["payload.ssrf.private_network:critical"]);
+    expect(codes(assess({ target: "localhost:6379" }))).toEqual(["payload.ssrf.loopback:critical"]);
+    expect(codes(assess({ host: "0" }))).toEqual(["payload.ssrf.loopback:critical"]);
     expect(codes(assess({ host: "2130706433" }))).toEqual(["payload.ssrf.loopback:critical"]);
     expect(codes(assess({ ip: 2130706433 }))).toEqual(["payload.ssrf.loopback:critical"]);
     expect(codes(assess({ address: "::ffff:169.254.169.254" }))).toEqual(["payload.ssrf.metadata:critical"]);
@@ -95,20 +140,28 @@ describe("SSRF detector", () => {
       { destination: "10.0.0.5", destinationInScope: true },
     ],
     ["prose that mentions an address", { text: "The server 10.0.0.5 is down again." }, {}],
+    ["the word metadata", { section: "metadata", include: "instance-data" }, {}],
+    ["a count of zero", { retries: "0", page: 0 }, {}],
+    [
+      "prose with internal-sounding words",
+      { note: "Share the internal memo with the corp team on the local list." },
+      {},
+    ],
+    ["a public docs host", { url: "https://docs.consul.io/commands" }, {}],
   ])("leaves %s clean", (_, args, ctx: Partial<PayloadContext>) => {
     expect(assess(args, ctx).findings).toEqual([]);
   });
 });
 
 describe("SSRF detector: hosts named as internal", () => {
-  const browse: Partial<PayloadContext> = { destination: "jenkins.internal.acme.example", destinationInScope: false };
+  const browse: Partial<PayloadContext> = { destination: "browser.acme.example", destinationInScope: false };
 
   it.each([
     ["an internal subdomain", "http://jenkins.internal.acme.example/script"],
     ["an mDNS name", "http://printer.local/admin"],
     ["a corp zone", "https://wiki.corp.acme.example/spaces/SEC"],
-  ])("flags fetching %s", (_, url) => {
-    expect(codes(assess({ url }, browse))).toEqual(["payload.ssrf.internal_name:suspicious"]);
+  ])("rejects fetching %s", (_, url) => {
+    expect(codes(assess({ url }, browse))).toEqual(["payload.ssrf.internal_name:critical"]);
   });
 
   it("leaves the registered internal destination alone", () => {

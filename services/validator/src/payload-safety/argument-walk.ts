@@ -70,6 +70,14 @@ export class ArgumentWalker {
     this.walk(value, "$", null, 0, AS_WRITTEN);
   }
 
+  /**
+   * One of the action's own fields, read as if it were an argument under `key`: the destination as a
+   * host, the resource and intent as text.
+   */
+  scanActionField(text: string, field: "resource" | "destination" | "intent", key: string | null): void {
+    this.visitString(text, field, key, "value", 0, AS_WRITTEN);
+  }
+
   /** For arguments that did not parse: the raw text is still read, so secrets in it can be redacted. */
   scanRawText(text: string): void {
     this.visitString(text, "$", null, "value", 0, AS_WRITTEN);

@@ -10,6 +10,13 @@ export interface PayloadContext {
   dataClasses: readonly string[];
   tool: string;
   operation: string;
+  /**
+   * What the action acts on and why the agent says it wants to: read by the same detectors as the
+   * arguments (an override planted in the intent, a metadata URL as the resource). Optional so that
+   * callers that have neither keep working.
+   */
+  resource?: string | null;
+  intent?: string | null;
 }
 
 export interface PayloadFinding {
@@ -27,7 +34,8 @@ export interface PayloadFinding {
   /**
    * JSON path of the argument, e.g. "$.headers.Authorization". A step into a string that holds JSON text
    * is written "(json)": "$.body(json).password". A finding in an object key (only keys that are not
-   * plain identifiers are read) is written "$.headers{key}".
+   * plain identifiers are read) is written "$.headers{key}". Findings in the action's own fields are at
+   * "resource", "destination" and "intent".
    */
   path: string;
   /** Only for credentials: the exact text to redact, as it appears in the decoded argument string. */

@@ -29,6 +29,22 @@ const DETECTORS: readonly Detector[] = [
   collectExfiltrationShapes,
 ];
 
+/** Longer action fields are read only this far: they are a host, a path or a sentence of intent. */
+const MAX_ACTION_FIELD_LENGTH = 4096;
+
+function scanActionFields(scan: PayloadScan, ctx: PayloadContext, limits: PayloadLimits): void {
+  const walker = new ArgumentWalker(scan, DETECTORS, limits, 0);
+  const fields = [
+    ["destination", ctx.destination, "host"],
+    ["resource", ctx.resource, "resource"],
+    ["intent", ctx.intent, null],
+  ] as const;
+  for (const [field, value, key] of fields) {
+    if (typeof value !== "string" || value === "") continue;
+    walker.scanActionField(value.slice(0, MAX_ACTION_FIELD_LENGTH), field, key);
+  }
+}
+
 /**
  * The payload axis: what the arguments of a proposed action hold, judged without the network. Cost is
  * bounded by the size limit: nothing larger is read, nothing deeper or bigger is parsed, and every
@@ -61,6 +77,7 @@ export function readAndAssessPayload(
     // Within the size limit the text is still read whole, so what it leaks can be redacted from the trail.
     if (shape.problem !== "too_large") new ArgumentWalker(scan, DETECTORS, limits, 0).scanRawText(argumentsJson);
   }
+  scanActionFields(scan, ctx, limits);
   judgeExfiltration(scan);
   return { assessment: scan.assessment(), arguments: shape.ok ? shape.value : null };
 }

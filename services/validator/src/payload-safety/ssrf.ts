@@ -16,7 +16,8 @@ const URL_AUTHORITY = /\b([a-z][a-z0-9+.-]{0,15}):\/\/([^\s/?#\\"'<>`]{1,512})/g
 const DANGEROUS_SCHEMES = new Set(["gopher", "dict", "tftp", "jar", "netdoc", "phar"]);
 const BARE_HOST_MAX_LENGTH = 300;
 const BARE_HOST_END = /[/?#]/;
-const HOSTNAME_HINT = /local|metadata|instance-data|nip\.io|sslip\.io|xip\.io|traefik\.me|lvh\.me|vcap\.me/i;
+const HOSTNAME_HINT =
+  /local|metadata|instance-data|internal|consul|\.svc|nip\.io|sslip\.io|xip\.io|traefik\.me|lvh\.me|vcap\.me/i;
 const PORT_SUFFIX = /:\d{0,5}$/;
 const IPV6_BRACKETS = /^\[|\]$/g;
 /** Full-width and ideographic dots that IDNA maps to "." */
@@ -65,7 +66,8 @@ export function detectSsrf(target: ScanTarget, scan: PayloadScan): void {
       return;
     }
     const host = bareHost(text);
-    const verdict = classifyHost(host, (traits & KEY_HOST) !== 0);
+    const hostKey = (traits & KEY_HOST) !== 0;
+    const verdict = classifyHost(host, hostKey ? "host_key" : "text") ?? bareInternalName(host, hostKey);
     if (verdict !== null) reportHost(target, scan, host, verdict);
   }
 }
@@ -87,7 +89,7 @@ function judgeUrls(target: ScanTarget, scan: PayloadScan): void {
     }
     const at = authority.lastIndexOf("@");
     const host = stripPort(authority.slice(at + 1));
-    const verdict = classifyHost(host, true) ?? internalName(host, target, match.index);
+    const verdict = classifyHost(host, "url") ?? internalName(host, target, match.index);
     if (verdict === null) continue;
     // "https://trusted.example@10.0.0.5/" shows one host to a reader and connects to the other.
     const userinfoTrick = at !== -1 && authority.slice(0, at).includes(".");
@@ -101,11 +103,29 @@ function judgeUrls(target: ScanTarget, scan: PayloadScan): void {
  * argument is the URL, i.e. something is about to be fetched from it, not written about.
  */
 const INTERNAL_LABEL = /(?:^|\.)(?:internal|intranet|corp|lan|local|localdomain|private|home\.arpa)(?:\.|$)/;
+/**
+ * Suffixes that only service discovery inside a cluster or a cloud network answers for: a bare value
+ * ending so is an address, whatever its key ("redis.payments.svc.cluster.local").
+ */
+const CLUSTER_SUFFIX = /\.(?:svc|svc\.cluster\.local|cluster\.local|internal|consul)$/;
+const HOST_NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}\.){1,10}[a-z0-9-]{1,63}$/;
 
 function internalName(host: string, target: ScanTarget, at: number): HostVerdict | null {
   if (at !== 0 || target.profile.spaces !== 0 || target.profile.newlines !== 0) return null;
   const name = host.toLowerCase();
-  return INTERNAL_LABEL.test(name) ? { addressClass: "internal_name", disguised: false } : null;
+  return INTERNAL_LABEL.test(name) || CLUSTER_SUFFIX.test(name)
+    ? { addressClass: "internal_name", disguised: false }
+    : null;
+}
+
+/** A bare value that is a host name in a private zone: under a host-like key, or with a cluster suffix. */
+function bareInternalName(host: string, hostKey: boolean): HostVerdict | null {
+  const name = host.toLowerCase();
+  if (!HOST_NAME.test(name)) return null;
+  if (CLUSTER_SUFFIX.test(name) || (hostKey && INTERNAL_LABEL.test(name))) {
+    return { addressClass: "internal_name", disguised: false };
+  }
+  return null;
 }
 
 function reportHost(target: ScanTarget, scan: PayloadScan, host: string, verdict: HostVerdict): void {
@@ -114,7 +134,9 @@ function reportHost(target: ScanTarget, scan: PayloadScan, host: string, verdict
   const sameHost = host.toLowerCase().replace(IPV6_BRACKETS, "") === scan.destinationHost;
   if (addressClass !== "metadata" && scan.context.destinationInScope && sameHost) return;
   const disguised = verdict.disguised || target.encoding !== "plain";
-  const severity: Severity = addressClass === "metadata" || disguised ? "critical" : "suspicious";
+  // A value that is nothing but the address is what the tool will connect to; one named in prose may not be.
+  const wholeValue = target.profile.spaces === 0 && target.profile.newlines === 0;
+  const severity: Severity = addressClass === "metadata" || disguised || wholeValue ? "critical" : "suspicious";
   scan.report({
     detector: "ssrf",
     code: `payload.ssrf.${addressClass}`,
@@ -144,7 +166,14 @@ function stripPort(host: string): string {
   return colon !== -1 && colon === host.lastIndexOf(":") ? host.replace(PORT_SUFFIX, "") : host;
 }
 
-function classifyHost(raw: string, looseNumbers: boolean): HostVerdict | null {
+/**
+ * Where a host was read: inside a URL (any number is an address there: "http://0/" is the local host),
+ * as a value under a host-like key, or as a value elsewhere, where "metadata" or "2130706433" is more
+ * likely a word or an order number.
+ */
+type HostSetting = "url" | "host_key" | "text";
+
+function classifyHost(raw: string, setting: HostSetting): HostVerdict | null {
   let host = raw;
   let disguised = false;
   if (host.includes("%")) {
@@ -168,19 +197,23 @@ function classifyHost(raw: string, looseNumbers: boolean): HostVerdict | null {
   }
   const v4 = parseIPv4(host);
   if (v4 !== null) {
-    if (!v4.canonical && !(looseNumbers && looksLikeLooseAddress(host, v4.value))) return null;
+    const loose = setting === "url" || (setting === "host_key" && looksLikeLooseAddress(host, v4.value));
+    if (!v4.canonical && !loose) return null;
     const addressClass = classifyIPv4(v4.value);
     return addressClass === null ? null : { addressClass, disguised: disguised || !v4.canonical };
   }
-  return classifyHostname(host, disguised);
+  return classifyHostname(host, disguised, setting);
 }
 
 function looksLikeLooseAddress(host: string, value: number): boolean {
-  return LOOSE_ADDRESS_SHAPE.test(host) || value >= MIN_SINGLE_NUMBER_ADDRESS;
+  return host === "0" || LOOSE_ADDRESS_SHAPE.test(host) || value >= MIN_SINGLE_NUMBER_ADDRESS;
 }
 
-function classifyHostname(host: string, disguised: boolean): HostVerdict | null {
-  if (METADATA_HOSTS.has(host)) return { addressClass: "metadata", disguised };
+function classifyHostname(host: string, disguised: boolean, setting: HostSetting): HostVerdict | null {
+  // A single label ("metadata") resolves only through the cloud's DNS, and elsewhere it is a plain word.
+  if (METADATA_HOSTS.has(host) && (setting !== "text" || host.includes("."))) {
+    return { addressClass: "metadata", disguised };
+  }
   if (LOOPBACK_HOSTS.has(host) || host.endsWith(".localhost")) return { addressClass: "loopback", disguised };
   if (LOOPBACK_ALIASES.test(host)) return { addressClass: "loopback", disguised: true };
   const embedded = EMBEDDED_ADDRESS_HOST.exec(host);
