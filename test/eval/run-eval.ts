@@ -4,6 +4,7 @@ import type { Verdict } from "../../services/common/src/decision.js";
 import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
 import { INJECAGENT_DATASET_DIR, loadHandwrittenCases, type EvalAction, type EvalCase } from "./eval-case.js";
 import { loadInjecAgentCases } from "./injecagent-cases.js";
+import { reportSessions } from "./session-report.js";
 
 /**
  * `npm run eval`: decides every labelled case with the real engine and prints, per source, the
@@ -79,3 +80,5 @@ process.stdout.write(`\n${targets.join("\n")}\n`);
 process.stdout.write(
   `decided ${cases.length} cases in ${(elapsed / 1000).toFixed(1)} s (one process, histories included)\n`,
 );
+
+reportSessions();

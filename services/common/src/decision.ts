@@ -3,7 +3,7 @@ import type { ProposedAction } from "./action.js";
 export const VERDICTS = ["approved", "flagged", "rejected"] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-export const AXES = ["identity", "scope", "payload", "alignment", "drift", "intake", "review"] as const;
+export const AXES = ["identity", "scope", "payload", "alignment", "drift", "provenance", "intake", "review"] as const;
 /**
  * `intake` covers what happens before the five axes: decoding, size limits. `review` is the reason a
  * reviewer's decision (or a review deadline passing) gives on the record that supersedes a flag.

@@ -1,9 +1,10 @@
 import type { ProposedAction } from "../../common/src/action.js";
+import type { AgentObservation } from "../../common/src/observation.js";
 import type { Reason } from "../../common/src/decision.js";
 import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
 import { InMemoryBehaviourStore, type BehaviourStore } from "./behaviour-drift/index.js";
-import type { ActionDecision, DecisionEngine, PolicySetResult } from "./decision-engine.js";
+import type { ActionDecision, DecisionEngine, ObservationReceipt, PolicySetResult } from "./decision-engine.js";
 import {
   DEFAULT_DECISION_THRESHOLDS,
   parseDecisionThresholds,
@@ -17,6 +18,17 @@ import {
   type PurposeModel,
   type WordVectors,
 } from "./purpose-alignment/index.js";
+import {
+  DEFAULT_PROVENANCE_LIMITS,
+  type ProvenanceLimits,
+  SessionProvenance,
+  actionValues,
+  assessProvenance,
+  observedValues,
+  provenanceContext,
+  readsUntrustedSource,
+} from "./provenance/index.js";
+import { explainTaskSecrets } from "./provenance/task-secrets.js";
 import { PolicyStore, readDefaultPolicySet, readScopeSchema, type PolicyEvaluation } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
 import { DEFAULT_IDENTITY_OPTIONS, IdentityCheck, type IdentityOptions } from "./workload-identity/index.js";
@@ -46,6 +58,8 @@ export interface DecisionEngineOptions {
   identity: Partial<IdentityOptions>;
   /** Who evaluates the scope policies: see PolicyEvaluation. */
   policyEvaluation: PolicyEvaluation;
+  /** Bounds of the per-session provenance state. */
+  provenance: ProvenanceLimits;
 }
 
 /**
@@ -59,8 +73,9 @@ export class MandateDecisionEngine implements DecisionEngine {
   private readonly policies: PolicyStore;
   private readonly purposeModels = new Map<
     string,
-    { version: number; thresholds: DecisionThresholds; model: PurposeModel }
+    { version: number; thresholds: DecisionThresholds; model: PurposeModel; registrationText: string }
   >();
+  readonly provenance: SessionProvenance;
   private thresholds: DecisionThresholds = DEFAULT_DECISION_THRESHOLDS;
   private thresholdsVersion = "builtin";
   private readonly identity: IdentityCheck;
@@ -71,6 +86,7 @@ export class MandateDecisionEngine implements DecisionEngine {
     this.behaviour = options.behaviour ?? new InMemoryBehaviourStore(DEFAULT_DECISION_THRESHOLDS.drift);
     this.vectors = options.vectors ?? loadWordVectors();
     this.identity = new IdentityCheck({ ...DEFAULT_IDENTITY_OPTIONS, ...options.identity });
+    this.provenance = new SessionProvenance(options.provenance ?? DEFAULT_PROVENANCE_LIMITS);
     this.policies = new PolicyStore(readScopeSchema(), options.policyEvaluation ?? "javascript-first");
     const accepted = this.policies.apply(readDefaultPolicySet());
     if (!accepted.ok) throw new Error(`the shipped default policy set is invalid: ${accepted.errors.join("; ")}`);
@@ -131,14 +147,38 @@ export class MandateDecisionEngine implements DecisionEngine {
       tool: action.tool,
       operation: action.operation,
     });
-    const payloadReasons = toReasons(payload.findings);
+    const payloadFindings = explainTaskSecrets(payload.findings, action, destinationInScope);
+    const payloadReasons = toReasons(payloadFindings);
 
+    const session = this.provenance.find(action.agent_id, action.session_id);
+    const purpose = this.purposeModel(registration);
+    const provenance = assessProvenance(
+      action,
+      actionValues(action, parsedArguments),
+      provenanceContext(action.session_task, purpose.registrationText),
+      session,
+    );
+    // Values the agent read in this session from output that carried no injected instructions explain
+    // an action as the agent's own recent approved values do.
+    const recent = this.behaviour.recentValues(action.agent_id);
+    const recentValues =
+      session === undefined
+        ? recent
+        : { has: (value: string) => recent.has(value) || (session.values.get(value)?.cleanTool ?? null) !== null };
+
+    const sessionValues = session && { has: (value: string) => (session.values.get(value)?.cleanTool ?? null) !== null };
     const alignment = assessAlignment(
-      this.purposeModel(registration),
-      { action, sessionTask: action.session_task, recentValues: this.behaviour.recentValues(action.agent_id) },
+      purpose.model,
+      { action, sessionTask: action.session_task, recentValues, sessionValues },
       thresholds.alignment,
     );
-    const driftInput = { action, actionVector: alignment.actionVector, intentValues: alignment.intentValues, now };
+    const driftInput = {
+      action,
+      actionVector: alignment.actionVector,
+      intentValues: alignment.intentValues,
+      now,
+      registeredTool: registration.scope.tools.some((t) => t.name === action.tool),
+    };
     const drift = this.behaviour.assessDrift(driftInput, rate);
 
     const scope = this.policies.evaluate(registration, {
@@ -156,11 +196,18 @@ export class MandateDecisionEngine implements DecisionEngine {
         scopeOutcome: scope.outcome,
         payloadReasons,
         alignmentReasons: alignment.reasons,
+        provenanceReasons: provenance.reasons,
         driftScore: drift.score,
       },
       thresholds.verdict.driftFlagScore,
     );
     if (verdict === "approved") this.behaviour.recordApproved(driftInput);
+    // NOTE: a flagged action's tool and destination are remembered as seen, so a flag never
+    // perpetuates itself: without this, a tool that is new because it was flagged stays new for ever.
+    else if (verdict === "flagged") this.behaviour.recordSeen(driftInput);
+    if (verdict !== "rejected") {
+      this.provenance.recordAction(action.agent_id, action.session_id, action.action_id, action.tool);
+    }
 
     const shadowReasons: Reason[] = scope.shadow.map((s) => ({
       axis: "scope",
@@ -183,24 +230,98 @@ export class MandateDecisionEngine implements DecisionEngine {
         ...shadowReasons,
         ...payloadReasons,
         ...alignment.reasons,
+        ...provenance.reasons,
         ...drift.reasons,
       ],
       policyVersion: `${scope.policyVersion};thresholds=${this.thresholdsVersion}`,
-      payloadFindings: payload.findings,
+      payloadFindings,
       shadow: scope.shadow,
     };
   }
 
-  private purposeModel(registration: AgentRegistration): PurposeModel {
+  private purposeModel(registration: AgentRegistration): { model: PurposeModel; registrationText: string } {
     const cached = this.purposeModels.get(registration.agent_id);
-    if (cached && cached.version === registration.version && cached.thresholds === this.thresholds) return cached.model;
+    if (cached && cached.version === registration.version && cached.thresholds === this.thresholds) return cached;
     const model = buildPurposeModel(registration, { vectors: this.vectors, config: this.thresholds.alignment });
-    this.purposeModels.set(registration.agent_id, {
+    const entry = {
       version: registration.version,
       thresholds: this.thresholds,
       model,
+      registrationText: registrationText(registration),
+    };
+    this.purposeModels.set(registration.agent_id, entry);
+    return entry;
+  }
+
+  /**
+   * Something the agent saw, in partition order: its values join the session's provenance, marked
+   * by whether the record they sat in carried instructions aimed at the model and whether the tool
+   * reads a source others can write to. An observation that names an unknown or retired agent, or
+   * an action this session never had decided, changes nothing.
+   */
+  observeSession(
+    observation: AgentObservation,
+    registration: AgentRegistration | undefined,
+    now: number,
+  ): ObservationReceipt {
+    void now;
+    if (registration === undefined || registration.retired) {
+      return {
+        taken: false,
+        code: "observation.unknown_agent",
+        reason: `agent ${observation.agent_id} is not registered or is retired`,
+      };
+    }
+    const { agent_id: agentId, session_id: sessionId, action_id: actionId } = observation;
+    if (actionId !== null && this.provenance.find(agentId, sessionId)?.actions.has(actionId) !== true) {
+      return {
+        taken: false,
+        code: "observation.unknown_action",
+        reason: `action ${actionId} was not decided in session ${sessionId} of agent ${agentId} (or its session was evicted)`,
+      };
+    }
+    const seen = observedValues(observation.error ?? observation.output);
+    const untrusted = readsUntrustedSource(observation.tool);
+    const state = this.provenance.open(agentId, sessionId);
+    this.provenance.recordObservation(state, observation.tool, untrusted, seen);
+    const injected = seen.injected.size > 0 || seen.injectedPhrases.length > 0;
+    const reasons: Reason[] = [];
+    if (injected) {
+      reasons.push({
+        axis: "provenance",
+        code: "provenance.observation_injected",
+        severity: "suspicious",
+        message: `the output of ${observation.tool} carries instructions aimed at the model (${seen.injectedPhrases.slice(0, 2).map((p) => JSON.stringify(p)).join(", ")}); values only it shows will not be sent, paid, shared or granted`,
+      });
+    }
+    if (seen.partial || observation.truncated) {
+      reasons.push({
+        axis: "provenance",
+        code: "provenance.observation_partial",
+        severity: "info",
+        message: `only part of the output of ${observation.tool} was read; values past the bound are not known to the session`,
+      });
+    }
+    return { taken: true, values: seen.clean.size + seen.injected.size, injected, untrusted, reasons };
+  }
+
+  /** A reviewer's approval enters the baseline like the validator's own, when the agent's model is known. */
+  recordReviewedApproval(action: ProposedAction, now: number): void {
+    const cached = this.purposeModels.get(action.agent_id);
+    if (cached === undefined) return;
+    const alignment = assessAlignment(
+      cached.model,
+      { action, sessionTask: action.session_task, recentValues: this.behaviour.recentValues(action.agent_id) },
+      this.thresholds.alignment,
+    );
+    this.behaviour.recordApproved({
+      action,
+      actionVector: alignment.actionVector,
+      intentValues: alignment.intentValues,
+      now,
+      registeredTool: true,
     });
-    return model;
+    this.provenance.recordAction(action.agent_id, action.session_id, action.action_id, action.tool);
   }
 
   /**
@@ -225,6 +346,17 @@ export class MandateDecisionEngine implements DecisionEngine {
       shadow: [],
     };
   }
+}
+
+/** What a registration says in words: the texts a value named in it may come from. */
+function registrationText(registration: AgentRegistration): string {
+  return [
+    registration.purpose,
+    ...registration.examples,
+    ...registration.scope.tools.map((t) => `${t.name} ${t.description}`),
+    ...registration.scope.destination_patterns,
+    ...registration.scope.resource_patterns,
+  ].join("\n");
 }
 
 function dataClassesIn(findings: readonly PayloadFinding[]): string[] {

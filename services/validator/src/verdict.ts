@@ -7,6 +7,8 @@ export interface AxisFindings {
   scopeOutcome: PolicyOutcome;
   payloadReasons: readonly Reason[];
   alignmentReasons: readonly Reason[];
+  /** Where the action's values came from in its session (see provenance/assess-provenance.ts). */
+  provenanceReasons: readonly Reason[];
   driftScore: number;
 }
 
@@ -14,9 +16,12 @@ export interface AxisFindings {
  * The verdict, as a documented function of the axes (thresholds come with the policy version):
  *
  * 1. rejected — identity fails (unknown, retired or unverifiable agent); scope forbids; a payload
- *    finding is critical; alignment is critical (very low fit).
+ *    finding is critical; alignment is critical (very low fit); provenance is critical (a value whose
+ *    only source is output carrying injected instructions, or a tool chosen by such output, in an
+ *    action that sends, pays, shares, grants or otherwise changes something).
  * 2. flagged — scope routes to review; a payload finding is suspicious; an alignment reason is
- *    suspicious (low fit, an unexplained recipient or account, close to a counter-example);
+ *    suspicious (low fit, an unexplained recipient or account, close to a counter-example); a
+ *    provenance reason is suspicious (the same, in an action that only reads);
  *    drift reaches `driftFlagScore`.
  * 3. approved — none of the above. Out of scope is therefore never approved.
  *
@@ -27,8 +32,17 @@ export function decideVerdict(axes: AxisFindings, driftFlagScore: number): Verdi
     reasons.some((r) => r.severity === "critical") ? 2 : reasons.some((r) => r.severity === "suspicious") ? 1 : 0;
   const payload = worst(axes.payloadReasons);
   const alignment = worst(axes.alignmentReasons);
-  if (!axes.identityOk || axes.scopeOutcome === "forbid" || payload === 2 || alignment === 2) return "rejected";
-  if (axes.scopeOutcome === "review" || payload === 1 || alignment === 1 || axes.driftScore >= driftFlagScore) {
+  const provenance = worst(axes.provenanceReasons);
+  if (!axes.identityOk || axes.scopeOutcome === "forbid" || payload === 2 || alignment === 2 || provenance === 2) {
+    return "rejected";
+  }
+  if (
+    axes.scopeOutcome === "review" ||
+    payload === 1 ||
+    alignment === 1 ||
+    provenance === 1 ||
+    axes.driftScore >= driftFlagScore
+  ) {
     return "flagged";
   }
   return "approved";

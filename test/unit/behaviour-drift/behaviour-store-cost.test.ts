@@ -44,6 +44,7 @@ function fillAgent(store: InMemoryBehaviourStore, agentId: string, distinct: num
       action: action(agentId, `tool.number-${i}`, `https://host-${i}.example.com/x`, now),
       actionVector: unitVector(i % 4),
       intentValues: [`recipient-${String(i).padStart(8, "0")}@example.com`],
+      registeredTool: false,
       now,
     };
     store.observeProposal(agentId, now);
@@ -86,6 +87,7 @@ describe("behaviour store cost", () => {
       actionVector: unitVector(1),
       intentValues: ["x".repeat(10_000), "ok@example.com"],
       now,
+      registeredTool: false,
     });
     expect([...store.recentValues("a")]).toEqual(["ok@example.com"]);
   });
@@ -127,6 +129,7 @@ describe("behaviour store cost", () => {
         actionVector: unitVector(usual ? known % 4 : 77),
         intentValues: [`recipient-${String(n).padStart(8, "0")}@example.com`, `host-${n}.example.com`],
         now,
+        registeredTool: false,
       };
     });
     const calls = 100_000;

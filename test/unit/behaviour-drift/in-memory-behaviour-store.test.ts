@@ -66,6 +66,7 @@ function input(step: Step): DriftInput {
     actionVector: step.vector ?? vectorAlong(0, step.at),
     intentValues: step.values ?? ["api.crm.example.com", "alice@example.com"],
     now: step.at,
+    registeredTool: false,
   };
 }
 

@@ -49,12 +49,14 @@ export function assessDrift(
   if (agent.approvedCount >= thresholds.baselineApproved) {
     const { tool } = input.action;
     if (!agent.tools.has(tool)) {
-      unmoved *= 1 - weights.newTool;
+      // A tool the registration names is permitted; its first use is information, and the other axes
+      // judge what it is used for. Only a tool the registration does not name moves the score.
+      if (!input.registeredTool) unmoved *= 1 - weights.newTool;
       reasons.push(
         driftReason(
           DRIFT_REASON_CODES.newTool,
-          "suspicious",
-          `tool ${quoted(tool)} is not among the tools of this agent's ${agent.approvedCount} approved actions`,
+          input.registeredTool ? "info" : "suspicious",
+          `tool ${quoted(tool)} is not among the tools of this agent's ${agent.approvedCount} approved or reviewed actions`,
         ),
       );
     }

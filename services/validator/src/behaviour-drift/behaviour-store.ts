@@ -9,6 +9,8 @@ export interface DriftInput {
   actionVector: Float32Array;
   /** Normalised intent-carrying values (recipients, hosts, accounts, paths) found in the action. */
   intentValues: readonly string[];
+  /** The registration names the tool: its first use is information, not drift. */
+  registeredTool: boolean;
   /** Epoch ms of the decision, the `now` given to `observeProposal`: the store reads no clock of its own, so a replay decides alike. */
   now: number;
 }
@@ -32,6 +34,11 @@ export interface BehaviourStore {
   assessDrift(input: DriftInput, ratePerMinute: number): DriftAssessment;
   /** Called only for approved actions (a reviewer's approval included): they are the baseline. */
   recordApproved(input: DriftInput): void;
+  /**
+   * Called for flagged actions: their tool and destination count as seen (not approved), so the next
+   * use is not "new" again — a flag must not perpetuate itself.
+   */
+  recordSeen(input: DriftInput): void;
   /** Intent values seen in this agent's recent approved actions (bounded). */
   recentValues(agentId: string): ReadonlySet<string>;
   /** For snapshots, tests and memory reports; undefined for an agent the store does not hold. */

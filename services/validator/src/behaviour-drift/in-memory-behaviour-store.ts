@@ -57,6 +57,13 @@ export class InMemoryBehaviourStore implements BehaviourStore {
     agent.centroid.record(input.actionVector);
   }
 
+  recordSeen(input: DriftInput): void {
+    const agent = this.activeAgent(input.action.agent_id);
+    agent.rememberTool(input.action.tool, this.limits);
+    const destination = destinationKey(input.action.destination);
+    if (destination !== null) agent.rememberDestination(destination, this.limits);
+  }
+
   recentValues(agentId: string): ReadonlySet<string> {
     return this.agents.get(agentId)?.values ?? NO_VALUES;
   }

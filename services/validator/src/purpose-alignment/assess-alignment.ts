@@ -21,11 +21,24 @@ import { dot } from "./vector-math.js";
 import { zeroedVector } from "./vector-slab.js";
 import { addWord, isContent, wordFactsOf } from "./word-facts.js";
 
+/** A set, or anything that answers membership like one. */
+export interface ValueLookup {
+  has(value: string): boolean;
+}
+
 export interface AlignmentInput {
   action: ProposedAction;
   sessionTask: string | null;
-  /** Intent-carrying values seen in this agent's recent approved actions (the `intentValues` those assessments returned). */
-  recentValues: ReadonlySet<string>;
+  /**
+   * Intent-carrying values the agent is known to have come by: its recent approved actions (the
+   * `intentValues` those assessments returned) and what it read in this session without injection.
+   */
+  recentValues: ValueLookup;
+  /**
+   * Values the agent read in this session from output without injected instructions: a call that
+   * uses them continues the session's work, so they count as echoing the task.
+   */
+  sessionValues?: ValueLookup;
 }
 
 /** Raw cosine similarities behind the score, kept for the trail and for tuning thresholds. */
@@ -96,7 +109,7 @@ function bestToolFit(model: PurposeModel, task: TaskContext): ToolFit | null {
   return fit;
 }
 
-const NOTHING_RECENT: ReadonlySet<string> = new Set();
+const NOTHING_RECENT: ValueLookup = new Set<string>();
 
 const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 
@@ -299,6 +312,10 @@ export function assessAlignment(
       if (inCall) echoed++;
       continue;
     }
+    if (input.sessionValues?.has(item.value)) {
+      if (inCall) echoed++;
+      continue;
+    }
     if (isExplained(item, sources)) continue;
     unexplained++;
     reasons.push(
@@ -332,30 +349,39 @@ export function assessAlignment(
   // best-fitting tool itself is never reported. The echo is lexical, because an injected
   // instruction's generic wording ("retrieve my details") lands close to many tasks in the
   // embedding, while an auxiliary step (look a vendor up before paying it) names what the task names.
+  //
+  // A call that only reads is how multi-step work begins (look the reservation up before changing it),
+  // so for a read this is information; what a read steered by injected text leads to is provenance's.
   if (
     bestTool &&
     toolTaskSimilarity !== null &&
     bestTool.similarity - toolTaskSimilarity > config.toolFitMargin &&
     (taskEcho ?? 0) <= config.taskEchoCeiling
   ) {
+    const changes =
+      consequentialVerb([...tokenize(action.tool), ...tokenize(action.operation), ...args.declaredActions]) !== null;
     reasons.push(
       alignmentReason(
         "alignment.tool_unrelated_to_task",
-        "suspicious",
+        changes ? "suspicious" : "info",
         `tool ${action.tool} fits the session task (${round3(toolTaskSimilarity)}) far less than the registered tool ${model.toolRows.texts[bestTool.index] ?? ""} does (${round3(bestTool.similarity)}), and the call takes ${Math.round(100 * (taskEcho ?? 0))}% of its words and values from the task`,
       ),
     );
   }
 
   // A task that only asks for information, answered by an action that pays, deletes, shares or sends.
+  // With a tool that fits the task far less than another registered tool does, the change was decided
+  // by someone other than the person who wrote the task: two independent signals agree, so it is
+  // certain enough to reject.
   if (task?.asksOnly) {
     const verb = consequentialVerb([...tokenize(action.tool), ...tokenize(action.operation), ...args.declaredActions]);
     if (verb !== null) {
+      const unrelated = reasons.some((r) => r.code === "alignment.tool_unrelated_to_task");
       reasons.push(
         alignmentReason(
           "alignment.change_not_requested",
-          "suspicious",
-          `the session task asks only for information, but tool ${action.tool} would ${verb} something`,
+          unrelated ? "critical" : "suspicious",
+          `the session task asks only for information, but tool ${action.tool} would ${verb} something${unrelated ? ", and the tool is unrelated to the task" : ""}`,
         ),
       );
     }

@@ -114,7 +114,7 @@ export function globPattern(glob: string): RegExp {
 export interface ExplainingSources {
   registration: ExplainingContext;
   task: ExplainingContext | null;
-  recent: ReadonlySet<string>;
+  recent: { has(value: string): boolean };
   /** The registration's destination patterns; they explain hosts. */
   destinations: readonly RegExp[];
   /** Destination patterns with a literal domain (`*.acme.com`, not `*`); they also explain recipients there. */

@@ -1,0 +1,217 @@
+import type { ProposedAction } from "../../../common/src/action.js";
+import type { Reason, Severity } from "../../../common/src/decision.js";
+import { normaliseText } from "../payload-safety/normalise-text.js";
+import { consequentialVerb } from "../purpose-alignment/requested-change.js";
+import { statedAmounts } from "../purpose-alignment/stated-amounts.js";
+import { tokenize } from "../purpose-alignment/tokenize.js";
+import { stemWord } from "../purpose-alignment/word-stem.js";
+import { amountKey, valuesOfNumber, valuesOfString } from "./observed-values.js";
+import type { SessionState } from "./session-provenance.js";
+
+export const PROVENANCE_REASON_CODES = {
+  injectedValue: "provenance.injected_value",
+  steeredByInjection: "provenance.steered_by_injection",
+  fromTask: "provenance.from_task",
+  fromRegistration: "provenance.from_registration",
+  fromObservation: "provenance.from_observation",
+  fromUntrustedObservation: "provenance.from_untrusted_observation",
+  evicted: "provenance.evicted",
+} as const;
+
+/** The texts a value may come from besides the session's observations, lowercased and normalised once. */
+export interface ProvenanceContext {
+  task: string;
+  taskAmounts: readonly number[];
+  taskStems: ReadonlySet<string>;
+  registration: string;
+}
+
+export interface ProvenanceAssessment {
+  reasons: Reason[];
+  /** The action changes something (sends, pays, shares, grants, deletes …) rather than only reading. */
+  consequential: boolean;
+}
+
+/** Values under these keys are what an action carries, not who or where it goes to: only addresses in them count. */
+const CONTENT_WORDS = new Set(
+  "body content text message html markdown description note notes comment comments summary caption subject title".split(
+    " ",
+  ),
+);
+/** Words of tool names that say nothing about what a tool is for. */
+const GENERIC_TOOL_WORDS = new Set(
+  "get set list view read search find fetch query create update delete add remove tool api the and for with".split(" "),
+);
+const NAMED = 3;
+const QUOTED_CHARS = 60;
+
+export function provenanceContext(task: string | null, registrationText: string): ProvenanceContext {
+  const taskText = normaliseText(task ?? "");
+  return {
+    task: taskText,
+    taskAmounts: statedAmounts(task ?? ""),
+    taskStems: new Set(tokenize(task ?? "").map(stemWord)),
+    registration: normaliseText(registrationText),
+  };
+}
+
+/** The consequential values of an action: its arguments (addresses only, inside bodies), destination and resource. */
+export function actionValues(action: ProposedAction, args: unknown): string[] {
+  const values: string[] = [];
+  if (action.destination) valuesOfString(["destination"], normaliseText(action.destination), values);
+  if (action.resource) valuesOfString(["resource"], normaliseText(action.resource), values);
+  collect(args, [], false, 0, values);
+  return [...new Set(values)];
+}
+
+const MAX_DEPTH = 16;
+const MAX_ACTION_VALUES = 256;
+
+function collect(node: unknown, keyWords: readonly string[], content: boolean, depth: number, into: string[]): void {
+  if (depth > MAX_DEPTH || into.length >= MAX_ACTION_VALUES) return;
+  if (typeof node === "string") {
+    const found: string[] = [];
+    valuesOfString(keyWords, normaliseText(node), found);
+    // In a body only addresses (e-mail, host, account, phone) say where something goes.
+    for (const value of found) if (!content || value.includes("@") || value.includes(".")) into.push(value);
+  } else if (typeof node === "number") {
+    if (!content) valuesOfNumber(keyWords, node, into);
+  } else if (Array.isArray(node)) {
+    for (const item of node) collect(item, keyWords, content, depth + 1, into);
+  } else if (node !== null && typeof node === "object") {
+    for (const [key, value] of Object.entries(node)) {
+      const words = tokenize(key);
+      collect(value, words, content || words.some((w) => CONTENT_WORDS.has(w)), depth + 1, into);
+    }
+  }
+}
+
+export function isConsequential(action: ProposedAction): boolean {
+  return consequentialVerb([...tokenize(action.tool), ...tokenize(action.operation)]) !== null;
+}
+
+const quoted = (value: string): string =>
+  JSON.stringify(value.length > QUOTED_CHARS ? `${value.slice(0, QUOTED_CHARS)}…` : value);
+
+function named(values: readonly string[]): string {
+  const more = values.length > NAMED ? ` and ${values.length - NAMED} more` : "";
+  return `${values.slice(0, NAMED).map(quoted).join(", ")}${more}`;
+}
+
+function reason(code: string, severity: Severity, message: string): Reason {
+  return { axis: "provenance", code, severity, message };
+}
+
+function explainedBy(value: string, text: string, amounts: readonly number[]): boolean {
+  if (value.startsWith("amount:")) return amounts.some((a) => amountKey(a) === value);
+  return text.includes(value);
+}
+
+/**
+ * Where each consequential value of the action came from in its session, and what follows:
+ *
+ * - from the session task or the registration: explained (`provenance.from_task`, `from_registration`);
+ * - from a tool's output without injected instructions: explained, naming the tool and whether it
+ *   reads a source others can write to (`provenance.from_observation`, `from_untrusted_observation`);
+ * - only from output that carried instructions aimed at the model: `provenance.injected_value`,
+ *   critical when the action changes something (sends, pays, shares, grants …), else suspicious;
+ * - from nowhere the session knows: nothing here; alignment judges it as unexplained.
+ *
+ * Separately, a tool the session has not used before, whose name the injected text speaks of and the
+ * task does not, was chosen by that text: `provenance.steered_by_injection`, critical even for a read,
+ * since the agent is then following the attacker's plan (reading the data it will be told to send).
+ */
+export function assessProvenance(
+  action: ProposedAction,
+  values: readonly string[],
+  context: ProvenanceContext,
+  session: SessionState | undefined,
+): ProvenanceAssessment {
+  const consequential = isConsequential(action);
+  const reasons: Reason[] = [];
+  const fromTask: string[] = [];
+  const fromRegistration: string[] = [];
+  const fromObservation = new Map<string, string[]>();
+  const fromUntrusted = new Map<string, string[]>();
+  const injected = new Map<string, string[]>();
+  let untraced = 0;
+
+  for (const value of values) {
+    if (explainedBy(value, context.task, context.taskAmounts)) {
+      fromTask.push(value);
+      continue;
+    }
+    if (!value.startsWith("amount:") && context.registration.includes(value)) {
+      fromRegistration.push(value);
+      continue;
+    }
+    const source = session?.values.get(value);
+    if (source?.cleanTool) {
+      const into = source.cleanUntrusted ? fromUntrusted : fromObservation;
+      into.set(source.cleanTool, [...(into.get(source.cleanTool) ?? []), value]);
+    } else if (source?.injectedTool) {
+      injected.set(source.injectedTool, [...(injected.get(source.injectedTool) ?? []), value]);
+    } else {
+      untraced++;
+    }
+  }
+
+  for (const [tool, list] of injected) {
+    reasons.push(
+      reason(
+        PROVENANCE_REASON_CODES.injectedValue,
+        consequential ? "critical" : "suspicious",
+        `${named(list)} ${list.length === 1 ? "comes" : "come"} only from the output of ${tool}, which carried instructions aimed at the model`,
+      ),
+    );
+  }
+  const steered = session ? steeringTool(action, context, session) : null;
+  if (steered !== null) {
+    reasons.push(
+      reason(
+        PROVENANCE_REASON_CODES.steeredByInjection,
+        "critical",
+        `tool ${action.tool} is new in this session, and ${steered.join(", ")} ${steered.length === 1 ? "is" : "are"} named by instructions injected through ${session?.injectedTools.join(", ")}, not by the task`,
+      ),
+    );
+  }
+  if (fromTask.length > 0) {
+    reasons.push(reason(PROVENANCE_REASON_CODES.fromTask, "info", `${named(fromTask)} from the session task`));
+  }
+  if (fromRegistration.length > 0) {
+    reasons.push(
+      reason(PROVENANCE_REASON_CODES.fromRegistration, "info", `${named(fromRegistration)} from the registration`),
+    );
+  }
+  for (const [tool, list] of fromObservation) {
+    reasons.push(reason(PROVENANCE_REASON_CODES.fromObservation, "info", `${named(list)} from the output of ${tool}`));
+  }
+  for (const [tool, list] of fromUntrusted) {
+    reasons.push(
+      reason(
+        PROVENANCE_REASON_CODES.fromUntrustedObservation,
+        "info",
+        `${named(list)} from the output of ${tool}, a source others can write to; it carried no instructions`,
+      ),
+    );
+  }
+  if (untraced > 0 && session?.evicted) {
+    reasons.push(
+      reason(
+        PROVENANCE_REASON_CODES.evicted,
+        "info",
+        `this session's oldest values were evicted; ${untraced} value(s) could not be traced and are judged as unexplained`,
+      ),
+    );
+  }
+  return { reasons, consequential };
+}
+
+/** The words of the tool's name that injected text names and the task does not, when they decide its choice. */
+function steeringTool(action: ProposedAction, context: ProvenanceContext, session: SessionState): string[] | null {
+  if (session.injectedStems.size === 0 || session.toolsUsed.has(action.tool)) return null;
+  const words = [...new Set(tokenize(action.tool))].filter((w) => w.length >= 3 && !GENERIC_TOOL_WORDS.has(w));
+  const injected = words.filter((w) => session.injectedStems.has(stemWord(w)));
+  const inTask = words.filter((w) => context.taskStems.has(stemWord(w)));
+  return injected.length >= 2 && injected.length > inTask.length ? injected : null;
+}

@@ -1,0 +1,21 @@
+/**
+ * Provenance: where each consequential value of an action came from in its session — the task, the
+ * registration, or what the agent saw (which tool; whether that output carried injected instructions
+ * or came from a source others can write to).
+ */
+export {
+  PROVENANCE_REASON_CODES,
+  type ProvenanceAssessment,
+  type ProvenanceContext,
+  actionValues,
+  assessProvenance,
+  provenanceContext,
+} from "./assess-provenance.js";
+export { type ObservedValues, DEFAULT_VALUE_LIMITS, observedValues } from "./observed-values.js";
+export {
+  DEFAULT_PROVENANCE_LIMITS,
+  type ProvenanceLimits,
+  type SessionState,
+  SessionProvenance,
+} from "./session-provenance.js";
+export { readsUntrustedSource } from "./untrusted-source.js";

@@ -1,0 +1,176 @@
+import { findInjectedInstructions } from "../payload-safety/injected-instructions.js";
+import { normaliseText } from "../payload-safety/normalise-text.js";
+import { type IntentValue, collectIntentValues } from "../purpose-alignment/intent-values.js";
+import { moneyArgument, statedAmounts } from "../purpose-alignment/stated-amounts.js";
+import { tokenize } from "../purpose-alignment/tokenize.js";
+import { stemWord } from "../purpose-alignment/word-stem.js";
+
+/*
+ * The consequential values a piece of text or JSON holds, in one normalised form shared by what the
+ * agent saw and what it proposes: intent values as `intent-values.ts` normalises them (e-mail
+ * addresses, hosts, accounts, phones, paths, references), identifiers (short single-token strings
+ * such as `guest_amy01` or `B08KFQ9HK5`, lowercased) and amounts (`amount:<number>`).
+ */
+
+export interface ValueLimits {
+  /** Nodes of a JSON output visited; the rest is not read (and the observation says so). */
+  maxNodes: number;
+  /** Characters of one string read for values. */
+  maxStringChars: number;
+  /** Depth of JSON followed. */
+  maxDepth: number;
+  /** Values taken from one observation. */
+  maxValues: number;
+}
+
+export const DEFAULT_VALUE_LIMITS: ValueLimits = {
+  maxNodes: 20_000,
+  maxStringChars: 8_192,
+  maxDepth: 32,
+  maxValues: 2_000,
+};
+
+/** What one observation holds, split by whether the record each value sat in carried injected instructions. */
+export interface ObservedValues {
+  clean: Set<string>;
+  injected: Set<string>;
+  /** Phrases that marked a record as injected (bounded). */
+  injectedPhrases: string[];
+  /** Stems of the words of the injected records: what an action steered by them would echo. */
+  injectedStems: Set<string>;
+  /** Some of the output was not read (too many nodes or values, too deep). */
+  partial: boolean;
+}
+
+const IDENTIFIER = /^[\p{L}\p{N}][\p{L}\p{N}_.@+:#/-]{2,63}$/u;
+/** An identifier inside prose has a digit, an underscore or an `@`, so ordinary words are not taken for one. */
+const IDENTIFIER_IN_PROSE = /(?<![\p{L}\p{N}_@.-])[\p{L}\p{N}][\p{L}\p{N}_.@+-]{1,62}[\p{L}\p{N}](?![\p{L}\p{N}_@])/gu;
+const MARKED_IDENTIFIER = /[\d_@]/;
+const MAX_PHRASES = 8;
+const MAX_INJECTED_STEMS = 512;
+
+/** Values in one string, found under a key with the words `keyWords`; appended to `into`. */
+export function valuesOfString(keyWords: readonly string[], raw: string, into: string[]): void {
+  const text = raw.length > DEFAULT_VALUE_LIMITS.maxStringChars ? raw.slice(0, DEFAULT_VALUE_LIMITS.maxStringChars) : raw;
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return;
+  const found: IntentValue[] = [];
+  collectIntentValues(keyWords, trimmed, found);
+  for (const value of found) into.push(value.value);
+  if (!/\s/.test(trimmed)) {
+    if (IDENTIFIER.test(trimmed)) into.push(trimmed.toLowerCase());
+    return;
+  }
+  for (const match of trimmed.matchAll(IDENTIFIER_IN_PROSE)) {
+    if (MARKED_IDENTIFIER.test(match[0])) into.push(match[0].toLowerCase());
+  }
+  for (const amount of statedAmounts(trimmed)) into.push(amountKey(amount));
+}
+
+export const amountKey = (amount: number): string => `amount:${Math.round(amount * 100) / 100}`;
+
+/** Values of one number found under `keyWords`. */
+export function valuesOfNumber(keyWords: readonly string[], value: number, into: string[]): void {
+  if (!Number.isFinite(value)) return;
+  const money = moneyArgument(keyWords, value);
+  if (money !== null) into.push(amountKey(money));
+  // Ids and account numbers are often numbers; small counts and prices are not identifiers.
+  if (Number.isInteger(value) && Math.abs(value) >= 1000) into.push(String(value));
+}
+
+interface Walk {
+  nodes: number;
+  limits: ValueLimits;
+  result: ObservedValues;
+}
+
+/** Reads an observation's output (JSON text or plain text). */
+export function observedValues(output: string, limits: ValueLimits = DEFAULT_VALUE_LIMITS): ObservedValues {
+  const result: ObservedValues = {
+    clean: new Set(),
+    injected: new Set(),
+    injectedPhrases: [],
+    injectedStems: new Set(),
+    partial: false,
+  };
+  const walk: Walk = { nodes: 0, limits, result };
+  const parsed = parseJson(output);
+  if (parsed.ok) {
+    readNode(walk, parsed.value, [], 0);
+  } else {
+    // Plain text: each paragraph is a record of its own, so one planted paragraph taints only itself.
+    for (const paragraph of output.split(/\n\s*\n/)) readRecord(walk, [{ keyWords: [], value: paragraph }]);
+  }
+  return result;
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  const first = text.trimStart().charAt(0);
+  if (first !== "{" && first !== "[" && first !== '"') return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+type Field = { keyWords: readonly string[]; value: string | number };
+
+/**
+ * A JSON object is one record: its direct fields are read together, and if any of its strings carries
+ * instructions aimed at the model, every value of the record counts as injected (the sender of a
+ * planted e-mail is as much the attacker's as the address in its body). Nested objects and array
+ * items are records of their own.
+ */
+function readNode(walk: Walk, node: unknown, keyWords: readonly string[], depth: number): void {
+  if (walk.nodes++ >= walk.limits.maxNodes || depth > walk.limits.maxDepth) {
+    walk.result.partial = true;
+    return;
+  }
+  if (typeof node === "string" || typeof node === "number") {
+    readRecord(walk, [{ keyWords, value: node }]);
+  } else if (Array.isArray(node)) {
+    for (const item of node) readNode(walk, item, keyWords, depth + 1);
+  } else if (node !== null && typeof node === "object") {
+    const fields: Field[] = [];
+    for (const [key, value] of Object.entries(node)) {
+      const words = tokenize(key);
+      if (typeof value === "string" || typeof value === "number") fields.push({ keyWords: words, value });
+      else readNode(walk, value, words, depth + 1);
+    }
+    readRecord(walk, fields);
+  }
+}
+
+function readRecord(walk: Walk, fields: readonly Field[]): void {
+  const { result, limits } = walk;
+  const values: string[] = [];
+  let injected = false;
+  for (const field of fields) {
+    if (typeof field.value === "number") {
+      valuesOfNumber(field.keyWords, field.value, values);
+      continue;
+    }
+    const text = field.value.length > limits.maxStringChars ? field.value.slice(0, limits.maxStringChars) : field.value;
+    valuesOfString(field.keyWords, normaliseText(text), values);
+    if (text.length < 12) continue;
+    const finding = findInjectedInstructions(text);
+    if (!finding.injected) continue;
+    injected = true;
+    for (const phrase of finding.phrases) {
+      if (result.injectedPhrases.length < MAX_PHRASES) result.injectedPhrases.push(phrase);
+    }
+    for (const word of tokenize(text)) {
+      if (result.injectedStems.size >= MAX_INJECTED_STEMS) break;
+      if (word.length >= 3) result.injectedStems.add(stemWord(word));
+    }
+  }
+  const into = injected ? result.injected : result.clean;
+  for (const value of values) {
+    if (result.clean.size + result.injected.size >= limits.maxValues) {
+      result.partial = true;
+      return;
+    }
+    into.add(value);
+  }
+}

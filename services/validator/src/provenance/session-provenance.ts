@@ -1,0 +1,150 @@
+import type { ObservedValues } from "./observed-values.js";
+
+/** Where a value was seen in a session's observations: the first tool of each kind that showed it. */
+export interface ObservedSource {
+  /** A tool whose output showed the value in a record without injected instructions. */
+  cleanTool: string | null;
+  /** That clean tool reads a source others can write to (inbound mail, messages, web pages). */
+  cleanUntrusted: boolean;
+  /** A tool whose output showed the value inside a record that carried instructions aimed at the model. */
+  injectedTool: string | null;
+}
+
+export interface ProvenanceLimits {
+  /** Open sessions held; the least recently used is evicted beyond it. */
+  maxSessions: number;
+  /** Values held per session; the oldest are evicted beyond it, and the session is marked. */
+  maxValuesPerSession: number;
+  /** Decided action ids held per session, to tell a result for a known action from a forged one. */
+  maxActionsPerSession: number;
+}
+
+export const DEFAULT_PROVENANCE_LIMITS: ProvenanceLimits = {
+  maxSessions: 10_000,
+  maxValuesPerSession: 4_096,
+  maxActionsPerSession: 1_024,
+};
+
+/** What one session has seen. */
+export interface SessionState {
+  values: Map<string, ObservedSource>;
+  /** Stems of the words of injected records, and the tools that returned them. */
+  injectedStems: Set<string>;
+  injectedTools: string[];
+  injectedPhrases: string[];
+  /** Tools this session has proposed, in order of first use. */
+  toolsUsed: Set<string>;
+  /** Action id → tool, for the actions decided in this session. */
+  actions: Map<string, string>;
+  observations: number;
+  /** Values were evicted: a value missing from `values` may have been seen. */
+  evicted: boolean;
+}
+
+const MAX_INJECTED_STEMS = 2_048;
+
+/**
+ * Per-session provenance, bounded: at most `maxSessions` sessions (least recently used evicted first)
+ * and `maxValuesPerSession` values each (oldest first). Every eviction is counted, so an operator sees
+ * when the bounds are too tight; a session that lost values says so, and the decision treats a value
+ * it cannot trace as unexplained (flagged by alignment), never as clean.
+ */
+export class SessionProvenance {
+  private readonly sessions = new Map<string, SessionState>();
+  /** Sessions and values evicted since start, for the metric. */
+  evictedSessions = 0;
+  evictedValues = 0;
+
+  constructor(private readonly limits: ProvenanceLimits = DEFAULT_PROVENANCE_LIMITS) {}
+
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** The session's state, or undefined when it has none (never seen, or evicted). */
+  find(agentId: string, sessionId: string): SessionState | undefined {
+    const key = sessionKey(agentId, sessionId);
+    const state = this.sessions.get(key);
+    if (state) {
+      // Most recently used last: Map iteration order is the eviction order.
+      this.sessions.delete(key);
+      this.sessions.set(key, state);
+    }
+    return state;
+  }
+
+  /** The session's state, opened when missing. */
+  open(agentId: string, sessionId: string): SessionState {
+    const found = this.find(agentId, sessionId);
+    if (found) return found;
+    const state: SessionState = {
+      values: new Map(),
+      injectedStems: new Set(),
+      injectedTools: [],
+      injectedPhrases: [],
+      toolsUsed: new Set(),
+      actions: new Map(),
+      observations: 0,
+      evicted: false,
+    };
+    this.sessions.set(sessionKey(agentId, sessionId), state);
+    while (this.sessions.size > this.limits.maxSessions) {
+      const oldest = this.sessions.keys().next().value as string;
+      this.sessions.delete(oldest);
+      this.evictedSessions++;
+    }
+    return state;
+  }
+
+  /** A decided action of the session: its tool is now used, and a result may name its id. */
+  recordAction(agentId: string, sessionId: string, actionId: string, tool: string): void {
+    const state = this.open(agentId, sessionId);
+    state.toolsUsed.add(tool);
+    state.actions.set(actionId, tool);
+    if (state.actions.size > this.limits.maxActionsPerSession) {
+      state.actions.delete(state.actions.keys().next().value as string);
+    }
+  }
+
+  /** Adds what one observation showed. */
+  recordObservation(state: SessionState, tool: string, untrusted: boolean, seen: ObservedValues): void {
+    state.observations++;
+    for (const value of seen.clean) {
+      const source = this.sourceOf(state, value);
+      if (source.cleanTool === null || (source.cleanUntrusted && !untrusted)) {
+        source.cleanTool = tool;
+        source.cleanUntrusted = untrusted;
+      }
+    }
+    for (const value of seen.injected) {
+      const source = this.sourceOf(state, value);
+      source.injectedTool ??= tool;
+    }
+    if (seen.injected.size > 0 || seen.injectedPhrases.length > 0) {
+      if (!state.injectedTools.includes(tool)) state.injectedTools.push(tool);
+      for (const phrase of seen.injectedPhrases) {
+        if (state.injectedPhrases.length < 8 && !state.injectedPhrases.includes(phrase)) state.injectedPhrases.push(phrase);
+      }
+      for (const stem of seen.injectedStems) {
+        if (state.injectedStems.size >= MAX_INJECTED_STEMS) break;
+        state.injectedStems.add(stem);
+      }
+    }
+  }
+
+  private sourceOf(state: SessionState, value: string): ObservedSource {
+    let source = state.values.get(value);
+    if (source === undefined) {
+      source = { cleanTool: null, cleanUntrusted: false, injectedTool: null };
+      state.values.set(value, source);
+      if (state.values.size > this.limits.maxValuesPerSession) {
+        state.values.delete(state.values.keys().next().value as string);
+        state.evicted = true;
+        this.evictedValues++;
+      }
+    }
+    return source;
+  }
+}
+
+const sessionKey = (agentId: string, sessionId: string): string => `${agentId}\u0000${sessionId}`;
