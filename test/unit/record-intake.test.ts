@@ -79,7 +79,15 @@ async function codecs(): Promise<IntakeCodecs> {
 }
 
 function message(value: Buffer, headers: Record<string, string> = {}, key = "bot"): KafkaMessage {
-  return { key: Buffer.from(key), value, headers, offset: "0", timestamp: "0", attributes: 0, size: 0 } as KafkaMessage;
+  return {
+    key: Buffer.from(key),
+    value,
+    headers,
+    offset: "0",
+    timestamp: "0",
+    attributes: 0,
+    size: 0,
+  } as unknown as KafkaMessage;
 }
 
 function framed(schemaId: number, body: Buffer): Buffer {
