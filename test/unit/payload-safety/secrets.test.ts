@@ -145,3 +145,24 @@ describe("secrets detector: credentials written into prose", () => {
     expect(assess({ notes }).findings).toEqual([]);
   });
 });
+
+describe("secrets broken up by invisible characters", () => {
+  const key = ["AKIA", "Z7QW", "ERTY", "UIOP", "ASD4"].join("");
+  const broken = `${key.slice(0, 6)}\u200d${key.slice(6, 12)}\u200b${key.slice(12)}`;
+
+  it("finds the key and rejects sending it out of scope", () => {
+    const { findings } = assess(
+      { note: `creds: ${broken}` },
+      { destination: "paste.example", destinationInScope: false },
+    );
+    expect(findings.map((f) => `${f.code}:${f.severity}`)).toContain("payload.secret.aws_access_key:critical");
+  });
+
+  it("redacts the whole string that carried it", () => {
+    const args = JSON.stringify({ note: `creds: ${broken}` });
+    const { findings } = assess(args);
+    const redacted = redactSecrets(args, findings, Buffer.alloc(32, 7));
+    expect(redacted).not.toContain(key.slice(0, 6));
+    expect(redacted).toContain("[REDACTED:aws_access_key:");
+  });
+});

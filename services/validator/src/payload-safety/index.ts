@@ -1,4 +1,5 @@
 import { type Detector, ArgumentWalker } from "./argument-walk.js";
+import { detectDataLinks } from "./data-links.js";
 import { collectExfiltrationShapes, judgeExfiltration } from "./exfiltration.js";
 import { DEFAULT_PAYLOAD_LIMITS, type PayloadAssessment, type PayloadContext, type PayloadLimits } from "./finding.js";
 import { detectPathTraversal } from "./path-traversal.js";
@@ -27,6 +28,7 @@ const DETECTORS: readonly Detector[] = [
   detectSsrf,
   detectPromptInjection,
   collectExfiltrationShapes,
+  detectDataLinks,
 ];
 
 /** Longer action fields are read only this far: they are a host, a path or a sentence of intent. */

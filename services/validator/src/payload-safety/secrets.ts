@@ -200,6 +200,15 @@ export function detectSecrets(target: ScanTarget, scan: PayloadScan): void {
   }
 }
 
+/** Whether a short text (a URL's query value) holds a provider key or a secret-named assignment. */
+export function holdsSecret(text: string): boolean {
+  if (text.length < MIN_SECRET_LENGTH) return false;
+  const matches: SecretMatch[] = [];
+  if (ANY_PROVIDER_HINT.test(text)) collectProviderSecrets(text, matches);
+  if (ASSIGNMENT_HINT.test(text)) collectAssignments(text, matches);
+  return matches.length > 0;
+}
+
 /**
  * Registering "credentials" makes carrying one in scope routine ("info", score 0); it never makes
  * sending one out of scope acceptable.
