@@ -28,7 +28,7 @@ import {
   provenanceContext,
   readsUntrustedSource,
 } from "./provenance/index.js";
-import { explainTaskSecrets } from "./provenance/task-secrets.js";
+import { explainSessionSecrets } from "./provenance/session-secrets.js";
 import { PolicyStore, readDefaultPolicySet, readScopeSchema, type PolicyEvaluation } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
 import { DEFAULT_IDENTITY_OPTIONS, IdentityCheck, type IdentityOptions } from "./workload-identity/index.js";
@@ -147,10 +147,10 @@ export class MandateDecisionEngine implements DecisionEngine {
       tool: action.tool,
       operation: action.operation,
     });
-    const payloadFindings = explainTaskSecrets(payload.findings, action, destinationInScope);
+    const session = this.provenance.find(action.agent_id, action.session_id);
+    const payloadFindings = explainSessionSecrets(payload.findings, action, destinationInScope, session);
     const payloadReasons = toReasons(payloadFindings);
 
-    const session = this.provenance.find(action.agent_id, action.session_id);
     const purpose = this.purposeModel(registration);
     const provenance = assessProvenance(
       action,

@@ -14,12 +14,24 @@ const REGISTERED_AT = Date.UTC(2026, 0, 1);
  */
 export class SessionBuilder {
   readonly steps: EvalStep[] = [];
+  /** What the user has asked so far: the first instruction, then each later turn on a line of its own. */
+  private task: string;
 
   constructor(
     readonly sessionId: string,
     readonly agentId: string,
-    readonly task: string,
-  ) {}
+    task: string,
+  ) {
+    this.task = task;
+  }
+
+  /**
+   * A later user turn of a multi-turn conversation: the agent's session task grows with it, as an
+   * agent that sends the conversation's instructions so far as its `session_task` would.
+   */
+  userSays(text: string): void {
+    if (text.trim() !== "" && !this.task.includes(text)) this.task = this.task === "" ? text : `${this.task}\n${text}`;
+  }
 
   /** Appends a proposed call and returns its action id. */
   action(label: StepLabel, tool: string, args: unknown, intent: string | null = null): string {
@@ -65,6 +77,8 @@ export class SessionBuilder {
     for (const step of steps) {
       if (step.kind === "action") {
         const { action } = step;
+        // The copied call keeps the task as it stood then; calls appended after the copy inherit it.
+        this.task = action.session_task ?? this.task;
         const args: unknown = JSON.parse(action.arguments_json);
         renamed.set(action.action_id, this.action(step.label, action.tool, args, action.intent));
       } else {
@@ -141,7 +155,11 @@ export function destinationOf(args: unknown): string | null {
   return null;
 }
 
-/** The fields every eval registration shares: unsigned (dev mode), version 1, no patterns or limits. */
+/**
+ * The fields every eval registration shares: unsigned (dev mode), version 1, no resource patterns or
+ * limits. An agent with a web browser among its tools is registered, as its owner would, to reach any
+ * public site (`*`); every other agent names no outside destination.
+ */
 export function registration(
   fields: Pick<AgentRegistration, "agent_id" | "owner" | "purpose" | "examples" | "counter_examples">,
   tools: ToolScope[],
@@ -152,7 +170,7 @@ export function registration(
     scope: {
       tools,
       resource_patterns: [],
-      destination_patterns: [],
+      destination_patterns: tools.some((t) => /browser|navigate/i.test(t.name)) ? ["*"] : [],
       data_classes: dataClasses,
       rate_limit_per_minute: null,
       max_payload_bytes: null,

@@ -86,7 +86,9 @@ export function loadTauAirlineSessions(dir: string): EvalSession[] {
     const builder = new SessionBuilder(sessionId, TAU_AIRLINE_REGISTRATION.agent_id, task);
     const callIds = new Map<string, string>();
     for (const message of run.traj) {
-      if (message.role === "assistant") {
+      if (message.role === "user") {
+        builder.userSays(message.content ?? "");
+      } else if (message.role === "assistant") {
         for (const call of message.tool_calls ?? []) {
           const args = jsonOrText(call.function.arguments);
           callIds.set(call.id, builder.action("legit", call.function.name, args));

@@ -80,7 +80,9 @@ export const TOOLTALK_REGISTRATION: AgentRegistration = registration(
     ],
   },
   TOOLS.map(([name, description]) => ({ name, description, operations: [] })),
-  ["pii"],
+  // Every account-bound API takes the user's session token (its documented signature), so the owner
+  // registers the agent to carry credentials.
+  ["pii", "credentials"],
 );
 
 function conversationFiles(dir: string): string[] {
@@ -100,6 +102,7 @@ export function loadToolTalkSessions(dir: string): EvalSession[] {
     const sessionId = `tooltalk-${conversation.name}`;
     const builder = new SessionBuilder(sessionId, TOOLTALK_REGISTRATION.agent_id, task);
     for (const turn of conversation.conversation) {
+      if (turn.role === "user") builder.userSays(turn.text);
       for (const call of turn.apis ?? []) {
         const actionId = builder.action("legit", call.request.api_name, call.request.parameters);
         // NOTE: a failed call (one UserLogin with a wrong password) has no response, only the exception.

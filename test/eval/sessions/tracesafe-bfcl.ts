@@ -122,7 +122,9 @@ export function loadTraceSafeBfclSessions(dir: string): EvalSession[] {
       const builder = new SessionBuilder(sessionId, reg.agent_id, trace.user_query);
       let unanswered: { id: string; tool: string } | undefined;
       for (const entry of trace.trace) {
-        if (entry.role === "agent") {
+        if (entry.role === "user") {
+          builder.userSays(entry.content);
+        } else if (entry.role === "agent") {
           // NOTE: a call to a tool no BFCL service has (the model made it up: md, print, move) ends the
           // session there; what came after answered a call that could never have run.
           if (!suiteOfTool.has(entry.content.name)) break;

@@ -2,10 +2,10 @@ import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason, Severity } from "../../../common/src/decision.js";
 import { normaliseText } from "../payload-safety/normalise-text.js";
 import { consequentialVerb } from "../purpose-alignment/requested-change.js";
-import { statedAmounts } from "../purpose-alignment/stated-amounts.js";
+import { amountKey, statedAmounts } from "../purpose-alignment/stated-amounts.js";
 import { tokenize } from "../purpose-alignment/tokenize.js";
 import { stemWord } from "../purpose-alignment/word-stem.js";
-import { amountKey, valuesOfNumber, valuesOfString } from "./observed-values.js";
+import { valuesOfNumber, valuesOfString } from "./observed-values.js";
 import type { SessionState } from "./session-provenance.js";
 
 export const PROVENANCE_REASON_CODES = {

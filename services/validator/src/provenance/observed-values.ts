@@ -1,7 +1,7 @@
 import { findInjectedInstructions } from "../payload-safety/injected-instructions.js";
 import { normaliseText } from "../payload-safety/normalise-text.js";
 import { type IntentValue, collectIntentValues } from "../purpose-alignment/intent-values.js";
-import { moneyArgument, statedAmounts } from "../purpose-alignment/stated-amounts.js";
+import { amountKey, moneyArgument, statedAmounts } from "../purpose-alignment/stated-amounts.js";
 import { tokenize } from "../purpose-alignment/tokenize.js";
 import { stemWord } from "../purpose-alignment/word-stem.js";
 
@@ -46,6 +46,7 @@ const IDENTIFIER = /^[\p{L}\p{N}][\p{L}\p{N}_.@+:#/-]{2,63}$/u;
 /** An identifier inside prose has a digit, an underscore or an `@`, so ordinary words are not taken for one. */
 const IDENTIFIER_IN_PROSE = /(?<![\p{L}\p{N}_@.-])[\p{L}\p{N}][\p{L}\p{N}_.@+-]{1,62}[\p{L}\p{N}](?![\p{L}\p{N}_@])/gu;
 const MARKED_IDENTIFIER = /[\d_@]/;
+const NUMBER_TEXT = /^-?\d{1,15}(?:\.\d{1,6})?$/;
 const MAX_PHRASES = 8;
 const MAX_INJECTED_STEMS = 512;
 
@@ -67,12 +68,14 @@ export function valuesOfString(keyWords: readonly string[], raw: string, into: s
   for (const amount of statedAmounts(trimmed)) into.push(amountKey(amount));
 }
 
-export const amountKey = (amount: number): string => `amount:${Math.round(amount * 100) / 100}`;
-
-/** Values of one number found under `keyWords`. */
-export function valuesOfNumber(keyWords: readonly string[], value: number, into: string[]): void {
+/**
+ * Values of one number found under `keyWords`. In an action only a number under a money key is an
+ * amount; in what the agent saw (`anyAmount`) every number may be the one it goes on to pay or book
+ * (a fare, a total a calculator returned).
+ */
+export function valuesOfNumber(keyWords: readonly string[], value: number, into: string[], anyAmount = false): void {
   if (!Number.isFinite(value)) return;
-  const money = moneyArgument(keyWords, value);
+  const money = anyAmount ? value : moneyArgument(keyWords, value);
   if (money !== null) into.push(amountKey(money));
   // Ids and account numbers are often numbers; small counts and prices are not identifiers.
   if (Number.isInteger(value) && Math.abs(value) >= 1000) into.push(String(value));
@@ -148,11 +151,12 @@ function readRecord(walk: Walk, fields: readonly Field[]): void {
   let injected = false;
   for (const field of fields) {
     if (typeof field.value === "number") {
-      valuesOfNumber(field.keyWords, field.value, values);
+      valuesOfNumber(field.keyWords, field.value, values, true);
       continue;
     }
     const text = field.value.length > limits.maxStringChars ? field.value.slice(0, limits.maxStringChars) : field.value;
     valuesOfString(field.keyWords, normaliseText(text), values);
+    if (NUMBER_TEXT.test(text)) values.push(amountKey(Number(text)));
     if (text.length < 12) continue;
     const finding = findInjectedInstructions(text);
     if (!finding.injected) continue;

@@ -13,7 +13,7 @@ import {
 import type { PurposeModel, ToolFit, VectorSet } from "./purpose-model.js";
 import { readArguments } from "./read-arguments.js";
 import { consequentialVerb } from "./requested-change.js";
-import { isStatedAmount } from "./stated-amounts.js";
+import { amountKey, isStatedAmount } from "./stated-amounts.js";
 import { type TaskContext, taskContext } from "./task-context.js";
 import { accumulateTokens, finishEmbedding } from "./text-embedding.js";
 import { tokenize } from "./tokenize.js";
@@ -329,7 +329,11 @@ export function assessAlignment(
   // Only the task can explain an amount: the same amount in an earlier approved action is a
   // duplicate payment, not a reason to make another.
   const statedByTask = task?.explaining.amounts ?? [];
-  const unstated = statedByTask.length > 0 ? args.amounts.find((a) => !isStatedAmount(a, statedByTask)) : undefined;
+  // An amount the agent read in this session (a fare, a calculator's total) was computed, not made up.
+  const unstated =
+    statedByTask.length > 0
+      ? args.amounts.find((a) => !isStatedAmount(a, statedByTask) && input.sessionValues?.has(amountKey(a)) !== true)
+      : undefined;
   if (unstated !== undefined) {
     unexplained++;
     reasons.push(
@@ -343,6 +347,9 @@ export function assessAlignment(
   score *= config.unexplainedValueFactor ** Math.min(unexplained, 2);
 
   const taskEcho = task && echoUnits > 0 ? echoed / echoUnits : null;
+  // The verb by which this call changes something (pays, deletes, sends …); null for a call that only reads.
+  const verb = consequentialVerb([...tokenize(action.tool), ...tokenize(action.operation), ...args.declaredActions]);
+  const changes = verb !== null;
   // A tool that fits the session task far worse than another registered tool does, called with words
   // that do not echo the task, is doing something other than the task. The fit is relative, because
   // how close a task and a tool description get varies with the domain and the wording; the
@@ -358,8 +365,6 @@ export function assessAlignment(
     bestTool.similarity - toolTaskSimilarity > config.toolFitMargin &&
     (taskEcho ?? 0) <= config.taskEchoCeiling
   ) {
-    const changes =
-      consequentialVerb([...tokenize(action.tool), ...tokenize(action.operation), ...args.declaredActions]) !== null;
     reasons.push(
       alignmentReason(
         "alignment.tool_unrelated_to_task",
@@ -374,7 +379,6 @@ export function assessAlignment(
   // by someone other than the person who wrote the task: two independent signals agree, so it is
   // certain enough to reject.
   if (task?.asksOnly) {
-    const verb = consequentialVerb([...tokenize(action.tool), ...tokenize(action.operation), ...args.declaredActions]);
     if (verb !== null) {
       const unrelated = reasons.some((r) => r.code === "alignment.tool_unrelated_to_task");
       reasons.push(
@@ -387,13 +391,26 @@ export function assessAlignment(
     }
   }
 
+  // A call that only reads and sends nothing out (no destination) can do no harm by a poor fit alone:
+  // a calculator's expression or a look-up by id has few words to fit with. Its low fit informs, and a
+  // very low one is for a person to look at; a call that changes something or reaches out is judged
+  // in full.
+  const contained = !changes && !action.destination;
   if (score < config.veryLowScore) {
     reasons.push(
-      alignmentReason("alignment.very_low", "critical", `alignment ${round3(score)} is below ${config.veryLowScore}`),
+      alignmentReason(
+        "alignment.very_low",
+        contained ? "suspicious" : "critical",
+        `alignment ${round3(score)} is below ${config.veryLowScore}`,
+      ),
     );
   } else if (score < config.lowScore) {
     reasons.push(
-      alignmentReason("alignment.low", "suspicious", `alignment ${round3(score)} is below ${config.lowScore}`),
+      alignmentReason(
+        "alignment.low",
+        contained ? "info" : "suspicious",
+        `alignment ${round3(score)} is below ${config.lowScore}`,
+      ),
     );
   }
 

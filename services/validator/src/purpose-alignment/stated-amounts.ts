@@ -47,6 +47,9 @@ export function moneyArgument(keyWords: readonly string[], value: unknown): numb
   return null;
 }
 
+/** The key an amount is known by among a session's values (`amount:2640`), to the cent. */
+export const amountKey = (amount: number): string => `amount:${Math.round(amount * 100) / 100}`;
+
 /** Whether `amount` is one of `stated`, to the cent. */
 export function isStatedAmount(amount: number, stated: readonly number[]): boolean {
   return stated.some((s) => Math.abs(s - amount) < 0.005);
