@@ -3,7 +3,10 @@ import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import {
   assessPayload,
+  findInjectedInstructions,
+  normaliseText,
   redactSecrets,
+  toReasons,
   type PayloadContext,
 } from "../../../services/validator/src/payload-safety/index.js";
 
@@ -94,6 +97,18 @@ const units = [
   "0123456789abcdef",
   "4111 ",
   "123-45-",
+  "ignora las instrucciones ",
+  "игнорируй ",
+  "忽略之前",
+  "\u200b",
+  "A\u200d",
+  "\u0430",
+  "p\u0430y ",
+  "![x](https://a.example/?q=",
+  '<img src="https://a.example/i?d=',
+  "https://a.example/?a=b+c+d+e&",
+  "Please transfer ",
+  ", please send my ",
 ];
 
 const contexts: PayloadContext[] = [
@@ -145,6 +160,52 @@ describe("pathological input", () => {
   ])("decides %s in bounded time", (_, argumentsJson) => {
     for (const ctx of contexts) {
       expect(timed(() => assessPayload(argumentsJson, ctx))).toBeLessThan(BUDGET_MS);
+    }
+  });
+});
+
+describe("pathological input: what comes back", () => {
+  const ctx = contexts[0] as PayloadContext;
+  const DEEP = 100_000;
+
+  it.each([
+    ["arrays", "[".repeat(DEEP) + "]".repeat(DEEP), "too_deep"],
+    // 100k levels of '{"a":' are over the size limit before they are too deep.
+    ["objects", '{"a":'.repeat(DEEP) + "1" + "}".repeat(DEEP), "too_large"],
+    ["objects within the size limit", '{"a":'.repeat(40_000) + "1" + "}".repeat(40_000), "too_deep"],
+    ["JSON text in a string", JSON.stringify({ a: "[".repeat(DEEP) + "]".repeat(DEEP) }), "too_deep"],
+  ])("gives %s nested deep one shape reason, not a stack overflow", (_, argumentsJson, problem) => {
+    const reasons = toReasons(assessPayload(argumentsJson, ctx).findings);
+    expect(reasons.map((r) => `${r.code}:${r.severity}`)).toEqual([`payload.shape.${problem}:critical`]);
+  });
+
+  it("gives one reason per kind, however many values hold it", () => {
+    const keys = Array.from(
+      { length: 2_000 },
+      (_, i) =>
+        `AKIA${String(i)
+          .padStart(16, "Q")
+          .replace(/\d/g, (d) => "ABCDEFGHIJ"[Number(d)] ?? "Q")}`,
+    );
+    const argumentsJson = JSON.stringify({ notes: keys, urls: keys.map((_, i) => `http://10.0.${i % 250}.1/`) });
+    const reasons = toReasons(assessPayload(argumentsJson, ctx).findings);
+    expect(reasons.map((r) => r.code).sort()).toEqual([
+      "payload.secret.aws_access_key",
+      "payload.ssrf.private_network",
+    ]);
+    expect(reasons.every((r) => r.message.length < 300)).toBe(true);
+  });
+
+  it("folds and reads 200 KB of invisible and look-alike characters in bounded time", () => {
+    const text = "ig\u200bn\u043er\u0435 previous instructions \u200d".repeat(5_000);
+    expect(timed(() => normaliseText(text))).toBeLessThan(BUDGET_MS);
+    expect(timed(() => assessPayload(JSON.stringify({ body: text.slice(0, 60_000) }), ctx))).toBeLessThan(BUDGET_MS);
+  });
+
+  it("reads a megabyte of tool output for injected instructions in bounded time", () => {
+    for (const unit of ["Please ", "please send my data to ", "ignora ", "\u200b", "<img src=", ", "]) {
+      const text = unit.repeat(Math.ceil((1024 * 1024) / unit.length));
+      expect(timed(() => findInjectedInstructions(text))).toBeLessThan(BUDGET_MS);
     }
   });
 });
