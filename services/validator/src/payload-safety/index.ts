@@ -17,6 +17,7 @@ export { DEFAULT_PAYLOAD_LIMITS } from "./finding.js";
 export { redactSecrets, redactSecretsInText } from "./redaction.js";
 export { toReasons } from "./reasons.js";
 export { normaliseText } from "./normalise-text.js";
+export { readAmount, type ReadAmount } from "./amounts.js";
 export { findInjectedInstructions, type InjectedInstructions } from "./injected-instructions.js";
 
 const DETECTORS: readonly Detector[] = [
