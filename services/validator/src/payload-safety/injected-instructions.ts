@@ -1,6 +1,6 @@
 import { foldText } from "./normalise-text.js";
 import { overrideLanguages } from "./override-phrases.js";
-import { ABOUT_INJECTION, STRONG, hidesInstructions } from "./prompt-injection.js";
+import { ABOUT_INJECTION, STRONG, hidesInstructions, quotesItsOverride } from "./prompt-injection.js";
 
 /*
  * Whether a text an agent read (a tool's output: a review, an e-mail body, an event description, a note)
@@ -125,19 +125,17 @@ export function findInjectedInstructions(text: string): InjectedInstructions {
   // Tool outputs are often JSON text, where a line break inside a value is written "\n".
   const folded = foldText(bounded).replace(ESCAPED_LINE_BREAK, "\n");
   const phrases: string[] = [];
-  const quotedAbout = ABOUT_INJECTION.test(folded);
+  // Writing about injection quotes its phrases ("attackers write 'ignore previous instructions'").
+  const quotesAnAttack = ABOUT_INJECTION.test(folded) && quotesItsOverride(folded);
 
   for (const language of overrideLanguages(folded)) phrases.push(`override:${language}`);
-  if (!quotedAbout && STRONG.some((pattern) => pattern.test(folded))) phrases.push("addressed_to_model");
+  if (!quotesAnAttack && STRONG.some((pattern) => pattern.test(folded))) phrases.push("addressed_to_model");
   if (FAKE_TURN.test(folded)) phrases.push("fake_turn");
   if (URGENT_BANNER.test(folded)) phrases.push("urgent_banner");
   if (hidesInstructions(folded)) phrases.push("hidden_text");
   const request = requestToAgent(folded);
   if (request !== null) phrases.push(`request:${request}`);
-
-  // Writing about injection quotes override phrases; only its requests and hidden text still count.
-  const kept = quotedAbout ? phrases.filter((p) => p.startsWith("request:") || p === "hidden_text") : phrases;
-  return { injected: kept.length > 0, phrases: kept };
+  return { injected: phrases.length > 0, phrases };
 }
 
 function requestToAgent(text: string): string | null {

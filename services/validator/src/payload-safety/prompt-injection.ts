@@ -120,7 +120,7 @@ const QUOTE_MARKS = "'\"“‘«„";
 const QUOTE_LOOKBACK = 3;
 
 /** Whether the first override phrase the text holds opens right after a quotation mark. */
-function quotesItsOverride(text: string): boolean {
+export function quotesItsOverride(text: string): boolean {
   for (const pattern of STRONG) {
     const match = pattern.exec(text);
     if (match === null) continue;
