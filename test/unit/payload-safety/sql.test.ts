@@ -100,6 +100,7 @@ describe("SQL detector: clean", () => {
     ["prose with sleep", { text: "Get some sleep (8 hours) and select the best option from the list." }, {}],
     ["prose with quotes and dashes", { text: 'He said "fine" -- then left.' }, {}],
     ["a search term", { q: "O'Reilly SQL cookbook" }, {}],
+    ["a tag list written as JSON text", { tags: '["#launchday", "#team"]', mentions: '["@ops"]' }, {}],
   ])("leaves %s clean", (_, args, ctx: Partial<PayloadContext>) => {
     expect(assess(args, ctx).findings).toEqual([]);
   });

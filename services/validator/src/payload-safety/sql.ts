@@ -45,8 +45,11 @@ const STACKED_QUERY = new RegExp(
   String.raw`;\s{0,8}(?:drop\s{1,8}(?:table|database|schema)\s{1,8}(?:if\s{1,8}exists\s{1,8})?${OBJECT_LIST}|truncate\s{1,8}table\s{1,8}${OBJECT_LIST}|delete\s{1,8}from\b|insert\s{1,8}into\b|update\s{1,8}${IDENTIFIER}\s{1,8}set\b|alter\s{1,8}table\b|create\s{1,8}(?:table|user|login)\b|exec(?:ute)?\s{1,8}(?:xp_|sp_|master\.)|shutdown\b|grant\s{1,8}\w{1,32}\s{1,8}(?:on|to)\b|declare\s{1,8}@|select\s{1,8}\*\s{0,8}from\b|select\s{1,16}(?:[\w.]{1,64}\s{0,4},\s{0,4}){1,16}[\w.]{1,64}\s{1,8}from\b)`,
   "i",
 );
-/** `admin'--`: a short value that closes its quote and comments out the rest of the query. */
-const COMMENT_TERMINATED = /^[^\s'"]{0,64}['"]\s{0,4}\)?\s{0,4}(?:--|#|\/\*)/;
+/**
+ * `admin'--`: a short value that closes its quote and comments out the rest of the query. A "#" right
+ * before a word is a hashtag (`["#launch"]` as a tag list), not MySQL's comment.
+ */
+const COMMENT_TERMINATED = /^[^\s'"]{0,64}['"]\s{0,4}\)?\s{0,4}(?:--|#(?!\w)|\/\*)/;
 const TIME_BASED =
   /(?:\b(?:and|or)\s{1,8}|['";)]\s{0,8}|\bselect\s{1,8})(?:sleep|pg_sleep|benchmark)\(\s{0,4}\d|\bwaitfor\s{1,8}delay\s{1,8}['"]/i;
 
