@@ -9,6 +9,7 @@ import { MandateAgent } from "../../sdk/src/mandate-agent.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
 import { benchDecisions } from "./decision-bench.js";
+import { benchSessionDecisions } from "./session-bench.js";
 import { KafkaEcho } from "./kafka-echo.js";
 import { benchTrail } from "./trail-bench.js";
 import { atFixedRate, formatRow, percentiles } from "./latency-stats.js";
@@ -34,6 +35,18 @@ console.table(decisions.rows);
 process.stdout.write(
   `memory per registered agent (purpose model, Cedar entity, drift state): ${(decisions.bytesPerAgent / 1024).toFixed(1)} KiB\n\n`,
 );
+
+progress(`in-process decisions with provenance: ${DECISIONS} actions of recorded sessions`);
+const withProvenance = benchSessionDecisions(DECISIONS);
+if (withProvenance === null) {
+  process.stdout.write("decision with provenance: skipped, no eval datasets (../shared/datasets or MANDATE_DATASETS_DIR)\n\n");
+} else {
+  process.stdout.write(
+    `\nIn-process decision with provenance, ${withProvenance.sessions} recorded sessions of ≥ 5 observations replayed (targets: p50 ≤ 60 µs, p99 ≤ 300 µs):\n`,
+  );
+  console.table(withProvenance.rows);
+  process.stdout.write(`memory per open session (provenance state): ${(withProvenance.bytesPerSession / 1024).toFixed(1)} KiB\n\n`);
+}
 
 const stack = await startLocalStack({ clickhouse: "server" });
 try {

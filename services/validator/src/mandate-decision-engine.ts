@@ -28,6 +28,7 @@ import {
   provenanceContext,
   readsUntrustedSource,
 } from "./provenance/index.js";
+import { normaliseText } from "./payload-safety/normalise-text.js";
 import { explainSessionSecrets } from "./provenance/session-secrets.js";
 import { PolicyStore, readDefaultPolicySet, readScopeSchema, type PolicyEvaluation } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
@@ -142,6 +143,8 @@ export class MandateDecisionEngine implements DecisionEngine {
     const destinationInScope = this.policies.destinationNamedInScope(registration, action.destination);
     const { assessment: payload, arguments: parsedArguments } = readAndAssessPayload(action.arguments_json, {
       destination: action.destination,
+      resource: action.resource,
+      intent: action.intent,
       destinationInScope,
       dataClasses: registration.scope.data_classes,
       tool: action.tool,
@@ -247,7 +250,7 @@ export class MandateDecisionEngine implements DecisionEngine {
       version: registration.version,
       thresholds: this.thresholds,
       model,
-      registrationText: registrationText(registration),
+      registrationText: normaliseText(registrationText(registration)),
     };
     this.purposeModels.set(registration.agent_id, entry);
     return entry;
@@ -332,6 +335,8 @@ export class MandateDecisionEngine implements DecisionEngine {
   private rejectedByIdentity(action: ProposedAction, reason: Reason): ExplainedDecision {
     const { assessment } = readAndAssessPayload(action.arguments_json, {
       destination: action.destination,
+      resource: action.resource,
+      intent: action.intent,
       destinationInScope: false,
       dataClasses: [],
       tool: action.tool,

@@ -1,6 +1,7 @@
 import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason, Severity } from "../../../common/src/decision.js";
 import { normaliseText } from "../payload-safety/normalise-text.js";
+import { BoundedLru } from "../purpose-alignment/bounded-lru.js";
 import { consequentialVerb } from "../purpose-alignment/requested-change.js";
 import { amountKey, statedAmounts } from "../purpose-alignment/stated-amounts.js";
 import { tokenize } from "../purpose-alignment/tokenize.js";
@@ -23,8 +24,13 @@ export interface ProvenanceContext {
   task: string;
   taskAmounts: readonly number[];
   taskStems: ReadonlySet<string>;
+  /** The registration's words (see `registrationText`), normalised. */
   registration: string;
 }
+
+/** Task contexts remembered: a session's task is the same for every one of its calls. */
+const TASK_CONTEXTS = 4096;
+const taskContexts = new BoundedLru<string, Omit<ProvenanceContext, "registration">>(TASK_CONTEXTS);
 
 export interface ProvenanceAssessment {
   reasons: Reason[];
@@ -45,14 +51,19 @@ const GENERIC_TOOL_WORDS = new Set(
 const NAMED = 3;
 const QUOTED_CHARS = 60;
 
-export function provenanceContext(task: string | null, registrationText: string): ProvenanceContext {
-  const taskText = normaliseText(task ?? "");
-  return {
-    task: taskText,
-    taskAmounts: statedAmounts(task ?? ""),
-    taskStems: new Set(tokenize(task ?? "").map(stemWord)),
-    registration: normaliseText(registrationText),
-  };
+/** `normalisedRegistration` is `normaliseText` of the registration's words, made once per registration version. */
+export function provenanceContext(task: string | null, normalisedRegistration: string): ProvenanceContext {
+  const text = task ?? "";
+  let context = taskContexts.get(text);
+  if (context === undefined) {
+    context = {
+      task: normaliseText(text),
+      taskAmounts: statedAmounts(text),
+      taskStems: new Set(tokenize(text).map(stemWord)),
+    };
+    taskContexts.set(text, context);
+  }
+  return { ...context, registration: normalisedRegistration };
 }
 
 /** The consequential values of an action: its arguments (addresses only, inside bodies), destination and resource. */
@@ -207,11 +218,37 @@ export function assessProvenance(
   return { reasons, consequential };
 }
 
-/** The words of the tool's name that injected text names and the task does not, when they decide its choice. */
+/**
+ * The words of the call (its tool's name, its short argument values) that injected text names and the
+ * task does not, when they decide the call: at least `STEERING_WORDS` of them, and more than the task
+ * names. Only a tool the session has not used before counts: a tool the work already used is the work's.
+ */
 function steeringTool(action: ProposedAction, context: ProvenanceContext, session: SessionState): string[] | null {
   if (session.injectedStems.size === 0 || session.toolsUsed.has(action.tool)) return null;
-  const words = [...new Set(tokenize(action.tool))].filter((w) => w.length >= 3 && !GENERIC_TOOL_WORDS.has(w));
-  const injected = words.filter((w) => session.injectedStems.has(stemWord(w)));
-  const inTask = words.filter((w) => context.taskStems.has(stemWord(w)));
-  return injected.length >= 2 && injected.length > inTask.length ? injected : null;
+  const words = new Set(tokenize(action.tool));
+  for (const value of shortArgumentValues(action.arguments_json)) tokenize(value, []).forEach((w) => words.add(w));
+  const distinctive = [...words].filter((w) => w.length >= 3 && !GENERIC_TOOL_WORDS.has(w));
+  const injected = distinctive.filter((w) => session.injectedStems.has(stemWord(w)) && !context.taskStems.has(stemWord(w)));
+  const inTask = distinctive.filter((w) => context.taskStems.has(stemWord(w)));
+  return injected.length >= STEERING_WORDS && injected.length > inTask.length ? injected : null;
+}
+
+const STEERING_WORDS = 2;
+const SHORT_VALUE_CHARS = 80;
+
+/** Short string values of the arguments (a query, a name): what the call is about, in the agent's words. */
+function shortArgumentValues(argumentsJson: string): string[] {
+  const values: string[] = [];
+  if (argumentsJson.length > 4096) return values;
+  try {
+    const parsed: unknown = JSON.parse(argumentsJson);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
+      for (const value of Object.values(parsed)) {
+        if (typeof value === "string" && value.length <= SHORT_VALUE_CHARS) values.push(value);
+      }
+    }
+  } catch {
+    // Unreadable arguments say nothing about what steered the call; the payload axis reports them.
+  }
+  return values;
 }
