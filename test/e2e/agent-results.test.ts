@@ -1,4 +1,7 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
@@ -8,8 +11,11 @@ import { headerText } from "../../services/common/src/dead-letter.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
 import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
 import { isolatedTopics } from "../../services/common/src/topics.js";
+import { tokenSha256 } from "../../services/review/src/reviewer-tokens.js";
+import { ApprovalGate } from "../../sdk/src/approval-gate.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { ReviewTimeoutError } from "../../sdk/src/sdk-errors.js";
 import { MandateExecutor } from "../../sdk/src/mandate-executor.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
@@ -31,9 +37,18 @@ describe("results back to the agent", () => {
   let executor: MandateExecutor;
   let contracts: MandateContracts;
   let producer: Producer;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-results-test-"));
+  const reviewerToken = crypto.randomBytes(32).toString("base64url");
 
   beforeAll(async () => {
-    pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
+    const tokensFile = path.join(dir, "reviewers.yaml");
+    fs.writeFileSync(tokensFile, `- name: alice\n  role: reviewer\n  token_sha256: ${tokenSha256(reviewerToken)}\n`);
+    pipeline = await startPipeline(stack, {
+      topics,
+      database,
+      logLevel: "silent",
+      review: { tokensFile, deadlineCheckIntervalMs: 200 },
+    });
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish(testRegistration("results-bot", ["lookup_order", "send_email", "email.send"]));
     await publisher.close();
@@ -52,6 +67,7 @@ describe("results back to the agent", () => {
           if (orderId === "huge") return "x".repeat(10_000);
           return { order_id: orderId, status: "shipped", carrier: "DHL" };
         },
+        send_email: async (_action, args) => ({ sent_to: (args as { to: string }).to }),
       },
     });
     agent = await MandateAgent.connect({ ...connection, agentId: "results-bot", sessionTask: "Where is order A-1?" });
@@ -86,6 +102,7 @@ describe("results back to the agent", () => {
     await executor?.stop();
     await pipeline?.stop();
     stack.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("run() returns the approved decision and what the tool returned", async () => {
@@ -114,6 +131,83 @@ describe("results back to the agent", () => {
     const { decision, result } = await agent.run({ tool: "export_customers", operation: "read", arguments: {} });
     expect(decision.verdict).toBe("rejected");
     expect(result).toBeUndefined();
+  });
+
+  /** A reply to an address nothing in the session explains: in scope, but flagged for a human. */
+  const flaggedReply = (note: string) => ({
+    tool: "send_email",
+    operation: "send",
+    destination: "mail.example.com",
+    arguments: { to: `someone-${note}@other.example`, body: `About your order: ${note}` },
+    intent: "reply to the customer",
+    actionId: crypto.randomUUID(),
+  });
+
+  it("run() with reviewTimeoutMs waits for the reviewer, then returns the approval and the result", async () => {
+    const input = flaggedReply("approve");
+    const running = agent.run(input, { timeoutMs: 20_000, reviewTimeoutMs: 60_000 });
+    const reviewUrl = `http://127.0.0.1:${pipeline.review!.httpPort}`;
+    const headers = { authorization: `Bearer ${reviewerToken}`, "content-type": "application/json" };
+    let flagId: string | undefined;
+    await waitUntil("the flag in the review queue", async () => {
+      const { reviews } = (await (await fetch(`${reviewUrl}/reviews`, { headers })).json()) as {
+        reviews: Array<{ decision_id: string; action_id: string }>;
+      };
+      flagId = reviews.find((r) => r.action_id === input.actionId)?.decision_id;
+      return flagId !== undefined;
+    });
+    const approved = await fetch(`${reviewUrl}/reviews/${flagId}/approve`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ comment: "The customer asked for this address." }),
+    });
+    expect(approved.status).toBe(200);
+
+    const { decision, result } = await running;
+    expect(decision).toMatchObject({ verdict: "approved", supersedes: flagId, reviewer: "alice" });
+    expect(result).toEqual({ output: { sent_to: "someone-approve@other.example" }, error: null, truncated: false });
+  });
+
+  it("run() returns a flag at once without reviewTimeoutMs, and ReviewTimeoutError when nobody reviews in time", async () => {
+    const { decision, result } = await agent.run(flaggedReply("no-wait"));
+    expect(decision.verdict).toBe("flagged");
+    expect(result).toBeUndefined();
+
+    const waited = await agent.run(flaggedReply("too-late"), { reviewTimeoutMs: 1500 }).catch((e: unknown) => e);
+    expect(waited).toBeInstanceOf(ReviewTimeoutError);
+    expect((waited as ReviewTimeoutError).decision.verdict).toBe("flagged");
+  });
+
+  it("gate mode: the agent checks the approval itself, runs the tool, and reports its result", async () => {
+    const gate = await ApprovalGate.start({ ...connection, agentId: "results-bot" });
+    try {
+      const decision = await agent.propose({ tool: "lookup_order", operation: "read", arguments: { order_id: "G-1" } });
+      expect(await gate.check(decision)).toEqual({ ok: true });
+      const swapped = { ...decision, action: { ...decision.action, arguments_json: '{"order_id":"G-2"}' } };
+      expect(await gate.check(swapped)).toMatchObject({ ok: false, code: "verdict.action_hash_mismatch" });
+      const rejected = await agent.propose({ tool: "export_customers", operation: "read", arguments: {} });
+      expect(await gate.check(rejected)).toMatchObject({ ok: false, code: "verdict.not_approved" });
+
+      const reported = await agent.observe({
+        tool: "lookup_order",
+        arguments: { order_id: "G-1" },
+        output: { order_id: "G-1", status: "delivered" },
+        actionId: decision.action.action_id,
+      });
+      expect(reported.truncated).toBe(false);
+      // Taken, not dead-lettered: the next action behind it is decided and no letter names it.
+      const next = await agent.propose({ tool: "lookup_order", operation: "read", arguments: { order_id: "G-3" } });
+      expect(next.verdict).toBe("approved");
+      const lettered = readTopic(
+        stack.kafkaBrokers,
+        topics.deadLetters,
+        (messages) => messages.some((m) => m.value?.includes(reported.observationId)),
+        5_000,
+      );
+      await expect(lettered).rejects.toThrow();
+    } finally {
+      await gate.stop();
+    }
   });
 
   it("registers the observation schema under the record-name subject and leaves the action's subject alone", async () => {
