@@ -48,6 +48,8 @@ const URGENT_BANNER =
 const REQUEST =
   /(?:^|[.!?\n]\s{0,4}|["'“‘:>(]\s{0,4}|\b(?:and|then)\s{1,4}|[,;]\s{1,4})(?:(?:first|also|now|next|then)\s{0,2},?\s{1,3})?(?:please\s{1,3}|kindly\s{1,3}|(?:can|could|would|will)\s{1,3}you\s{1,3}(?:please\s{1,3})?|i\s{1,3}(?:need|want)\s{1,3}you\s{1,3}to\s{1,3}|you\s{1,3}(?:must|should|need\s{1,3}to)\s{1,3})?(grant|give|transfer|wire|pay|initiate|deposit|withdraw|send|e-?mail|forward|share|post|tweet|upload|delete|remove|erase|wipe|move|copy|update|change|modify|set|switch|turn|add|unlock|lock|disable|deactivate|enable|stop|dispatch|redirect|schedule|book|cancel|purchase|buy|order|sell|retrieve|retrive|get|fetch|download|find|search|list|access|use|invite|follow|install|execute|run|reset|approve|whitelist|publish|close|open)\b/gi;
 
+const RUN_ON_REQUEST = /(?<=[\p{L}\p{N}])\s{1,4}(?=(?:Please|Kindly|Can you|Could you)\s)/gu;
+
 interface Cue {
   label: string;
   strong: boolean;
@@ -133,7 +135,9 @@ export function findInjectedInstructions(text: string): InjectedInstructions {
   if (FAKE_TURN.test(folded)) phrases.push("fake_turn");
   if (URGENT_BANNER.test(folded)) phrases.push("urgent_banner");
   if (hidesInstructions(folded)) phrases.push("hidden_text");
-  const request = requestToAgent(folded);
+  // A capitalised polite lead after a word ("Omar Please retrieve …") opens a sentence that lost its
+  // stop: text appended to a field without punctuation. Mid-sentence, "please" is written in lower case.
+  const request = requestToAgent(folded.replace(RUN_ON_REQUEST, ". "));
   if (request !== null) phrases.push(`request:${request}`);
   return { injected: phrases.length > 0, phrases };
 }

@@ -120,10 +120,11 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 type Field = { keyWords: readonly string[]; value: string | number };
 
 /**
- * A JSON object is one record: its direct fields are read together, and if any of its strings carries
- * instructions aimed at the model, every value of the record counts as injected (the sender of a
- * planted e-mail is as much the attacker's as the address in its body). Nested objects and array
- * items are records of their own.
+ * A JSON object is one record: its direct fields are read together. A value inside a string that
+ * carries instructions aimed at the model counts as injected, and so does the same value anywhere else
+ * in that record (the attacker's address in a planted e-mail's body and in its sender); the record's
+ * other values (its id, its date) stay clean, so the work that needs them is not blocked. Nested
+ * objects and array items are records of their own.
  */
 function readNode(walk: Walk, node: unknown, keyWords: readonly string[], depth: number): void {
   if (walk.nodes++ >= walk.limits.maxNodes || depth > walk.limits.maxDepth) {
@@ -147,34 +148,39 @@ function readNode(walk: Walk, node: unknown, keyWords: readonly string[], depth:
 
 function readRecord(walk: Walk, fields: readonly Field[]): void {
   const { result, limits } = walk;
-  const values: string[] = [];
-  let injected = false;
+  const clean: string[] = [];
+  const injected: string[] = [];
   for (const field of fields) {
     if (typeof field.value === "number") {
-      valuesOfNumber(field.keyWords, field.value, values, true);
+      valuesOfNumber(field.keyWords, field.value, clean, true);
       continue;
     }
     const text = field.value.length > limits.maxStringChars ? field.value.slice(0, limits.maxStringChars) : field.value;
-    valuesOfString(field.keyWords, normaliseText(text), values);
-    if (NUMBER_TEXT.test(text)) values.push(amountKey(Number(text)));
-    if (text.length < 12) continue;
-    const finding = findInjectedInstructions(text);
-    if (!finding.injected) continue;
-    injected = true;
+    const finding = text.length < 12 ? null : findInjectedInstructions(text);
+    const into = finding?.injected ? injected : clean;
+    valuesOfString(field.keyWords, normaliseText(text), into);
+    if (NUMBER_TEXT.test(text)) into.push(amountKey(Number(text)));
+    if (!finding?.injected) continue;
     for (const phrase of finding.phrases) {
-      if (result.injectedPhrases.length < MAX_PHRASES) result.injectedPhrases.push(phrase);
+      if (result.injectedPhrases.length < MAX_PHRASES && !result.injectedPhrases.includes(phrase)) {
+        result.injectedPhrases.push(phrase);
+      }
     }
     for (const word of tokenize(text)) {
       if (result.injectedStems.size >= MAX_INJECTED_STEMS) break;
       if (word.length >= 3) result.injectedStems.add(stemWord(word));
     }
   }
-  const into = injected ? result.injected : result.clean;
-  for (const value of values) {
-    if (result.clean.size + result.injected.size >= limits.maxValues) {
-      result.partial = true;
-      return;
-    }
-    into.add(value);
+  const tainted = new Set(injected);
+  for (const value of injected) if (!add(result, limits, result.injected, value)) return;
+  for (const value of clean) if (!tainted.has(value) && !add(result, limits, result.clean, value)) return;
+}
+
+function add(result: ObservedValues, limits: ValueLimits, into: Set<string>, value: string): boolean {
+  if (result.clean.size + result.injected.size >= limits.maxValues) {
+    result.partial = true;
+    return false;
   }
+  into.add(value);
+  return true;
 }
