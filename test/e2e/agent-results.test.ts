@@ -16,6 +16,8 @@ import { ApprovalGate } from "../../sdk/src/approval-gate.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { MandateAgent } from "../../sdk/src/mandate-agent.js";
 import { ReviewTimeoutError } from "../../sdk/src/sdk-errors.js";
+import type { ProposedAction } from "../../services/common/src/action.js";
+import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
 import { MandateExecutor } from "../../sdk/src/mandate-executor.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
@@ -39,6 +41,14 @@ describe("results back to the agent", () => {
   let producer: Producer;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-results-test-"));
   const reviewerToken = crypto.randomBytes(32).toString("base64url");
+  /** Action ids the validator's engine was told a reviewer approved. */
+  const reviewedApprovals: string[] = [];
+  class ReviewWatchingEngine extends MandateDecisionEngine {
+    override recordReviewedApproval(action: ProposedAction, now: number): void {
+      reviewedApprovals.push(action.action_id);
+      super.recordReviewedApproval(action, now);
+    }
+  }
 
   beforeAll(async () => {
     const tokensFile = path.join(dir, "reviewers.yaml");
@@ -48,6 +58,7 @@ describe("results back to the agent", () => {
       database,
       logLevel: "silent",
       review: { tokensFile, deadlineCheckIntervalMs: 200 },
+      engine: () => new ReviewWatchingEngine(),
     });
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish(testRegistration("results-bot", ["lookup_order", "send_email", "email.send"]));
@@ -166,6 +177,9 @@ describe("results back to the agent", () => {
     const { decision, result } = await running;
     expect(decision).toMatchObject({ verdict: "approved", supersedes: flagId, reviewer: "alice" });
     expect(result).toEqual({ output: { sent_to: "someone-approve@other.example" }, error: null, truncated: false });
+    // The validator follows the decisions topic: the approval enters the agent's baseline, once.
+    await waitUntil("the validator to learn of the review", async () => reviewedApprovals.includes(input.actionId));
+    expect(reviewedApprovals.filter((id) => id === input.actionId)).toHaveLength(1);
   });
 
   it("run() returns a flag at once without reviewTimeoutMs, and ReviewTimeoutError when nobody reviews in time", async () => {
