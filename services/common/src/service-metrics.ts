@@ -38,6 +38,11 @@ export class ValidatorMetrics extends ServiceMetrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
     registers: [this.registry],
   });
+  readonly observationsTaken = new Counter({
+    name: "mandate_observations_taken_total",
+    help: "Results and observations taken into a session (those not taken count as dead letters).",
+    registers: [this.registry],
+  });
 
   constructor() {
     super("validator");

@@ -324,6 +324,7 @@ export class ValidatorService {
     // Counted once committed: an aborted batch is decided again and must not count twice.
     for (const verdict of verdicts) this.metrics.decisions.inc({ verdict });
     for (const { step, reason } of deadLetterCauses) this.metrics.deadLetters.inc({ step, reason });
+    this.metrics.observationsTaken.inc(observationsTaken);
     this.metrics.consumerLag.set(
       { topic: batch.topic },
       Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
