@@ -279,7 +279,14 @@ export class MandateAgent {
       this.contracts.observation,
       this.options.agentId,
     );
-    await listener.start();
+    try {
+      await listener.start();
+    } catch (error) {
+      // The next run() tries again rather than failing forever on one broker hiccup.
+      this.results = undefined;
+      await listener.stop().catch(() => undefined);
+      throw error;
+    }
     return listener;
   }
 
