@@ -80,7 +80,7 @@ describe("findInjectedInstructions", () => {
     ["a Spanish review", "Ignora las instrucciones del fabricante y se romperá; léelas antes de usarlo."],
     ["a calendar entry", "Team lunch at Rosa's. Bring your ideas for the offsite; Maria will book the table."],
   ])("leaves %s alone", (_, content) => {
-    expect(findInjectedInstructions(reviewWith(content))).toEqual({ injected: false, phrases: [] });
+    expect(findInjectedInstructions(reviewWith(content))).toMatchObject({ injected: false, phrases: [] });
   });
 
   it("returns stable labels, not the text it read", () => {

@@ -33,6 +33,12 @@ export interface InjectedInstructions {
   injected: boolean;
   /** Stable labels of what was found, e.g. "override:es", "fake_turn", "request:send_user_data". */
   phrases: string[];
+  /**
+   * The text from where the instructions begin (folded): from the request when only a request was
+   * found, else the whole text. What the agent was told to do is in here; what precedes a planted
+   * request (the record's own words and ids) is not.
+   */
+  excerpt: string;
 }
 
 const FAKE_TURN =
@@ -46,9 +52,10 @@ const URGENT_BANNER =
  * lead, then a verb that acts on something.
  */
 const REQUEST =
-  /(?:^|[.!?\n]\s{0,4}|["'“‘:>(]\s{0,4}|\b(?:and|then)\s{1,4}|[,;]\s{1,4})(?:(?:first|also|now|next|then)\s{0,2},?\s{1,3})?(?:please\s{1,3}|kindly\s{1,3}|(?:can|could|would|will)\s{1,3}you\s{1,3}(?:please\s{1,3})?|i\s{1,3}(?:need|want)\s{1,3}you\s{1,3}to\s{1,3}|you\s{1,3}(?:must|should|need\s{1,3}to)\s{1,3})?(grant|give|transfer|wire|pay|initiate|deposit|withdraw|send|e-?mail|forward|share|post|tweet|upload|delete|remove|erase|wipe|move|copy|update|change|modify|set|switch|turn|add|unlock|lock|disable|deactivate|enable|stop|dispatch|redirect|schedule|book|cancel|purchase|buy|order|sell|retrieve|retrive|get|fetch|download|find|search|list|access|use|invite|follow|install|execute|run|reset|approve|whitelist|publish|close|open)\b/gi;
+  /(?:^|[.!?\n]\s{0,4}|["'“‘:>(]\s{0,4}|\b(?:and|then)\s{1,4}|[,;]\s{1,4})(?:(?:first|also|now|next|then)\s{0,2},?\s{1,3})?(?:please\s{1,3}|kindly\s{1,3}|(?:can|could|would|will)\s{1,3}you\s{1,3}(?:please\s{1,3})?|i\s{1,3}(?:need|want)\s{1,3}you\s{1,3}to\s{1,3}|you\s{1,3}(?:must|should|need\s{1,3}to)\s{1,3})?(grant|give|transfer|wire|pay|initiate|deposit|withdraw|send|e-?mail|forward|share|post|tweet|upload|delete|remove|erase|wipe|move|copy|update|change|modify|set|switch|turn|add|unlock|lock|disable|deactivate|enable|stop|dispatch|redirect|schedule|book|cancel|purchase|buy|order|sell|retrieve|retrive|get|fetch|download|find|search|list|access|use|invite|follow|install|execute|run|reset|approve|whitelist|publish|close|open|provide|show|check|view)\b/gi;
 
-const RUN_ON_REQUEST = /(?<=[\p{L}\p{N}])\s{1,4}(?=(?:Please|Kindly|Can you|Could you)\s)/gu;
+const RUN_ON_REQUEST =
+  /(?<=[\p{L}\p{N}])\s{1,4}(?=(?:Please|Kindly|Can you|Could you|Get|Retrieve|Send|Transfer|Grant|Access|Email|Forward|Share|Delete|Update|Change|Move)\s)/gu;
 
 interface Cue {
   label: string;
@@ -92,7 +99,7 @@ const CUES: readonly Cue[] = [
     label: "send_to_address",
     strong: true,
     pattern:
-      /\b(?:send|e-?mail|forward|share)\b(?!\s{1,4}(?:me|us)\b)[^.!?\n]{0,120}?\bto\s{1,4}(?:[\w-]{1,20}\s{1,4}){0,5}?['"]?[\w.+-]{1,64}@[\w-]{1,63}\.[\w.]{2,24}/i,
+      /\b(?:send|e-?mail|forward|share)\b(?!\s{1,4}(?:me|us)\b)[^.!?\n]{0,120}?\bto\s{1,4}(?:[\w-]{1,20}:?\s{1,4}){0,5}?['"]?[\w.+-]{1,64}@[\w-]{1,63}\.[\w.]{2,24}/i,
   },
   { label: "my_resource", strong: false, pattern: /\bmy\s{1,4}[a-z]/i },
   {
@@ -137,12 +144,28 @@ export function findInjectedInstructions(text: string): InjectedInstructions {
   if (hidesInstructions(folded)) phrases.push("hidden_text");
   // A capitalised polite lead after a word ("Omar Please retrieve …") opens a sentence that lost its
   // stop: text appended to a field without punctuation. Mid-sentence, "please" is written in lower case.
-  const request = requestToAgent(folded.replace(RUN_ON_REQUEST, ". "));
-  if (request !== null) phrases.push(`request:${request}`);
-  return { injected: phrases.length > 0, phrases };
+  const requestText = folded.replace(RUN_ON_REQUEST, ". ");
+  const request = requestToAgent(requestText);
+  if (request !== null) phrases.push(`request:${request.label}`);
+  const onlyRequest = request !== null && phrases.length === 1;
+  return {
+    injected: phrases.length > 0,
+    phrases,
+    excerpt: onlyRequest ? requestText.slice(sentenceStart(requestText, request.start)) : folded,
+  };
 }
 
-function requestToAgent(text: string): string | null {
+/** Where the sentence holding `at` begins: after the last stop, line break or quote before it. */
+function sentenceStart(text: string, at: number): number {
+  for (let i = at - 1; i >= 0 && at - i <= REQUEST_WINDOW; i--) {
+    const c = text.charCodeAt(i);
+    // . ! ? newline " '
+    if (c === 0x2e || c === 0x21 || c === 0x3f || c === 0x0a || c === 0x22 || c === 0x27) return i + 1;
+  }
+  return Math.max(0, at - REQUEST_WINDOW);
+}
+
+function requestToAgent(text: string): { label: string; start: number } | null {
   REQUEST.lastIndex = 0;
   let seen = 0;
   for (let match = REQUEST.exec(text); match !== null && seen < MAX_REQUESTS; match = REQUEST.exec(text)) {
@@ -159,8 +182,8 @@ function requestToAgent(text: string): string | null {
       }
       weak++;
     }
-    if (strongCue !== null) return strongCue;
-    if (weak >= 2) return "weak_cues";
+    if (strongCue !== null) return { label: strongCue, start };
+    if (weak >= 2) return { label: "weak_cues", start };
   }
   return null;
 }

@@ -46,6 +46,8 @@ const IDENTIFIER = /^[\p{L}\p{N}][\p{L}\p{N}_.@+:#/-]{2,63}$/u;
 /** An identifier inside prose has a digit, an underscore or an `@`, so ordinary words are not taken for one. */
 const IDENTIFIER_IN_PROSE = /(?<![\p{L}\p{N}_@.-])[\p{L}\p{N}][\p{L}\p{N}_.@+-]{1,62}[\p{L}\p{N}](?![\p{L}\p{N}_@])/gu;
 const MARKED_IDENTIFIER = /[\d_@]/;
+/** An e-mail address, a host or a URL: where something can be sent. */
+const ADDRESS = /@|^[\w-]+(?:\.[\w-]+)+$/;
 const NUMBER_TEXT = /^-?\d{1,15}(?:\.\d{1,6})?$/;
 const MAX_PHRASES = 8;
 const MAX_INJECTED_STEMS = 512;
@@ -157,16 +159,24 @@ function readRecord(walk: Walk, fields: readonly Field[]): void {
     }
     const text = field.value.length > limits.maxStringChars ? field.value.slice(0, limits.maxStringChars) : field.value;
     const finding = text.length < 12 ? null : findInjectedInstructions(text);
-    const into = finding?.injected ? injected : clean;
-    valuesOfString(field.keyWords, normaliseText(text), into);
-    if (NUMBER_TEXT.test(text)) into.push(amountKey(Number(text)));
-    if (!finding?.injected) continue;
+    if (!finding?.injected) {
+      valuesOfString(field.keyWords, normaliseText(text), clean);
+      if (NUMBER_TEXT.test(text)) clean.push(amountKey(Number(text)));
+      continue;
+    }
+    // What the instructions name is injected, and so is any address elsewhere in their field (where an
+    // attacker may put it before the request); the field's own ids and dates before the request are not.
+    const excerpt = finding.excerpt.toLowerCase();
+    valuesOfString(field.keyWords, excerpt, injected);
+    const inField: string[] = [];
+    valuesOfString(field.keyWords, normaliseText(text), inField);
+    for (const value of inField) (ADDRESS.test(value) ? injected : clean).push(value);
     for (const phrase of finding.phrases) {
       if (result.injectedPhrases.length < MAX_PHRASES && !result.injectedPhrases.includes(phrase)) {
         result.injectedPhrases.push(phrase);
       }
     }
-    for (const word of tokenize(text)) {
+    for (const word of tokenize(excerpt)) {
       if (result.injectedStems.size >= MAX_INJECTED_STEMS) break;
       if (word.length >= 3) result.injectedStems.add(stemWord(word));
     }
