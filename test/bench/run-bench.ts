@@ -39,13 +39,17 @@ process.stdout.write(
 progress(`in-process decisions with provenance: ${DECISIONS} actions of recorded sessions`);
 const withProvenance = benchSessionDecisions(DECISIONS);
 if (withProvenance === null) {
-  process.stdout.write("decision with provenance: skipped, no eval datasets (../shared/datasets or MANDATE_DATASETS_DIR)\n\n");
+  process.stdout.write(
+    "decision with provenance: skipped, no eval datasets (../shared/datasets or MANDATE_DATASETS_DIR)\n\n",
+  );
 } else {
   process.stdout.write(
     `\nIn-process decision with provenance, ${withProvenance.sessions} recorded sessions of ≥ 5 observations replayed (targets: p50 ≤ 60 µs, p99 ≤ 300 µs):\n`,
   );
   console.table(withProvenance.rows);
-  process.stdout.write(`memory per open session (provenance state): ${(withProvenance.bytesPerSession / 1024).toFixed(1)} KiB\n\n`);
+  process.stdout.write(
+    `memory per open session (provenance state): ${(withProvenance.bytesPerSession / 1024).toFixed(1)} KiB\n\n`,
+  );
 }
 
 const stack = await startLocalStack({ clickhouse: "server" });

@@ -87,7 +87,10 @@ export function benchSessionDecisions(
     decided += replay(chosen[run % chosen.length]!, run, times);
   }
   return {
-    rows: [row("decision with provenance (sessions of ≥ 5 observations), µs", times.decide), row("observation taken, µs", times.observe)],
+    rows: [
+      row("decision with provenance (sessions of ≥ 5 observations), µs", times.decide),
+      row("observation taken, µs", times.observe),
+    ],
     bytesPerSession,
     sessions: chosen.length,
   };

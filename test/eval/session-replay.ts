@@ -66,7 +66,10 @@ export class SessionReplay {
           now,
         );
         if (!receipt.taken) {
-          this.tally.observationsNotTaken.set(receipt.code, (this.tally.observationsNotTaken.get(receipt.code) ?? 0) + 1);
+          this.tally.observationsNotTaken.set(
+            receipt.code,
+            (this.tally.observationsNotTaken.get(receipt.code) ?? 0) + 1,
+          );
         }
         continue;
       }

@@ -27,8 +27,8 @@ import {
   observedValues,
   provenanceContext,
   readsUntrustedSource,
+  registrationWords,
 } from "./provenance/index.js";
-import { normaliseText } from "./payload-safety/normalise-text.js";
 import { explainSessionSecrets } from "./provenance/session-secrets.js";
 import { PolicyStore, readDefaultPolicySet, readScopeSchema, type PolicyEvaluation } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
@@ -74,7 +74,12 @@ export class MandateDecisionEngine implements DecisionEngine {
   private readonly policies: PolicyStore;
   private readonly purposeModels = new Map<
     string,
-    { version: number; thresholds: DecisionThresholds; model: PurposeModel; registrationText: string }
+    {
+      version: number;
+      thresholds: DecisionThresholds;
+      model: PurposeModel;
+      registrationWords: { registration: string; registrationCompact: string };
+    }
   >();
   readonly provenance: SessionProvenance;
   private thresholds: DecisionThresholds = DEFAULT_DECISION_THRESHOLDS;
@@ -158,7 +163,7 @@ export class MandateDecisionEngine implements DecisionEngine {
     const provenance = assessProvenance(
       action,
       actionValues(action, parsedArguments),
-      provenanceContext(action.session_task, purpose.registrationText),
+      provenanceContext(action.session_task, purpose.registrationWords),
       session,
     );
     // Values the agent read in this session from output that carried no injected instructions explain
@@ -169,7 +174,9 @@ export class MandateDecisionEngine implements DecisionEngine {
         ? recent
         : { has: (value: string) => recent.has(value) || (session.values.get(value)?.cleanTool ?? null) !== null };
 
-    const sessionValues = session && { has: (value: string) => (session.values.get(value)?.cleanTool ?? null) !== null };
+    const sessionValues = session && {
+      has: (value: string) => (session.values.get(value)?.cleanTool ?? null) !== null,
+    };
     const alignment = assessAlignment(
       purpose.model,
       { action, sessionTask: action.session_task, recentValues, sessionValues },
@@ -242,7 +249,10 @@ export class MandateDecisionEngine implements DecisionEngine {
     };
   }
 
-  private purposeModel(registration: AgentRegistration): { model: PurposeModel; registrationText: string } {
+  private purposeModel(registration: AgentRegistration): {
+    model: PurposeModel;
+    registrationWords: { registration: string; registrationCompact: string };
+  } {
     const cached = this.purposeModels.get(registration.agent_id);
     if (cached && cached.version === registration.version && cached.thresholds === this.thresholds) return cached;
     const model = buildPurposeModel(registration, { vectors: this.vectors, config: this.thresholds.alignment });
@@ -250,7 +260,7 @@ export class MandateDecisionEngine implements DecisionEngine {
       version: registration.version,
       thresholds: this.thresholds,
       model,
-      registrationText: normaliseText(registrationText(registration)),
+      registrationWords: registrationWords(registrationText(registration)),
     };
     this.purposeModels.set(registration.agent_id, entry);
     return entry;
@@ -294,7 +304,10 @@ export class MandateDecisionEngine implements DecisionEngine {
         axis: "provenance",
         code: "provenance.observation_injected",
         severity: "suspicious",
-        message: `the output of ${observation.tool} carries instructions aimed at the model (${seen.injectedPhrases.slice(0, 2).map((p) => JSON.stringify(p)).join(", ")}); values only it shows will not be sent, paid, shared or granted`,
+        message: `the output of ${observation.tool} carries instructions aimed at the model (${seen.injectedPhrases
+          .slice(0, 2)
+          .map((p) => JSON.stringify(p))
+          .join(", ")}); values only it shows will not be sent, paid, shared or granted`,
       });
     }
     if (seen.partial || observation.truncated) {

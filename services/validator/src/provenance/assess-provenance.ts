@@ -1,6 +1,6 @@
 import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason, Severity } from "../../../common/src/decision.js";
-import { normaliseText } from "../payload-safety/normalise-text.js";
+import { foldText, normaliseText } from "../payload-safety/normalise-text.js";
 import { BoundedLru } from "../purpose-alignment/bounded-lru.js";
 import { consequentialVerb } from "../purpose-alignment/requested-change.js";
 import { amountKey, statedAmounts } from "../purpose-alignment/stated-amounts.js";
@@ -21,16 +21,21 @@ export const PROVENANCE_REASON_CODES = {
 
 /** The texts a value may come from besides the session's observations, lowercased and normalised once. */
 export interface ProvenanceContext {
+  /** Lowercased; and without spaces and dashes, as account numbers are written in groups. */
   task: string;
+  taskCompact: string;
   taskAmounts: readonly number[];
   taskStems: ReadonlySet<string>;
   /** The registration's words (see `registrationText`), normalised. */
   registration: string;
+  registrationCompact: string;
 }
 
 /** Task contexts remembered: a session's task is the same for every one of its calls. */
 const TASK_CONTEXTS = 4096;
-const taskContexts = new BoundedLru<string, Omit<ProvenanceContext, "registration">>(TASK_CONTEXTS);
+const taskContexts = new BoundedLru<string, Omit<ProvenanceContext, "registration" | "registrationCompact">>(
+  TASK_CONTEXTS,
+);
 
 export interface ProvenanceAssessment {
   reasons: Reason[];
@@ -51,26 +56,38 @@ const GENERIC_TOOL_WORDS = new Set(
 const NAMED = 3;
 const QUOTED_CHARS = 60;
 
-/** `normalisedRegistration` is `normaliseText` of the registration's words, made once per registration version. */
-export function provenanceContext(task: string | null, normalisedRegistration: string): ProvenanceContext {
+/** What a registration's words (see `registrationText` in the engine) are compared in; made once per version. */
+export function registrationWords(text: string): { registration: string; registrationCompact: string } {
+  const registration = normaliseText(text);
+  return { registration, registrationCompact: compact(registration) };
+}
+
+export function provenanceContext(
+  task: string | null,
+  registration: { registration: string; registrationCompact: string },
+): ProvenanceContext {
   const text = task ?? "";
   let context = taskContexts.get(text);
   if (context === undefined) {
+    const task = normaliseText(text);
     context = {
-      task: normaliseText(text),
+      task,
+      taskCompact: compact(task),
       taskAmounts: statedAmounts(text),
       taskStems: new Set(tokenize(text).map(stemWord)),
     };
     taskContexts.set(text, context);
   }
-  return { ...context, registration: normalisedRegistration };
+  return { ...context, ...registration };
 }
+
+const compact = (text: string): string => text.replace(/[\s-]+/g, "");
 
 /** The consequential values of an action: its arguments (addresses only, inside bodies), destination and resource. */
 export function actionValues(action: ProposedAction, args: unknown): string[] {
   const values: string[] = [];
-  if (action.destination) valuesOfString(["destination"], normaliseText(action.destination), values);
-  if (action.resource) valuesOfString(["resource"], normaliseText(action.resource), values);
+  if (action.destination) valuesOfString(["destination"], foldText(action.destination), values);
+  if (action.resource) valuesOfString(["resource"], foldText(action.resource), values);
   collect(args, [], false, 0, values);
   return [...new Set(values)];
 }
@@ -82,7 +99,7 @@ function collect(node: unknown, keyWords: readonly string[], content: boolean, d
   if (depth > MAX_DEPTH || into.length >= MAX_ACTION_VALUES) return;
   if (typeof node === "string") {
     const found: string[] = [];
-    valuesOfString(keyWords, normaliseText(node), found);
+    valuesOfString(keyWords, foldText(node), found);
     // In a body only addresses (e-mail, host, account, phone) say where something goes.
     for (const value of found) if (!content || value.includes("@") || value.includes(".")) into.push(value);
   } else if (typeof node === "number") {
@@ -113,9 +130,10 @@ function reason(code: string, severity: Severity, message: string): Reason {
   return { axis: "provenance", code, severity, message };
 }
 
-function explainedBy(value: string, text: string, amounts: readonly number[]): boolean {
-  if (value.startsWith("amount:")) return amounts.some((a) => amountKey(a) === value);
-  return text.includes(value);
+function explainedBy(value: string, text: string, compactText: string, amounts: readonly number[] | null): boolean {
+  if (value.startsWith("amount:")) return amounts !== null && amounts.some((a) => amountKey(a) === value);
+  const lower = value.toLowerCase();
+  return text.includes(lower) || compactText.includes(compact(lower));
 }
 
 /**
@@ -148,11 +166,11 @@ export function assessProvenance(
   let untraced = 0;
 
   for (const value of values) {
-    if (explainedBy(value, context.task, context.taskAmounts)) {
+    if (explainedBy(value, context.task, context.taskCompact, context.taskAmounts)) {
       fromTask.push(value);
       continue;
     }
-    if (!value.startsWith("amount:") && context.registration.includes(value)) {
+    if (explainedBy(value, context.registration, context.registrationCompact, null)) {
       fromRegistration.push(value);
       continue;
     }
@@ -228,7 +246,9 @@ function steeringTool(action: ProposedAction, context: ProvenanceContext, sessio
   const words = new Set(tokenize(action.tool));
   for (const value of shortArgumentValues(action.arguments_json)) tokenize(value, []).forEach((w) => words.add(w));
   const distinctive = [...words].filter((w) => w.length >= 3 && !GENERIC_TOOL_WORDS.has(w));
-  const injected = distinctive.filter((w) => session.injectedStems.has(stemWord(w)) && !context.taskStems.has(stemWord(w)));
+  const injected = distinctive.filter(
+    (w) => session.injectedStems.has(stemWord(w)) && !context.taskStems.has(stemWord(w)),
+  );
   const inTask = distinctive.filter((w) => context.taskStems.has(stemWord(w)));
   return injected.length >= STEERING_WORDS && injected.length > inTask.length ? injected : null;
 }

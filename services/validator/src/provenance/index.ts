@@ -10,6 +10,7 @@ export {
   actionValues,
   assessProvenance,
   provenanceContext,
+  registrationWords,
 } from "./assess-provenance.js";
 export { type ObservedValues, DEFAULT_VALUE_LIMITS, observedValues } from "./observed-values.js";
 export {

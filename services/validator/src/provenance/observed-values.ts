@@ -1,5 +1,5 @@
 import { findInjectedInstructions } from "../payload-safety/injected-instructions.js";
-import { normaliseText } from "../payload-safety/normalise-text.js";
+import { foldText } from "../payload-safety/normalise-text.js";
 import { type IntentValue, collectIntentValues } from "../purpose-alignment/intent-values.js";
 import { amountKey, moneyArgument, statedAmounts } from "../purpose-alignment/stated-amounts.js";
 import { tokenize } from "../purpose-alignment/tokenize.js";
@@ -54,7 +54,8 @@ const MAX_INJECTED_STEMS = 512;
 
 /** Values in one string, found under a key with the words `keyWords`; appended to `into`. */
 export function valuesOfString(keyWords: readonly string[], raw: string, into: string[]): void {
-  const text = raw.length > DEFAULT_VALUE_LIMITS.maxStringChars ? raw.slice(0, DEFAULT_VALUE_LIMITS.maxStringChars) : raw;
+  const text =
+    raw.length > DEFAULT_VALUE_LIMITS.maxStringChars ? raw.slice(0, DEFAULT_VALUE_LIMITS.maxStringChars) : raw;
   const trimmed = text.trim();
   if (trimmed.length === 0) return;
   const found: IntentValue[] = [];
@@ -160,16 +161,16 @@ function readRecord(walk: Walk, fields: readonly Field[]): void {
     const text = field.value.length > limits.maxStringChars ? field.value.slice(0, limits.maxStringChars) : field.value;
     const finding = text.length < 12 ? null : findInjectedInstructions(text);
     if (!finding?.injected) {
-      valuesOfString(field.keyWords, normaliseText(text), clean);
+      valuesOfString(field.keyWords, foldText(text), clean);
       if (NUMBER_TEXT.test(text)) clean.push(amountKey(Number(text)));
       continue;
     }
     // What the instructions name is injected, and so is any address elsewhere in their field (where an
     // attacker may put it before the request); the field's own ids and dates before the request are not.
-    const excerpt = finding.excerpt.toLowerCase();
+    const { excerpt } = finding;
     valuesOfString(field.keyWords, excerpt, injected);
     const inField: string[] = [];
-    valuesOfString(field.keyWords, normaliseText(text), inField);
+    valuesOfString(field.keyWords, foldText(text), inField);
     for (const value of inField) (ADDRESS.test(value) ? injected : clean).push(value);
     for (const phrase of finding.phrases) {
       if (result.injectedPhrases.length < MAX_PHRASES && !result.injectedPhrases.includes(phrase)) {

@@ -123,7 +123,8 @@ export class SessionProvenance {
     if (seen.injected.size > 0 || seen.injectedPhrases.length > 0) {
       if (!state.injectedTools.includes(tool)) state.injectedTools.push(tool);
       for (const phrase of seen.injectedPhrases) {
-        if (state.injectedPhrases.length < 8 && !state.injectedPhrases.includes(phrase)) state.injectedPhrases.push(phrase);
+        if (state.injectedPhrases.length < 8 && !state.injectedPhrases.includes(phrase))
+          state.injectedPhrases.push(phrase);
       }
       for (const stem of seen.injectedStems) {
         if (state.injectedStems.size >= MAX_INJECTED_STEMS) break;
