@@ -17,7 +17,8 @@ function problemsOf(session: EvalSession): string[] {
       const { action } = step;
       if (action.session_id !== session.session_id) problems.push(`${action.action_id}: session_id`);
       if (action.agent_id !== session.registration.agent_id) problems.push(`${action.action_id}: agent_id`);
-      if (action.session_task !== session.task) problems.push(`${action.action_id}: session_task`);
+      // The session task grows with the user's later turns, and always starts with the first one.
+      if (!action.session_task?.startsWith(session.task)) problems.push(`${action.action_id}: session_task`);
       if (!tools.has(action.tool)) problems.push(`${action.action_id}: tool ${action.tool} not registered`);
       if (seen.has(action.action_id)) problems.push(`${action.action_id}: duplicate action_id`);
       JSON.parse(action.arguments_json);

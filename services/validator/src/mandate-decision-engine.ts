@@ -182,6 +182,14 @@ export class MandateDecisionEngine implements DecisionEngine {
       { action, sessionTask: action.session_task, recentValues, sessionValues },
       thresholds.alignment,
     );
+    // NOTE: multi-step work is not a departure. A call whose every value the session traced to the task
+    // or to clean output, at least one to the session's own reads, carries on that work, so its tool
+    // fitting the task less than another registered tool does only informs.
+    if (provenance.continuesSession) {
+      alignment.reasons = alignment.reasons.map((r) =>
+        r.code === "alignment.tool_unrelated_to_task" && r.severity === "suspicious" ? { ...r, severity: "info" } : r,
+      );
+    }
     const driftInput = {
       action,
       actionVector: alignment.actionVector,

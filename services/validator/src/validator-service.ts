@@ -314,7 +314,6 @@ export class ValidatorService {
         ],
       });
       await transaction.commit();
-      this.engine.commitBatch?.();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw error;

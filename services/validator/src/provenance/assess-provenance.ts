@@ -41,6 +41,13 @@ export interface ProvenanceAssessment {
   reasons: Reason[];
   /** The action changes something (sends, pays, shares, grants, deletes …) rather than only reading. */
   consequential: boolean;
+  /**
+   * Every value of the call is traced to the task, the registration or output without injected
+   * instructions, at least one to this session's own work, and those only to whole fields of structured
+   * output (ids, amounts), never to words in prose, where an instruction the detector missed would put
+   * them: the call continues what the session did.
+   */
+  continuesSession: boolean;
 }
 
 /** Values under these keys are what an action carries, not who or where it goes to: only addresses in them count. */
@@ -164,6 +171,7 @@ export function assessProvenance(
   const fromUntrusted = new Map<string, string[]>();
   const injected = new Map<string, string[]>();
   let untraced = 0;
+  let fromProse = 0;
 
   for (const value of values) {
     if (explainedBy(value, context.task, context.taskCompact, context.taskAmounts)) {
@@ -176,6 +184,7 @@ export function assessProvenance(
     }
     const source = session?.values.get(value);
     if (source?.cleanTool) {
+      if (!source.cleanStructured) fromProse++;
       const into = source.cleanUntrusted ? fromUntrusted : fromObservation;
       into.set(source.cleanTool, [...(into.get(source.cleanTool) ?? []), value]);
     } else if (source?.injectedTool) {
@@ -233,7 +242,12 @@ export function assessProvenance(
       ),
     );
   }
-  return { reasons, consequential };
+  const fromSession = fromObservation.size + fromUntrusted.size;
+  return {
+    reasons,
+    consequential,
+    continuesSession: fromSession > 0 && injected.size === 0 && untraced === 0 && fromProse === 0,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { findInjectedInstructions } from "../payload-safety/injected-instructions.js";
 import { foldText } from "../payload-safety/normalise-text.js";
-import { type IntentValue, collectIntentValues } from "../purpose-alignment/intent-values.js";
+import { type IntentValue, collectIntentValues, normalisePath } from "../purpose-alignment/intent-values.js";
 import { amountKey, moneyArgument, statedAmounts } from "../purpose-alignment/stated-amounts.js";
 import { tokenize } from "../purpose-alignment/tokenize.js";
 import { stemWord } from "../purpose-alignment/word-stem.js";
@@ -33,6 +33,8 @@ export const DEFAULT_VALUE_LIMITS: ValueLimits = {
 /** What one observation holds, split by whether the record each value sat in carried injected instructions. */
 export interface ObservedValues {
   clean: Set<string>;
+  /** The clean values that were a whole field of structured output (an id, an amount), not words in prose. */
+  structured: Set<string>;
   injected: Set<string>;
   /** Phrases that marked a record as injected (bounded). */
   injectedPhrases: string[];
@@ -46,6 +48,7 @@ const IDENTIFIER = /^[\p{L}\p{N}][\p{L}\p{N}_.@+:#/-]{2,63}$/u;
 /** An identifier inside prose has a digit, an underscore or an `@`, so ordinary words are not taken for one. */
 const IDENTIFIER_IN_PROSE = /(?<![\p{L}\p{N}_@.-])[\p{L}\p{N}][\p{L}\p{N}_.@+-]{1,62}[\p{L}\p{N}](?![\p{L}\p{N}_@])/gu;
 const MARKED_IDENTIFIER = /[\d_@]/;
+const HANDLE_IN_PROSE = /(?<![\w@.])@[a-z0-9_]{2,30}\b/gi;
 /** An e-mail address, a host or a URL: where something can be sent. */
 const ADDRESS = /@|^[\w-]+(?:\.[\w-]+)+$/;
 const NUMBER_TEXT = /^-?\d{1,15}(?:\.\d{1,6})?$/;
@@ -63,8 +66,11 @@ export function valuesOfString(keyWords: readonly string[], raw: string, into: s
   for (const value of found) into.push(value.value);
   if (!/\s/.test(trimmed)) {
     if (IDENTIFIER.test(trimmed)) into.push(trimmed.toLowerCase());
+    // `./projects/a.txt` in a listing is the path `projects/a.txt` an action names.
+    if (trimmed.includes("/") && !trimmed.includes("://")) into.push(normalisePath(trimmed));
     return;
   }
+  for (const match of trimmed.matchAll(HANDLE_IN_PROSE)) into.push(match[0].toLowerCase());
   for (const match of trimmed.matchAll(IDENTIFIER_IN_PROSE)) {
     if (MARKED_IDENTIFIER.test(match[0])) into.push(match[0].toLowerCase());
   }
@@ -94,6 +100,7 @@ interface Walk {
 export function observedValues(output: string, limits: ValueLimits = DEFAULT_VALUE_LIMITS): ObservedValues {
   const result: ObservedValues = {
     clean: new Set(),
+    structured: new Set(),
     injected: new Set(),
     injectedPhrases: [],
     injectedStems: new Set(),
@@ -152,17 +159,19 @@ function readNode(walk: Walk, node: unknown, keyWords: readonly string[], depth:
 function readRecord(walk: Walk, fields: readonly Field[]): void {
   const { result, limits } = walk;
   const clean: string[] = [];
+  const structured: string[] = [];
   const injected: string[] = [];
   for (const field of fields) {
     if (typeof field.value === "number") {
-      valuesOfNumber(field.keyWords, field.value, clean, true);
+      valuesOfNumber(field.keyWords, field.value, structured, true);
       continue;
     }
     const text = field.value.length > limits.maxStringChars ? field.value.slice(0, limits.maxStringChars) : field.value;
     const finding = text.length < 12 ? null : findInjectedInstructions(text);
     if (!finding?.injected) {
-      valuesOfString(field.keyWords, foldText(text), clean);
-      if (NUMBER_TEXT.test(text)) clean.push(amountKey(Number(text)));
+      const into = /\s/.test(text.trim()) ? clean : structured;
+      valuesOfString(field.keyWords, foldText(text), into);
+      if (NUMBER_TEXT.test(text)) into.push(amountKey(Number(text)));
       continue;
     }
     // What the instructions name is injected, and so is any address elsewhere in their field (where an
@@ -185,6 +194,10 @@ function readRecord(walk: Walk, fields: readonly Field[]): void {
   const tainted = new Set(injected);
   for (const value of injected) if (!add(result, limits, result.injected, value)) return;
   for (const value of clean) if (!tainted.has(value) && !add(result, limits, result.clean, value)) return;
+  for (const value of structured) {
+    if (tainted.has(value) || !add(result, limits, result.clean, value)) continue;
+    result.structured.add(value);
+  }
 }
 
 function add(result: ObservedValues, limits: ValueLimits, into: Set<string>, value: string): boolean {

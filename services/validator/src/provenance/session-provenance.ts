@@ -6,6 +6,8 @@ export interface ObservedSource {
   cleanTool: string | null;
   /** That clean tool reads a source others can write to (inbound mail, messages, web pages). */
   cleanUntrusted: boolean;
+  /** Some clean output held the value as a whole field (an id, an amount), not as words in prose. */
+  cleanStructured: boolean;
   /** A tool whose output showed the value inside a record that carried instructions aimed at the model. */
   injectedTool: string | null;
 }
@@ -115,6 +117,7 @@ export class SessionProvenance {
         source.cleanTool = tool;
         source.cleanUntrusted = untrusted;
       }
+      if (seen.structured.has(value)) source.cleanStructured = true;
     }
     for (const value of seen.injected) {
       const source = this.sourceOf(state, value);
@@ -136,7 +139,7 @@ export class SessionProvenance {
   private sourceOf(state: SessionState, value: string): ObservedSource {
     let source = state.values.get(value);
     if (source === undefined) {
-      source = { cleanTool: null, cleanUntrusted: false, injectedTool: null };
+      source = { cleanTool: null, cleanUntrusted: false, cleanStructured: false, injectedTool: null };
       state.values.set(value, source);
       if (state.values.size > this.limits.maxValuesPerSession) {
         state.values.delete(state.values.keys().next().value as string);
