@@ -80,7 +80,7 @@ const CUES: readonly Cue[] = [
     label: "user_data",
     strong: true,
     pattern:
-      /\bmy\s{1,4}(?:[\w/.'-]{1,24}\s{1,4}){0,3}?(?:accounts?|passwords?|credentials|personal|details|information|data|records?|history|addresses|files|documents|payees|devices?|security|genetic|medical|health|bank|shipment|policy|location|contacts|photos|identity|messages|emails)\b/i,
+      /\bmy\s{1,4}(?:[\w/.'-]{1,24}\s{1,4}){0,3}?(?:accounts?|passwords?|credentials|personal|details|information|data|records?|history|addresses|files|documents|payees|devices?|security|genetic|medical|health|bank|shipment|policy|location|contacts|photos|identity|messages|emails|methods|holdings|prescriptions|transactions|statements|keys|tokens|notes|orders|reservations)\b/i,
   },
   {
     // An operation on something the writer calls theirs: "withdraw … to my bank account", "unlock my door".
@@ -99,7 +99,7 @@ const CUES: readonly Cue[] = [
     label: "send_to_address",
     strong: true,
     pattern:
-      /\b(?:send|e-?mail|forward|share)\b(?!\s{1,4}(?:me|us)\b)[^.!?\n]{0,120}?\bto\s{1,4}(?:[\w-]{1,20}:?\s{1,4}){0,5}?['"]?[\w.+-]{1,64}@[\w-]{1,63}\.[\w.]{2,24}/i,
+      /\b(?:send|e-?mail|forward|share)\b(?!\s{1,4}(?:me|us)\b)[^.!?\n]{0,120}?\b(?:to|at)\s{1,4}(?:[\w'’-]{1,20}[:,]?\s{1,4}){0,6}?['"]?[\w.+-]{1,64}@[\w-]{1,63}\.[\w.]{2,24}/i,
   },
   { label: "my_resource", strong: false, pattern: /\bmy\s{1,4}[a-z]/i },
   {
