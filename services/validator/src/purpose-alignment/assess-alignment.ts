@@ -275,10 +275,14 @@ export function assessAlignment(
     marked.similarity >= config.counterExampleSimilarity &&
     marked.similarity >= inPurposeAnchor + config.counterExampleMargin
   ) {
+    // A counter-example draws its line with words ("delete what the user did not ask to delete") that
+    // a bag of words cannot read; when the session task itself asks for every mark the call shares
+    // with it ("delete my reminder"), the user asked for exactly that, and the closeness only informs.
+    const asked = task !== null && marked.shared.every((mark) => task.stems.has(mark));
     reasons.push(
       alignmentReason(
         "alignment.counter_example",
-        "suspicious",
+        asked ? "info" : "suspicious",
         `closer to the counter-example "${model.counterExamples.texts[marked.index] ?? ""}" (${round3(marked.similarity)}) than to ${example ? "any example" : "the purpose"} (${round3(inPurposeAnchor)}), and shares ${marked.shared.map((w) => `"${w}"`).join(", ")} with it`,
       ),
     );
