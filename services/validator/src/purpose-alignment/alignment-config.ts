@@ -60,8 +60,12 @@ export const alignmentConfigSchema = z
     unexplainedValueFactor: unit.default(0.6),
     /** A tool's registered description is shared by every call, so it counts less than the call's own words. */
     toolDescriptionWeight: z.number().min(0).default(0.5),
-    /** Session tasks whose vectors stay cached (per word-vector set). */
-    taskCacheSize: z.number().int().min(1).default(1024),
+    /**
+     * Session tasks whose vectors stay cached (per word-vector set): one per open session, and a
+     * multi-turn session has one per user turn so far. Round-robin over more tasks than this misses
+     * every time (1,306 distinct tasks in the recorded sessions the bench replays).
+     */
+    taskCacheSize: z.number().int().min(1).default(4096),
     arguments: z
       .object({
         maxJsonChars: z.number().int().min(0).default(262_144),
