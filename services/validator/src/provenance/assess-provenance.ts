@@ -42,10 +42,10 @@ export interface ProvenanceAssessment {
   /** The action changes something (sends, pays, shares, grants, deletes …) rather than only reading. */
   consequential: boolean;
   /**
-   * Every value of the call is traced to the task, the registration or output without injected
-   * instructions, at least one to this session's own work, and those only to whole fields of structured
-   * output (ids, amounts), never to words in prose, where an instruction the detector missed would put
-   * them: the call continues what the session did.
+   * At least one value of the call comes from this session's own work, and every such value from
+   * whole fields of structured output without injected instructions (ids, amounts), never from words in
+   * prose, where an instruction the detector missed would put them; none is injected. The call
+   * continues what the session did. (Values the agent made up itself, a new time, are alignment's.)
    */
   continuesSession: boolean;
 }
@@ -246,7 +246,7 @@ export function assessProvenance(
   return {
     reasons,
     consequential,
-    continuesSession: fromSession > 0 && injected.size === 0 && untraced === 0 && fromProse === 0,
+    continuesSession: fromSession > 0 && injected.size === 0 && fromProse === 0,
   };
 }
 

@@ -146,6 +146,21 @@ function markedCounterExample(
   return best;
 }
 
+/** Content words among the argument values that the session task does not use. */
+function ownContentWords(
+  words: ReturnType<typeof wordFactsOf>,
+  valueTokens: readonly string[],
+  task: TaskContext | null,
+  minContentWeight: number,
+): number {
+  let count = 0;
+  for (const token of valueTokens) {
+    const word = words.get(token);
+    if (word.meaningful && isContent(word, minContentWeight) && !task?.stems.has(word.stem)) count++;
+  }
+  return count;
+}
+
 export function assessAlignment(
   model: PurposeModel,
   input: AlignmentInput,
@@ -361,18 +376,20 @@ export function assessAlignment(
   // instruction's generic wording ("retrieve my details") lands close to many tasks in the
   // embedding, while an auxiliary step (look a vendor up before paying it) names what the task names.
   //
-  // A call that only reads is how multi-step work begins (look the reservation up before changing it),
-  // so for a read this is information; what a read steered by injected text leads to is provenance's.
+  // A call that only reads, by ids and codes (look the reservation up before changing it), is how
+  // multi-step work begins, so for it this only informs. A read that asks in words of its own for
+  // something the task does not mention (mail about salaries while scheduling meetings) is flagged.
   if (
     bestTool &&
     toolTaskSimilarity !== null &&
     bestTool.similarity - toolTaskSimilarity > config.toolFitMargin &&
     (taskEcho ?? 0) <= config.taskEchoCeiling
   ) {
+    const asksInItsOwnWords = changes || ownContentWords(words, args.tokens, task, minContentWeight) >= 2;
     reasons.push(
       alignmentReason(
         "alignment.tool_unrelated_to_task",
-        changes ? "suspicious" : "info",
+        asksInItsOwnWords ? "suspicious" : "info",
         `tool ${action.tool} fits the session task (${round3(toolTaskSimilarity)}) far less than the registered tool ${model.toolRows.texts[bestTool.index] ?? ""} does (${round3(bestTool.similarity)}), and the call takes ${Math.round(100 * (taskEcho ?? 0))}% of its words and values from the task`,
       ),
     );
