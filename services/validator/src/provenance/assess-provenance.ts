@@ -267,7 +267,13 @@ function steeringTool(action: ProposedAction, context: ProvenanceContext, sessio
   return injected.length >= STEERING_WORDS && injected.length > inTask.length ? injected : null;
 }
 
-const STEERING_WORDS = 2;
+/**
+ * One distinctive word is enough (`prescriptions` in TeladocViewPrescriptions after "send me a list of
+ * my current prescriptions"): the tool must also be new to the session and the word absent from the
+ * task. Two missed 4 to 5% of the attack calls of the calibration half; one rejected 0.3% of the
+ * legitimate calls made after an injection the agent did not follow (0.2% on the held-out half).
+ */
+const STEERING_WORDS = 1;
 const SHORT_VALUE_CHARS = 80;
 
 /** Short string values of the arguments (a query, a name): what the call is about, in the agent's words. */
