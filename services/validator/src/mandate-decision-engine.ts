@@ -78,7 +78,7 @@ export class MandateDecisionEngine implements DecisionEngine {
       version: number;
       thresholds: DecisionThresholds;
       model: PurposeModel;
-      registrationWords: { registration: string; registrationCompact: string };
+      registrationWords: ReadonlySet<string>;
     }
   >();
   readonly provenance: SessionProvenance;
@@ -160,12 +160,6 @@ export class MandateDecisionEngine implements DecisionEngine {
     const payloadReasons = toReasons(payloadFindings);
 
     const purpose = this.purposeModel(registration);
-    const provenance = assessProvenance(
-      action,
-      actionValues(action, parsedArguments),
-      provenanceContext(action.session_task, purpose.registrationWords),
-      session,
-    );
     // Values the agent read in this session from output that carried no injected instructions explain
     // an action as the agent's own recent approved values do.
     const recent = this.behaviour.recentValues(action.agent_id);
@@ -181,6 +175,12 @@ export class MandateDecisionEngine implements DecisionEngine {
       purpose.model,
       { action, sessionTask: action.session_task, recentValues, sessionValues },
       thresholds.alignment,
+    );
+    const provenance = assessProvenance(
+      action,
+      actionValues(parsedArguments, alignment.intentValues),
+      provenanceContext(action.session_task, purpose.registrationWords),
+      session,
     );
     // NOTE: multi-step work is not a departure. A call whose every value the session traced to the task
     // or to clean output, at least one to the session's own reads, carries on that work, so its tool
@@ -259,7 +259,7 @@ export class MandateDecisionEngine implements DecisionEngine {
 
   private purposeModel(registration: AgentRegistration): {
     model: PurposeModel;
-    registrationWords: { registration: string; registrationCompact: string };
+    registrationWords: ReadonlySet<string>;
   } {
     const cached = this.purposeModels.get(registration.agent_id);
     if (cached && cached.version === registration.version && cached.thresholds === this.thresholds) return cached;

@@ -1,12 +1,13 @@
 import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason, Severity } from "../../../common/src/decision.js";
 import { foldText, normaliseText } from "../payload-safety/normalise-text.js";
-import { BoundedLru } from "../purpose-alignment/bounded-lru.js";
+import { BoundedMemo } from "../purpose-alignment/bounded-memo.js";
 import { consequentialVerb } from "../purpose-alignment/requested-change.js";
 import { amountKey, statedAmounts } from "../purpose-alignment/stated-amounts.js";
 import { tokenize } from "../purpose-alignment/tokenize.js";
 import { stemWord } from "../purpose-alignment/word-stem.js";
-import { valuesOfNumber, valuesOfString } from "./observed-values.js";
+import { type IntentValue, collectStatedValues } from "../purpose-alignment/intent-values.js";
+import { identifiersOfString, keyWordsOf, valuesOfNumber } from "./observed-values.js";
 import type { SessionState } from "./session-provenance.js";
 
 export const PROVENANCE_REASON_CODES = {
@@ -26,16 +27,23 @@ export interface ProvenanceContext {
   taskCompact: string;
   taskAmounts: readonly number[];
   taskStems: ReadonlySet<string>;
-  /** The registration's words (see `registrationText`), normalised. */
-  registration: string;
-  registrationCompact: string;
+  /** The registration's words (see `registrationText`) as tokens, normalised: a value it names is one of them. */
+  registration: ReadonlySet<string>;
 }
 
 /** Task contexts remembered: a session's task is the same for every one of its calls. */
 const TASK_CONTEXTS = 4096;
-const taskContexts = new BoundedLru<string, Omit<ProvenanceContext, "registration" | "registrationCompact">>(
-  TASK_CONTEXTS,
-);
+const taskContexts = new BoundedMemo<Omit<ProvenanceContext, "registration">>(TASK_CONTEXTS, (text) => {
+  const task = normaliseText(text);
+  return {
+    task,
+    taskCompact: compact(task),
+    taskAmounts: statedAmounts(text),
+    taskStems: new Set(tokenize(text).map(stemWord)),
+  };
+});
+/** Whether a tool and operation change something, per distinct pair. */
+const consequentialTools = new BoundedMemo<boolean>(4096, (key) => consequentialVerb(tokenize(key)) !== null);
 
 export interface ProvenanceAssessment {
   reasons: Reason[];
@@ -63,66 +71,69 @@ const GENERIC_TOOL_WORDS = new Set(
 const NAMED = 3;
 const QUOTED_CHARS = 60;
 
-/** What a registration's words (see `registrationText` in the engine) are compared in; made once per version. */
-export function registrationWords(text: string): { registration: string; registrationCompact: string } {
-  const registration = normaliseText(text);
-  return { registration, registrationCompact: compact(registration) };
+/**
+ * The tokens of a registration's words (see `registrationText` in the engine), made once per version:
+ * split on spaces and punctuation that never occurs inside an address or an id, a trailing stop cut.
+ * A lookup is then one set probe, where a substring scan of a long purpose cost microseconds a value.
+ */
+export function registrationWords(text: string): ReadonlySet<string> {
+  const tokens = new Set<string>();
+  for (const raw of normaliseText(text).split(REGISTRATION_SEPARATORS)) {
+    const token = raw.replace(/[.]+$/, "");
+    if (token.length > 0) tokens.add(token);
+  }
+  return tokens;
 }
 
-export function provenanceContext(
-  task: string | null,
-  registration: { registration: string; registrationCompact: string },
-): ProvenanceContext {
-  const text = task ?? "";
-  let context = taskContexts.get(text);
-  if (context === undefined) {
-    const task = normaliseText(text);
-    context = {
-      task,
-      taskCompact: compact(task),
-      taskAmounts: statedAmounts(text),
-      taskStems: new Set(tokenize(text).map(stemWord)),
-    };
-    taskContexts.set(text, context);
-  }
-  return { ...context, ...registration };
+const REGISTRATION_SEPARATORS = /[\s,;()"'<>[\]{}!?`|]+/;
+
+export function provenanceContext(task: string | null, registration: ReadonlySet<string>): ProvenanceContext {
+  return { ...taskContexts.get(task ?? ""), registration };
 }
 
 const compact = (text: string): string => text.replace(/[\s-]+/g, "");
 
-/** The consequential values of an action: its arguments (addresses only, inside bodies), destination and resource. */
-export function actionValues(action: ProposedAction, args: unknown): string[] {
-  const values: string[] = [];
-  if (action.destination) valuesOfString(["destination"], foldText(action.destination), values);
-  if (action.resource) valuesOfString(["resource"], foldText(action.resource), values);
+/**
+ * The consequential values of an action: `intentValues`, the recipients, accounts, hosts and paths the
+ * alignment axis already read from its arguments, destination, resource and intent; then identifiers,
+ * handles and amounts from its arguments, and addresses quoted inside message bodies.
+ */
+export function actionValues(args: unknown, intentValues: readonly string[]): string[] {
+  const values = [...intentValues];
   collect(args, [], false, 0, values);
   return [...new Set(values)];
 }
 
 const MAX_DEPTH = 16;
+const MAX_STRING_CHARS = 8_192;
 const MAX_ACTION_VALUES = 256;
 
 function collect(node: unknown, keyWords: readonly string[], content: boolean, depth: number, into: string[]): void {
   if (depth > MAX_DEPTH || into.length >= MAX_ACTION_VALUES) return;
   if (typeof node === "string") {
-    const found: string[] = [];
-    valuesOfString(keyWords, foldText(node), found);
-    // In a body only addresses (e-mail, host, account, phone) say where something goes.
-    for (const value of found) if (!content || value.includes("@") || value.includes(".")) into.push(value);
+    const text = foldText(node.length > MAX_STRING_CHARS ? node.slice(0, MAX_STRING_CHARS) : node).trim();
+    if (!content) {
+      identifiersOfString(text, into);
+    } else if (text.includes("@") || text.includes("://")) {
+      // In a body only addresses (e-mail, host, account, phone) say where something goes.
+      const stated: IntentValue[] = [];
+      collectStatedValues(text, stated);
+      for (const value of stated) into.push(value.value);
+    }
   } else if (typeof node === "number") {
     if (!content) valuesOfNumber(keyWords, node, into);
   } else if (Array.isArray(node)) {
     for (const item of node) collect(item, keyWords, content, depth + 1, into);
   } else if (node !== null && typeof node === "object") {
     for (const [key, value] of Object.entries(node)) {
-      const words = tokenize(key);
+      const words = keyWordsOf.get(key);
       collect(value, words, content || words.some((w) => CONTENT_WORDS.has(w)), depth + 1, into);
     }
   }
 }
 
 export function isConsequential(action: ProposedAction): boolean {
-  return consequentialVerb([...tokenize(action.tool), ...tokenize(action.operation)]) !== null;
+  return consequentialTools.get(`${action.tool} ${action.operation}`);
 }
 
 const quoted = (value: string): string =>
@@ -137,10 +148,13 @@ function reason(code: string, severity: Severity, message: string): Reason {
   return { axis: "provenance", code, severity, message };
 }
 
-function explainedBy(value: string, text: string, compactText: string, amounts: readonly number[] | null): boolean {
-  if (value.startsWith("amount:")) return amounts !== null && amounts.some((a) => amountKey(a) === value);
+function explainedByTask(value: string, context: ProvenanceContext): boolean {
+  if (value.startsWith("amount:")) return context.taskAmounts.some((a) => amountKey(a) === value);
+  if (context.task.length === 0) return false;
   const lower = value.toLowerCase();
-  return text.includes(lower) || compactText.includes(compact(lower));
+  if (context.task.includes(lower)) return true;
+  // An account number the task writes in groups ("DE89 3704 …") is found in the task without them.
+  return lower.length >= 8 && context.taskCompact.includes(lower.includes("-") ? compact(lower) : lower);
 }
 
 /**
@@ -174,11 +188,11 @@ export function assessProvenance(
   let fromProse = 0;
 
   for (const value of values) {
-    if (explainedBy(value, context.task, context.taskCompact, context.taskAmounts)) {
+    if (explainedByTask(value, context)) {
       fromTask.push(value);
       continue;
     }
-    if (explainedBy(value, context.registration, context.registrationCompact, null)) {
+    if (context.registration.has(value.toLowerCase())) {
       fromRegistration.push(value);
       continue;
     }

@@ -2,6 +2,7 @@ import { findInjectedInstructions } from "../payload-safety/injected-instruction
 import { foldText } from "../payload-safety/normalise-text.js";
 import { type IntentValue, collectIntentValues, normalisePath } from "../purpose-alignment/intent-values.js";
 import { amountKey, moneyArgument, statedAmounts } from "../purpose-alignment/stated-amounts.js";
+import { BoundedMemo } from "../purpose-alignment/bounded-memo.js";
 import { tokenize } from "../purpose-alignment/tokenize.js";
 import { stemWord } from "../purpose-alignment/word-stem.js";
 
@@ -64,18 +65,34 @@ export function valuesOfString(keyWords: readonly string[], raw: string, into: s
   const found: IntentValue[] = [];
   collectIntentValues(keyWords, trimmed, found);
   for (const value of found) into.push(value.value);
+  identifiersOfString(trimmed, into);
+}
+
+/**
+ * The identifiers, handles, paths and amounts of one trimmed string (`valuesOfString` without the
+ * intent values): a whole single-token string, or the marked tokens of prose.
+ */
+export function identifiersOfString(trimmed: string, into: string[]): void {
   if (!/\s/.test(trimmed)) {
     if (IDENTIFIER.test(trimmed)) into.push(trimmed.toLowerCase());
     // `./projects/a.txt` in a listing is the path `projects/a.txt` an action names.
     if (trimmed.includes("/") && !trimmed.includes("://")) into.push(normalisePath(trimmed));
     return;
   }
-  for (const match of trimmed.matchAll(HANDLE_IN_PROSE)) into.push(match[0].toLowerCase());
+  // Each scan runs only when the character its matches need is there: most prose has no digit or `@`.
+  const hasAt = trimmed.includes("@");
+  if (hasAt) for (const match of trimmed.matchAll(HANDLE_IN_PROSE)) into.push(match[0].toLowerCase());
+  if (!hasAt && !trimmed.includes("_") && !HAS_DIGIT.test(trimmed)) return;
   for (const match of trimmed.matchAll(IDENTIFIER_IN_PROSE)) {
     if (MARKED_IDENTIFIER.test(match[0])) into.push(match[0].toLowerCase());
   }
   for (const amount of statedAmounts(trimmed)) into.push(amountKey(amount));
 }
+
+const HAS_DIGIT = /\d/;
+
+/** The words of an argument or field key, remembered: a tool's outputs and calls repeat their schema. */
+export const keyWordsOf = new BoundedMemo<readonly string[]>(4096, (key) => tokenize(key));
 
 /**
  * Values of one number found under `keyWords`. In an action only a number under a money key is an
@@ -148,7 +165,7 @@ function readNode(walk: Walk, node: unknown, keyWords: readonly string[], depth:
   } else if (node !== null && typeof node === "object") {
     const fields: Field[] = [];
     for (const [key, value] of Object.entries(node)) {
-      const words = tokenize(key);
+      const words = keyWordsOf.get(key);
       if (typeof value === "string" || typeof value === "number") fields.push({ keyWords: words, value });
       else readNode(walk, value, words, depth + 1);
     }

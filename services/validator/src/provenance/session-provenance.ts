@@ -46,7 +46,7 @@ export interface SessionState {
 const MAX_INJECTED_STEMS = 2_048;
 
 /**
- * Per-session provenance, bounded: at most `maxSessions` sessions (least recently used evicted first)
+ * Per-session provenance, bounded: at most `maxSessions` sessions (oldest opened evicted first)
  * and `maxValuesPerSession` values each (oldest first). Every eviction is counted, so an operator sees
  * when the bounds are too tight; a session that lost values says so, and the decision treats a value
  * it cannot trace as unexplained (flagged by alignment), never as clean.
@@ -65,14 +65,9 @@ export class SessionProvenance {
 
   /** The session's state, or undefined when it has none (never seen, or evicted). */
   find(agentId: string, sessionId: string): SessionState | undefined {
-    const key = sessionKey(agentId, sessionId);
-    const state = this.sessions.get(key);
-    if (state) {
-      // Most recently used last: Map iteration order is the eviction order.
-      this.sessions.delete(key);
-      this.sessions.set(key, state);
-    }
-    return state;
+    // NOTE: a look-up does not move the session: sessions are evicted oldest-opened first (Map
+    // iteration order), which needs no bookkeeping on the decision path.
+    return this.sessions.get(sessionKey(agentId, sessionId));
   }
 
   /** The session's state, opened when missing. */
