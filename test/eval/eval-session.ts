@@ -6,13 +6,7 @@ import type { EvalAction } from "./eval-case.js";
  * between the calls it proposed. Built at run time from `../shared/datasets/`, never copied.
  */
 export type SessionSource =
-  | "tau-bench-airline"
-  | "tooltalk"
-  | "tracesafe-bfcl"
-  | "privacylens"
-  | "toolemu"
-  | "injecagent-dh"
-  | "injecagent-ds";
+  "tau-bench-airline" | "tooltalk" | "tracesafe-bfcl" | "privacylens" | "toolemu" | "injecagent-dh" | "injecagent-ds";
 
 /**
  * `legit`: a call of legitimate work (must be approved; flagged is a cost, rejected a failure).

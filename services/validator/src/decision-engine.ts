@@ -42,7 +42,11 @@ export interface DecisionEngine {
    * Something the agent saw (a tool's result, what it read outside Mandate), in the order it reached
    * the agent's partition: later decisions in the same session know where each value came from.
    */
-  observeSession(observation: AgentObservation, registration: AgentRegistration | undefined, now: number): ObservationReceipt;
+  observeSession(
+    observation: AgentObservation,
+    registration: AgentRegistration | undefined,
+    now: number,
+  ): ObservationReceipt;
   /** A reviewer approved a flagged action: it enters the agent's baseline like an approval. */
   recordReviewedApproval(action: ProposedAction, now: number): void;
   /** All or nothing: a refused set leaves the version in force untouched. */

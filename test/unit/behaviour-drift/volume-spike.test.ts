@@ -27,7 +27,10 @@ function assessAt(store: InMemoryBehaviourStore, now: number, agentId = "ops-age
     signature: null,
   };
   const rate = store.observeProposal(agentId, now);
-  return store.assessDrift({ action, actionVector: new Float32Array(100), intentValues: [], now, registeredTool: false }, rate);
+  return store.assessDrift(
+    { action, actionVector: new Float32Array(100), intentValues: [], now, registeredTool: false },
+    rate,
+  );
 }
 
 /** `perMinute` proposals spread evenly over each of `minutes` minutes from `start`; returns the last assessment. */
