@@ -5,7 +5,7 @@ import { MandateDecisionEngine } from "../../services/validator/src/mandate-deci
 import type { PolicyEvaluation } from "../../services/validator/src/scope-policy/index.js";
 import { loadHandwrittenCases } from "../eval/eval-case.js";
 import { agentKey } from "../support/agent-keys.js";
-import { percentiles } from "./latency-stats.js";
+import { microsecondRow as row } from "./latency-stats.js";
 
 /**
  * In-process decision cost: all five axes and the Cedar call, decode excluded, on one core. The
@@ -90,18 +90,6 @@ function runDecisions(
     if (decision.scores.identity !== 1) throw new Error(`bench action refused: ${decision.reasons[0]?.code}`);
   }
   return { samples, bytesPerAgent };
-}
-
-function row(measure: string, samples: Float64Array): Record<string, string | number> {
-  const p = percentiles(Array.from(samples));
-  return {
-    measure,
-    n: samples.length,
-    p50: Number(p.p50!.toFixed(1)),
-    p90: Number(p.p90!.toFixed(1)),
-    p99: Number(p.p99!.toFixed(1)),
-    "p99.9": Number(p["p99.9"]!.toFixed(1)),
-  };
 }
 
 function heapUsed(): number {

@@ -18,6 +18,19 @@ export function formatRow(name: string, samples: number[], unit = "ms"): Record<
   };
 }
 
+/** One table row of in-process timings in microseconds: count and percentiles to 0.1 µs. */
+export function microsecondRow(measure: string, samples: ArrayLike<number>): Record<string, string | number> {
+  const p = percentiles(Array.from(samples));
+  return {
+    measure,
+    n: samples.length,
+    p50: Number(p.p50!.toFixed(1)),
+    p90: Number(p.p90!.toFixed(1)),
+    p99: Number(p.p99!.toFixed(1)),
+    "p99.9": Number(p["p99.9"]!.toFixed(1)),
+  };
+}
+
 /** Open-loop load: `fire` is called at a fixed rate regardless of how long earlier calls take. */
 export async function atFixedRate(
   ratePerSecond: number,

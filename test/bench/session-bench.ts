@@ -3,7 +3,7 @@ import type { AgentObservation } from "../../services/common/src/observation.js"
 import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
 import type { EvalSession } from "../eval/eval-session.js";
 import { loadAllSessions } from "../eval/sessions/index.js";
-import { percentiles } from "./latency-stats.js";
+import { microsecondRow as row } from "./latency-stats.js";
 
 /** Sessions kept open at once: the validator holds this many, evicting the oldest beyond its bound. */
 const OPEN_SESSIONS = 2_000;
@@ -93,18 +93,6 @@ export function benchSessionDecisions(
     ],
     bytesPerSession,
     sessions: chosen.length,
-  };
-}
-
-function row(measure: string, samples: number[]): Record<string, string | number> {
-  const p = percentiles(samples);
-  return {
-    measure,
-    n: samples.length,
-    p50: Number(p.p50!.toFixed(1)),
-    p90: Number(p.p90!.toFixed(1)),
-    p99: Number(p.p99!.toFixed(1)),
-    "p99.9": Number(p["p99.9"]!.toFixed(1)),
   };
 }
 
