@@ -45,6 +45,9 @@ describe("validator health and metrics endpoints", () => {
     expect(metrics).toMatch(/mandate_decisions_total\{verdict="rejected",service="validator"\} 1/);
     expect(metrics).toMatch(/mandate_decision_duration_seconds_count\{service="validator"\} 2/);
     expect(metrics).toContain("mandate_consumer_lag_messages");
+    // Both proposals came from one agent session, which the validator now holds.
+    expect(metrics).toMatch(/mandate_provenance_open_sessions\{service="validator"\} 1/);
+    expect(metrics).toMatch(/mandate_provenance_sessions_evicted\{service="validator"\} 0/);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 });

@@ -25,6 +25,12 @@ export class ServiceMetrics {
 }
 
 /** What the validator adds. */
+interface ProvenanceStats {
+  openSessions: number;
+  evictedSessions: number;
+  evictedValues: number;
+}
+
 export class ValidatorMetrics extends ServiceMetrics {
   readonly decisions = new Counter({
     name: "mandate_decisions_total",
@@ -44,8 +50,29 @@ export class ValidatorMetrics extends ServiceMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Session provenance gauges, read from `stats` when scraped. */
+  constructor(stats: () => ProvenanceStats) {
     super("validator");
+    const gauge = (name: string, help: string, read: (s: ProvenanceStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read(stats()));
+        },
+      });
+    gauge("mandate_provenance_open_sessions", "Sessions whose provenance this validator holds.", (s) => s.openSessions);
+    gauge(
+      "mandate_provenance_sessions_evicted",
+      "Sessions evicted (oldest first) since start because more were open than the bound allows.",
+      (s) => s.evictedSessions,
+    );
+    gauge(
+      "mandate_provenance_values_evicted",
+      "Values evicted (oldest first) from sessions at their bound since start; an evicted value is judged unexplained.",
+      (s) => s.evictedValues,
+    );
   }
 }
 

@@ -33,6 +33,12 @@ export type ObservationReceipt =
     }
   | { taken: false; code: string; reason: string };
 
+export interface SessionStats {
+  openSessions: number;
+  evictedSessions: number;
+  evictedValues: number;
+}
+
 export type PolicySetResult = { ok: true } | { ok: false; errors: string[] };
 
 /** The validator asks one question per action, and hands over policy sets as they arrive. */
@@ -47,6 +53,8 @@ export interface DecisionEngine {
     registration: AgentRegistration | undefined,
     now: number,
   ): ObservationReceipt;
+  /** Open sessions and what their bounds evicted since start, for the metrics. */
+  sessionStats(): SessionStats;
   /** A reviewer approved a flagged action: it enters the agent's baseline like an approval. */
   recordReviewedApproval(action: ProposedAction, now: number): void;
   /** All or nothing: a refused set leaves the version in force untouched. */

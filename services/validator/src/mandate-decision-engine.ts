@@ -4,7 +4,13 @@ import type { Reason } from "../../common/src/decision.js";
 import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
 import { InMemoryBehaviourStore, type BehaviourStore } from "./behaviour-drift/index.js";
-import type { ActionDecision, DecisionEngine, ObservationReceipt, PolicySetResult } from "./decision-engine.js";
+import type {
+  ActionDecision,
+  DecisionEngine,
+  ObservationReceipt,
+  PolicySetResult,
+  SessionStats,
+} from "./decision-engine.js";
 import {
   DEFAULT_DECISION_THRESHOLDS,
   parseDecisionThresholds,
@@ -327,6 +333,11 @@ export class MandateDecisionEngine implements DecisionEngine {
       });
     }
     return { taken: true, values: seen.clean.size + seen.injected.size, injected, untrusted, reasons };
+  }
+
+  sessionStats(): SessionStats {
+    const { openSessions, evictedSessions, evictedValues } = this.provenance;
+    return { openSessions, evictedSessions, evictedValues };
   }
 
   /** A reviewer's approval enters the baseline like the validator's own, when the agent's model is known. */

@@ -40,7 +40,7 @@ export class ValidatorService {
   private readonly verdictSigner: VerdictSigner;
   private readonly redactionKey: Buffer;
   readonly logger: Logger;
-  readonly metrics = new ValidatorMetrics();
+  readonly metrics: ValidatorMetrics;
   private http: ServiceHttp | undefined;
   private httpAddress: AddressInfo | undefined;
   private started = false;
@@ -55,6 +55,7 @@ export class ValidatorService {
       policyEvaluation: config.policyEvaluation,
     }),
   ) {
+    this.metrics = new ValidatorMetrics(() => this.engine.sessionStats());
     this.logger = createLogger("validator", config.logLevel).child({ validator_id: config.validatorId });
     this.verdictSigner = VerdictSigner.create(config);
     if (config.redactionKeyHex) {
