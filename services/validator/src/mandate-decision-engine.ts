@@ -133,14 +133,17 @@ export class MandateDecisionEngine implements DecisionEngine {
 
   beginBatch(): void {
     this.identity.beginBatch();
+    this.provenance.beginBatch();
   }
 
   commitBatch(): void {
     this.identity.commitBatch();
+    this.provenance.commitBatch();
   }
 
   abortBatch(): void {
     this.identity.abortBatch();
+    this.provenance.abortBatch();
   }
 
   explainAction(action: ProposedAction, registered: AgentRegistration | undefined, now: number): ExplainedDecision {

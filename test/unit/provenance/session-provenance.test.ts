@@ -248,3 +248,32 @@ describe("bounded session state", () => {
     expect(receipt.taken).toBe(true);
   });
 });
+
+describe("an aborted batch", () => {
+  it("forgets what the sessions it touched learned, so a re-decided action is not approved on what came after it", () => {
+    const batched = new MandateDecisionEngine();
+    const session = "s-aborted";
+    const task = "Pay my electricity bill.";
+    batched.beginBatch();
+    const pay = action(session, task, "bank.pay_bill", { iban: "DE89370400440532013000", amount: 84.2 }, "pay");
+    expect(batched.decideAction(pay, registration, pay.proposed_at).verdict).toBe("flagged");
+    // The bill arrives after the payment on the partition: it must not explain the payment when decided again.
+    batched.observeSession(
+      observation(
+        session,
+        "mail.read_inbox",
+        { body: "Your bill is due. Pay to IBAN DE89 3704 0044 0532 0130 00." },
+        null,
+      ),
+      registration,
+      T0,
+    );
+    batched.abortBatch();
+    batched.beginBatch();
+    const again = batched.decideAction(pay, registration, pay.proposed_at);
+    batched.commitBatch();
+    expect(again.verdict).toBe("flagged");
+    expect(codes(again.reasons)).toContain("provenance.evicted");
+    expect(batched.sessionStats().evictedSessions).toBe(1);
+  });
+});

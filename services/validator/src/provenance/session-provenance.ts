@@ -53,6 +53,8 @@ const MAX_INJECTED_STEMS = 2_048;
  */
 export class SessionProvenance {
   private readonly sessions = new Map<string, SessionState>();
+  /** Sessions changed since `beginBatch`, while a batch is open. */
+  private touched: Set<string> | null = null;
   /** Sessions and values evicted since start, for the metric. */
   evictedSessions = 0;
   evictedValues = 0;
@@ -70,20 +72,39 @@ export class SessionProvenance {
     return this.sessions.get(sessionKey(agentId, sessionId));
   }
 
+  beginBatch(): void {
+    this.touched = new Set();
+  }
+
+  commitBatch(): void {
+    this.touched = null;
+  }
+
+  /**
+   * The batch's transaction was aborted and its messages will be decided again. What its observations
+   * and decisions added to a session cannot be told apart from what earlier batches added, so every
+   * session the batch changed is forgotten: kept, a re-decided action would see observations that
+   * reached the partition after it, and could be approved on what the agent had not yet read. A
+   * forgotten session starts again marked evicted, so its untraced values are judged unexplained and
+   * the decision says why (fail closed: flagged, never approved on provenance it lost).
+   */
+  abortBatch(): void {
+    for (const key of this.touched ?? []) {
+      const state = this.sessions.get(key);
+      if (state === undefined) continue;
+      // The ids of decided actions stay: a result for one of them is still a result, not a forgery.
+      this.sessions.set(key, { ...emptyState(), actions: state.actions, evicted: true });
+      this.evictedSessions++;
+    }
+    this.touched = null;
+  }
+
   /** The session's state, opened when missing. */
   open(agentId: string, sessionId: string): SessionState {
+    this.touched?.add(sessionKey(agentId, sessionId));
     const found = this.find(agentId, sessionId);
     if (found) return found;
-    const state: SessionState = {
-      values: new Map(),
-      injectedStems: new Set(),
-      injectedTools: [],
-      injectedPhrases: [],
-      toolsUsed: new Set(),
-      actions: new Map(),
-      observations: 0,
-      evicted: false,
-    };
+    const state = emptyState();
     this.sessions.set(sessionKey(agentId, sessionId), state);
     while (this.sessions.size > this.limits.maxSessions) {
       const oldest = this.sessions.keys().next().value as string;
@@ -147,3 +168,16 @@ export class SessionProvenance {
 }
 
 const sessionKey = (agentId: string, sessionId: string): string => `${agentId}\u0000${sessionId}`;
+
+function emptyState(): SessionState {
+  return {
+    values: new Map(),
+    injectedStems: new Set(),
+    injectedTools: [],
+    injectedPhrases: [],
+    toolsUsed: new Set(),
+    actions: new Map(),
+    observations: 0,
+    evicted: false,
+  };
+}
