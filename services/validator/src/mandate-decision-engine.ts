@@ -70,11 +70,13 @@ export interface DecisionEngineOptions {
 }
 
 /**
- * The five axes and the verdict, in process, with no network calls: identity first (the agent is
+ * The six axes and the verdict, in process, with no network calls: identity first (the agent is
  * registered and active, the envelope signed by one of its keys, fresh and not replayed; a failure
  * rejects before anything else looks at the action or counts it), then payload safety, purpose
- * alignment and drift, then scope — last, because Cedar policies may read the other axes' scores.
- * Deterministic for a given action, registration, policy version and the agent's recorded history.
+ * alignment, provenance (where the call's values came from in its session, from what the agent was
+ * seen to read: `observeSession`) and drift, then scope — last, because Cedar policies may read the
+ * other axes' scores. Deterministic for a given action, registration, policy version, the agent's
+ * recorded history and what its session has observed before it on the partition.
  */
 export class MandateDecisionEngine implements DecisionEngine {
   private readonly policies: PolicyStore;
@@ -172,14 +174,12 @@ export class MandateDecisionEngine implements DecisionEngine {
     // Values the agent read in this session from output that carried no injected instructions explain
     // an action as the agent's own recent approved values do.
     const recent = this.behaviour.recentValues(action.agent_id);
-    const recentValues =
-      session === undefined
-        ? recent
-        : { has: (value: string) => recent.has(value) || (session.values.get(value)?.cleanTool ?? null) !== null };
-
     const sessionValues = session && {
       has: (value: string) => (session.values.get(value)?.cleanTool ?? null) !== null,
     };
+    const recentValues = sessionValues
+      ? { has: (value: string) => recent.has(value) || sessionValues.has(value) }
+      : recent;
     const alignment = assessAlignment(
       purpose.model,
       { action, sessionTask: action.session_task, recentValues, sessionValues },
