@@ -277,3 +277,18 @@ describe("an aborted batch", () => {
     expect(batched.sessionStats().evictedSessions).toBe(1);
   });
 });
+
+describe("amounts however written", () => {
+  it.each([
+    ["an object", { value: 5000, currency: "EUR" }],
+    ["an exponent", "5e3"],
+    ["a grouped string", "5,000.00"],
+  ])("does not approve paying %s other than the amount the task states", (_, amount) => {
+    const session = `s-amount-${String(_)}`;
+    const task = "Pay the Voltia bill of EUR 84.20 to IBAN DE89 3704 0044 0532 0130 00.";
+    const pay = action(session, task, "bank.pay_bill", { iban: "DE89370400440532013000", amount }, "pay");
+    const decision = engine.decideAction(pay, registration, pay.proposed_at);
+    expect(decision.verdict).not.toBe("approved");
+    expect(codes(decision.reasons)).toContain("alignment.amount_not_in_task");
+  });
+});

@@ -3,7 +3,7 @@ import type { Reason, Severity } from "../../../common/src/decision.js";
 import { foldText, normaliseText } from "../payload-safety/normalise-text.js";
 import { BoundedMemo } from "../purpose-alignment/bounded-memo.js";
 import { consequentialVerb } from "../purpose-alignment/requested-change.js";
-import { amountKey, statedAmounts } from "../purpose-alignment/stated-amounts.js";
+import { amountKey, moneyArgument, statedAmounts } from "../purpose-alignment/stated-amounts.js";
 import { tokenize } from "../purpose-alignment/tokenize.js";
 import { stemWord } from "../purpose-alignment/word-stem.js";
 import { type IntentValue, collectStatedValues } from "../purpose-alignment/intent-values.js";
@@ -125,6 +125,8 @@ function collect(node: unknown, keyWords: readonly string[], content: boolean, d
   } else if (Array.isArray(node)) {
     for (const item of node) collect(item, keyWords, content, depth + 1, into);
   } else if (node !== null && typeof node === "object") {
+    const amount = content ? null : moneyArgument(keyWords, node);
+    if (amount !== null) into.push(amountKey(amount));
     for (const [key, value] of Object.entries(node)) {
       const words = keyWordsOf.get(key);
       collect(value, words, content || words.some((w) => CONTENT_WORDS.has(w)), depth + 1, into);

@@ -126,6 +126,9 @@ function walk(
   } else if (Array.isArray(node)) {
     for (const item of node) walk(reading, limits, item, key, content, depth + 1);
   } else if (node !== null && typeof node === "object") {
+    // `{"amount": {"value": 5000, "currency": "USD"}}`: the object under a money key is the amount.
+    const amount = key.namesMoney && !content ? moneyArgument(keyWords, node) : null;
+    if (amount !== null) reading.amounts.push(amount);
     for (const [name, value] of Object.entries(node)) {
       const child = argumentKeys.get(name);
       if (room(reading, limits) >= child.words.length) for (const word of child.words) reading.keyTokens.push(word);
