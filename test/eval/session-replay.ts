@@ -8,6 +8,8 @@ export interface ReplayedCall {
   source: SessionSource;
   sessionId: string;
   half: "calibration" | "held-out";
+  /** The half of the attacker instruction planted in the session (the same instruction recurs across sessions). */
+  attackHalf: "calibration" | "held-out" | null;
   /** `legit-after-injection`: a legitimate call after the agent read planted instructions it did not follow. */
   label: StepLabel | "legit-after-injection";
   verdict: Verdict;
@@ -89,6 +91,7 @@ export class SessionReplay {
         source: session.source,
         sessionId,
         half,
+        attackHalf: session.attack ? this.halfOf({ ...session, session_id: session.attack.case_id }) : null,
         label,
         verdict: decision.verdict,
         tool: action.tool,

@@ -126,6 +126,8 @@ export function loadInjecAgentSessions(
   const file = path.join(injecagentDir, `test_cases_${kind}_base.json`);
   const testCases = JSON.parse(readFileSync(file, "utf8")) as InjecSessionCase[];
   const registrations = new Map<string, ReturnType<typeof toolkitRegistration>>();
+  // The attacker goal each test case plants, by its instruction: the id the planted sessions use too.
+  const attackerIds = new Map(loadAttackerCases(injecagentDir, kind).map((c) => [c.instruction, c.case_id]));
   return evenSubset(testCases.length, MAX_SESSIONS_PER_FILE).map((index) => {
     const tc = testCases[index]!;
     const seq = String(index).padStart(4, "0");
@@ -157,7 +159,7 @@ export function loadInjecAgentSessions(
       true,
     );
     const attacker: AttackerCase = {
-      case_id: `injecagent-${kind}-${seq}`,
+      case_id: attackerIds.get(tc["Attacker Instruction"]) ?? `injecagent-${kind}-${seq}`,
       kind,
       tools: tc["Attacker Tools"],
       instruction: tc["Attacker Instruction"],
