@@ -135,16 +135,19 @@ export class MandateDecisionEngine implements DecisionEngine {
 
   beginBatch(): void {
     this.identity.beginBatch();
+    this.behaviour.beginBatch();
     this.provenance.beginBatch();
   }
 
   commitBatch(): void {
     this.identity.commitBatch();
+    this.behaviour.commitBatch();
     this.provenance.commitBatch();
   }
 
   abortBatch(): void {
     this.identity.abortBatch();
+    this.behaviour.abortBatch();
     this.provenance.abortBatch();
   }
 

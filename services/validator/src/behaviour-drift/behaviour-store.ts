@@ -43,6 +43,14 @@ export interface BehaviourStore {
   recentValues(agentId: string): ReadonlySet<string>;
   /** For snapshots, tests and memory reports; undefined for an agent the store does not hold. */
   snapshot(agentId: string): AgentBehaviourSnapshot | undefined;
+  /**
+   * Bracket the decisions of one Kafka transaction. On abort, every agent the batch changed goes back to
+   * what it was before the batch (rate, baseline, seen tools): the batch is decided again, and must
+   * count once, not twice.
+   */
+  beginBatch(): void;
+  commitBatch(): void;
+  abortBatch(): void;
   /** A new policy version brings new thresholds; what the agents' history holds stays. */
   useThresholds(thresholds: DriftThresholds): void;
 }

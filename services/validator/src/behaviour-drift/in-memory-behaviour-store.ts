@@ -18,6 +18,8 @@ export class InMemoryBehaviourStore implements BehaviourStore {
   readonly limits: BehaviourLimits;
   /** In order of last activity, least recent first, so the first entry is the one to drop. */
   private readonly agents = new Map<string, AgentBehaviour>();
+  /** While a batch is open: each agent it changed, as it was before (null: it did not exist). */
+  private batch: Map<string, AgentBehaviourSnapshot | null> | null = null;
 
   /** Throws a ZodError listing every invalid threshold or limit. */
   constructor(thresholds: DriftThresholdsInput = {}, limits: BehaviourLimitsInput = {}) {
@@ -72,6 +74,23 @@ export class InMemoryBehaviourStore implements BehaviourStore {
     return this.agents.get(agentId)?.snapshot(agentId);
   }
 
+  beginBatch(): void {
+    this.batch = new Map();
+  }
+
+  commitBatch(): void {
+    this.batch = null;
+  }
+
+  abortBatch(): void {
+    const batch = this.batch;
+    this.batch = null;
+    for (const [agentId, before] of batch ?? []) {
+      if (before === null) this.agents.delete(agentId);
+      else this.restore(before);
+    }
+  }
+
   /** Replaces what the store holds for the snapshot's agent, as a changelog restore would. */
   restore(snapshot: AgentBehaviourSnapshot): void {
     this.agents.delete(snapshot.agentId);
@@ -81,6 +100,8 @@ export class InMemoryBehaviourStore implements BehaviourStore {
   /** The agent's state, created if new, moved to the most recently active end. */
   private activeAgent(agentId: string): AgentBehaviour {
     const agent = this.agents.get(agentId);
+    // NOTE: the first change a batch makes to an agent keeps a copy of it, so an abort can put it back.
+    if (this.batch !== null && !this.batch.has(agentId)) this.batch.set(agentId, agent?.snapshot(agentId) ?? null);
     if (agent === undefined) return this.admit(ownedString(agentId), AgentBehaviour.create(this.thresholds));
     this.agents.delete(agentId);
     this.agents.set(agentId, agent);

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import type { ProposedAction } from "../../../services/common/src/action.js";
+import { type DriftInput, InMemoryBehaviourStore } from "../../../services/validator/src/behaviour-drift/index.js";
+
+/* An aborted batch is decided again: what it did to an agent's rate and baseline must count once. */
+
+const T0 = Date.UTC(2026, 4, 1);
+
+function approved(agentId: string, tool: string, at: number): DriftInput {
+  const action = {
+    action_id: `a-${at}`,
+    agent_id: agentId,
+    session_id: "s",
+    session_task: null,
+    tool,
+    operation: "read",
+    resource: null,
+    destination: null,
+    arguments_json: "{}",
+    intent: null,
+    proposed_at: at,
+    nonce: `n-${at}`,
+    key_id: null,
+    signature: null,
+  } satisfies ProposedAction;
+  return { action, actionVector: new Float32Array(100).fill(0.1), intentValues: [], now: at, registeredTool: true };
+}
+
+function decide(store: InMemoryBehaviourStore, agentId: string, tool: string, at: number): void {
+  store.observeProposal(agentId, at);
+  store.recordApproved(approved(agentId, tool, at));
+}
+
+describe("a batch's effect on behaviour", () => {
+  it("is undone when the batch aborts, and kept when it commits", () => {
+    const store = new InMemoryBehaviourStore();
+    decide(store, "known", "lookup", T0);
+    const before = store.snapshot("known");
+
+    store.beginBatch();
+    decide(store, "known", "refund", T0 + 1000);
+    decide(store, "known", "refund", T0 + 2000);
+    decide(store, "new-agent", "lookup", T0 + 3000);
+    store.abortBatch();
+    expect(store.snapshot("known")).toEqual(before);
+    expect(store.snapshot("new-agent")).toBeUndefined();
+
+    store.beginBatch();
+    decide(store, "known", "refund", T0 + 1000);
+    store.commitBatch();
+    expect(store.snapshot("known")?.approvedCount).toBe(2);
+    expect(store.snapshot("known")?.tools).toContain("refund");
+  });
+});
