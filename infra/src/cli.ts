@@ -21,6 +21,9 @@ if (command === "provision") {
   const env = [
     `export MANDATE_KAFKA_BROKERS=${stack.kafkaBrokers.join(",")}`,
     `export MANDATE_SCHEMA_REGISTRY_URL=${stack.schemaRegistryUrl}`,
+    // One broker: one copy of each partition (the services' defaults are for a 3-broker cluster).
+    "export MANDATE_TOPIC_REPLICATION_FACTOR=1",
+    "export MANDATE_TOPIC_MIN_INSYNC_REPLICAS=1",
     ...(stack.clickhouse?.mode === "server" ? [`export CLICKHOUSE_URL=${stack.clickhouse.url}`] : []),
   ];
   process.stdout.write(`${env.join("\n")}\n# running; Ctrl-C stops everything\n`);

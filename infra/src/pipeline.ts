@@ -9,6 +9,12 @@ import { validatorConfigSchema, type ValidatorConfig } from "../../services/vali
 import { ValidatorService } from "../../services/validator/src/validator-service.js";
 import type { InfraStack } from "./infra-stack.js";
 
+/**
+ * Every stack the launcher starts (local processes or testcontainers) has one broker, which can hold
+ * one copy of each partition: set explicitly, since the services' defaults are for a 3-broker cluster.
+ */
+export const SINGLE_BROKER_TOPIC_SETTINGS = { topicReplicationFactor: 1, topicMinInsyncReplicas: 1 } as const;
+
 export interface PipelineOptions {
   topics: TopicNames;
   database: string;
@@ -67,6 +73,7 @@ export async function startPipeline(stack: InfraStack, options: PipelineOptions)
     schemaRegistryUrl: stack.schemaRegistryUrl,
     topics: options.topics,
     logLevel: options.logLevel ?? "warn",
+    ...SINGLE_BROKER_TOPIC_SETTINGS,
   };
   const validators = Array.from(
     { length: options.validators ?? 1 },

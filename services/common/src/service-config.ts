@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { topicSettingsSchema } from "./topic-settings.js";
 import { DEFAULT_TOPICS, type TopicNames } from "./topics.js";
 
 export const topicNamesSchema = z.object({
@@ -19,9 +20,9 @@ export const connectionConfigSchema = z.object({
   topics: topicNamesSchema.default(DEFAULT_TOPICS),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one; null (default) serves none. */
   httpPort: z.number().int().min(0).max(65535).nullable().default(null),
-  /** Partitions of the action and decision topics when a service creates them. */
-  actionPartitions: z.number().int().min(1).max(1000).default(6),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Partitions, replication factor and min.insync.replicas of the topics (checked, and used to create them). */
+  ...topicSettingsSchema.shape,
 });
 
 /** Parses once, reporting every problem together, so a misconfigured service fails at start with one message. */
@@ -46,7 +47,8 @@ export function topicsToEnv(topics: TopicNames): Record<string, string> {
 
 /**
  * Reads the shared settings from the environment; undefined values fall through to defaults.
- * Each topic name can be overridden with `MANDATE_TOPIC_<NAME>` (e.g. `MANDATE_TOPIC_DEAD_LETTERS`).
+ * Each topic name can be overridden with `MANDATE_TOPIC_<NAME>` (e.g. `MANDATE_TOPIC_DEAD_LETTERS`);
+ * `MANDATE_TOPIC_REPLICATION_FACTOR` and `MANDATE_TOPIC_MIN_INSYNC_REPLICAS` are settings, not topic names.
  */
 export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
   const topics = Object.fromEntries(
@@ -60,6 +62,8 @@ export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
     schemaRegistryUrl: env.MANDATE_SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
     logLevel: env.MANDATE_LOG_LEVEL,
     actionPartitions: numberFromEnv(env.MANDATE_ACTION_PARTITIONS),
+    topicReplicationFactor: numberFromEnv(env.MANDATE_TOPIC_REPLICATION_FACTOR),
+    topicMinInsyncReplicas: numberFromEnv(env.MANDATE_TOPIC_MIN_INSYNC_REPLICAS),
     httpPort: numberFromEnv(env.MANDATE_HTTP_PORT),
   };
 }
