@@ -3,6 +3,7 @@ import { dlqCommand } from "./dlq-command.js";
 import { explainCommand } from "./explain-command.js";
 import { policyCommand } from "./policy-command.js";
 import { reviewCommand } from "./review-command.js";
+import { topicsCommand } from "./topics-command.js";
 import { trailCommand } from "./trail-command.js";
 import { UsageError } from "./usage-error.js";
 
@@ -22,8 +23,10 @@ const usage = `mandate — runtime governance for AI agents
   mandate review list [--all] | show <decision_id>     the flagged actions waiting for a reviewer
   mandate review approve|reject <decision_id> --comment "why"  decide one: a signed decision supersedes the flag
   mandate review token <name> [--role reviewer|viewer] a token for the review API (file entry on stdout)
+  mandate topics check|apply                           verify, or create the missing, topics with their settings
 
 Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.
+Topic settings: MANDATE_TOPIC_REPLICATION_FACTOR, MANDATE_TOPIC_MIN_INSYNC_REPLICAS, MANDATE_ACTION_PARTITIONS.
 The trail: CLICKHOUSE_URL, or MANDATE_CHDB_PATH while no sink holds it; MANDATE_CLICKHOUSE_DATABASE.
 The review service: MANDATE_REVIEW_URL (default http://127.0.0.1:8088), MANDATE_REVIEW_TOKEN.`;
 
@@ -41,6 +44,7 @@ try {
   else if (command === "trail") await trailCommand(rest);
   else if (command === "dlq") await dlqCommand(rest);
   else if (command === "review") await reviewCommand(rest);
+  else if (command === "topics") await topicsCommand(rest);
   else {
     process.stdout.write(`${usage}\n`);
     process.exitCode = command && command !== "help" && command !== "--help" ? 2 : 0;
