@@ -31,3 +31,16 @@ export class DependencyUnavailableError extends MandateError {
 export class ConfigError extends MandateError {
   readonly retriable = false;
 }
+
+/**
+ * Whether trying again later can work. A MandateError says so itself. Any other error comes from a
+ * dependency's client (a refused connection, a timeout, a broker whose own retries ran out) and means
+ * the dependency did not answer, which a later attempt can change.
+ *
+ * NOTE: kafkajs errors carry a `retriable` flag of their own, but it says whether kafkajs retries the
+ * request itself; once it gave up (KafkaJSNumberOfRetriesExceeded is not retriable) a rebuild later
+ * still can work, so it is not read here.
+ */
+export function isRetriable(error: unknown): boolean {
+  return error instanceof MandateError ? error.retriable : true;
+}

@@ -4,6 +4,8 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { embeddedInsertDir, sqlString, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
+import { ClickHouseRequestError } from "../../common/src/clickhouse-error.js";
+import { MandateError } from "../../common/src/errors.js";
 import type { Logger } from "../../common/src/logger.js";
 import { RowBinaryBuffer, type ColumnWriter } from "../../common/src/row-binary.js";
 import { CHAIN_HASHED_COLUMNS, chainHashOf } from "../../common/src/trail-chain.js";
@@ -17,6 +19,15 @@ export type TrailTable = "decisions" | "dead_letters" | "agent_registrations" | 
  * them. It never gives up on its own: the caller has not committed the offsets, so waiting is how
  * an outage pauses consumption without losing anything. `keepAlive` runs between attempts so the
  * consumer group does not evict a sink that is only waiting.
+ *
+ * Failures are classified by the server's error code (ClickHouseRequestError), never by message text.
+ * A retriable one (no answer, overload, a timeout) is an outage: a warning, and backoff from 100 ms.
+ * A non-retriable one (an unknown table, a type mismatch, a refused login) is a rejection that only an
+ * operator can end: an error each time, and attempts only at the longest delay.
+ *
+ * NOTE: a rejected insert is still tried again rather than dropped or dead-lettered. The trail is the
+ * audit record and the batch's offsets are not committed, so waiting (degraded, /readyz 503) loses
+ * nothing, while dropping the batch would lose decisions from the trail for good.
  */
 export class TrailWriter {
   private failingSince: number | undefined;
@@ -71,12 +82,22 @@ export class TrailWriter {
         return { value };
       } catch (error) {
         this.failingSince ??= Date.now();
-        const delay = Math.min(this.maxRetryDelayMs, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        this.logger.warn(
-          { ...context, attempt, retry_in_ms: Math.round(delay), err: error },
-          "ClickHouse request failed; retrying",
-        );
-        await new Promise((r) => setTimeout(r, delay));
+        const failure = error instanceof MandateError ? error : ClickHouseRequestError.from(error);
+        const code = failure instanceof ClickHouseRequestError ? { code: failure.code, type: failure.type } : {};
+        if (failure.retriable) {
+          const delay = Math.min(this.maxRetryDelayMs, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+          this.logger.warn(
+            { ...context, ...code, attempt, retriable: true, retry_in_ms: Math.round(delay), err: error },
+            "ClickHouse request failed; retrying",
+          );
+          await new Promise((r) => setTimeout(r, delay));
+        } else {
+          this.logger.error(
+            { ...context, ...code, attempt, retriable: false, retry_in_ms: this.maxRetryDelayMs, err: error },
+            "ClickHouse refused the request; it needs an operator, and is tried again only at the longest delay",
+          );
+          await new Promise((r) => setTimeout(r, this.maxRetryDelayMs));
+        }
         if (!shouldContinue()) return undefined;
         await keepAlive();
       }
