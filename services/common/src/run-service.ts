@@ -18,7 +18,7 @@ export async function runService(
     process.exit(2);
   }
   if (argv.includes("--check-config")) {
-    process.stdout.write(`${name}: configuration is valid\n${JSON.stringify(config, null, 2)}\n`);
+    process.stdout.write(`${name}: configuration is valid\n${JSON.stringify(maskSecrets(config), null, 2)}\n`);
     return;
   }
   const service = await start(config as never);
@@ -38,4 +38,28 @@ export async function runService(
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/**
+ * Fields that hold a secret, by name: service-config.ts and the services' configs are not marked,
+ * so the name decides (`password`, `redactionKeyHex`, `…Token`, `…Secret`). Paths to secret files
+ * (`signingKeyPath`, `tokensFile`) are not secrets and stay visible.
+ */
+const SECRET_FIELD = /(password|secret|token|keyHex|privateKey|apiKey)$/i;
+
+/** The configuration as `--check-config` prints it: every secret masked, a URL's password too. */
+export function maskSecrets(value: unknown, field = ""): unknown {
+  if (value === undefined || value === null) return value;
+  if (SECRET_FIELD.test(field)) return "[redacted]";
+  if (typeof value === "string") return maskUrlPassword(value);
+  if (Array.isArray(value)) return value.map((item) => maskSecrets(item));
+  if (typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskSecrets(item, key)]));
+  }
+  return value;
+}
+
+/** `http://user:pass@host` → `http://user:[redacted]@host`; anything else unchanged. */
+function maskUrlPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, "$1:[redacted]@");
 }
