@@ -58,9 +58,11 @@ describe("human review of flagged actions", () => {
       tokensFile,
       `- name: alice
   role: reviewer
+  teams: [test-team]
   token_sha256: ${tokenSha256(aliceToken)}
 - name: victor
   role: viewer
+  teams: ["*"]
   token_sha256: ${tokenSha256(victorToken)}
 `,
     );

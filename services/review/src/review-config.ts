@@ -49,6 +49,11 @@ export const reviewConfigSchema = connectionConfigSchema
     deadlineCheckIntervalMs: z.number().int().min(50).max(60_000).default(1000),
     /** PKCS#8 PEM file with this service's Ed25519 signing key; unset generates one at start (development). */
     signingKeyPath: existingFile.optional(),
+    /**
+     * Tools whose flags need two reviewers to approve: the first approval is recorded, the second, by
+     * a different reviewer, publishes the approval. A rejection by either rejects at once.
+     */
+    twoPersonTools: z.array(z.string().min(1).regex(/^\S+$/, "a tool name, no spaces")).default([]),
   })
   .transform((config) => ({
     ...config,
@@ -73,5 +78,15 @@ export function reviewConfigFromEnv(env: NodeJS.ProcessEnv): ReviewConfig {
     decisionTtlSeconds: numberFromEnv(env.MANDATE_DECISION_TTL_SECONDS),
     capabilityTtlSeconds: numberFromEnv(env.MANDATE_CAPABILITY_TTL_SECONDS),
     signingKeyPath: env.MANDATE_REVIEW_SIGNING_KEY || undefined,
+    twoPersonTools: listFromEnv(env.MANDATE_REVIEW_TWO_PERSON_TOOLS),
   });
+}
+
+/** A comma-separated list (`send_email, wire_transfer`); unset or blank is none. */
+function listFromEnv(value: string | undefined): string[] | undefined {
+  const items = (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+  return items.length === 0 ? undefined : items;
 }

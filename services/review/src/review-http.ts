@@ -4,7 +4,7 @@ import type { DecisionRecord } from "../../common/src/decision.js";
 import type { Logger } from "../../common/src/logger.js";
 import type { ReviewMetrics } from "./review-metrics.js";
 import type { ClaimRefusal, Review } from "./review-queue.js";
-import type { Reviewer, ReviewerTokens } from "./reviewer-tokens.js";
+import { ALL_TEAMS, mayReview, type Reviewer, type ReviewerTokens } from "./reviewer-tokens.js";
 
 /** A reviewer's decision on one review, as the API takes it. */
 export interface ReviewerDecision {
@@ -13,8 +13,12 @@ export interface ReviewerDecision {
   comment: string;
 }
 
+/** Why a decision was refused: the queue's reasons, or a second approval by the reviewer who gave the first. */
+export type DecideRefusal = ClaimRefusal | "not_ready" | "same_reviewer";
+
+/** `record` null: an approval recorded on a two-person tool's flag, waiting for a second reviewer's. */
 export type DecideResult =
-  { ok: true; review: Review; record: DecisionRecord } | { ok: false; refusal: ClaimRefusal | "not_ready" };
+  { ok: true; review: Review; record: DecisionRecord | null } | { ok: false; refusal: DecideRefusal };
 
 /** What the API needs from the review service. */
 export interface ReviewDesk {
@@ -22,6 +26,10 @@ export interface ReviewDesk {
   ready(): boolean;
   reviews(scope: "open" | "all"): Review[];
   review(decisionId: string): Review | undefined;
+  /** The registration `owner` of the flagged agent; undefined when the service does not know it. */
+  ownerOf(review: Review): string | undefined;
+  /** How many different reviewers must approve before an approval is published: 1, or 2 for a two-person tool. */
+  approvalsNeeded(review: Review): number;
   /** Publishes the superseding decision; throws when the broker did not acknowledge it. */
   decide(decisionId: string, decision: ReviewerDecision): Promise<DecideResult>;
 }
@@ -49,8 +57,11 @@ class Refusal {
  * - `POST /reviews/:decisionId/approve|reject` with `{"comment": "…"}`: decide it (reviewer role only)
  *
  * Every /reviews request needs `Authorization: Bearer <token>` (401 without a known one); deciding
- * needs the reviewer role (403). Errors are JSON `{"error": {"code", "message"}}`. Tokens are never
- * logged; neither are comments (they are in the published record).
+ * needs the reviewer role (403). A token reaches only its teams' flags: the list leaves the others
+ * out, and showing or deciding one is refused (403 `not_your_team`). The first approval of a
+ * two-person tool's flag answers 202 with no decision: it waits for a different reviewer's.
+ * Errors are JSON `{"error": {"code", "message"}}`. Tokens are never logged; neither are comments
+ * (they are in the published record).
  */
 export class ReviewHttp {
   private readonly server: http.Server;
@@ -122,19 +133,28 @@ export class ReviewHttp {
         const scope = url.searchParams.get("status") ?? "open";
         if (scope !== "open" && scope !== "all") throw new Refusal(400, "invalid_request", "status is open or all");
         const now = Date.now();
-        return sendJson(response, 200, { reviews: this.desk.reviews(scope).map((r) => reviewSummary(r, now)) });
+        const reviews = this.desk
+          .reviews(scope)
+          .filter((r) => mayReview(reviewer, this.desk.ownerOf(r)))
+          .map((r) => reviewSummary(this.view(r), now));
+        return sendJson(response, 200, { reviews });
       }
       const review = id === null ? undefined : this.desk.review(id);
       if (!review) throw new Refusal(404, "review_not_found", `no review for decision ${rawId}`);
-      return sendJson(response, 200, { review: reviewDetail(review, Date.now()) });
+      this.checkTeam(reviewer, review);
+      return sendJson(response, 200, { review: reviewDetail(this.view(review), Date.now()) });
     }
 
     if (reviewer.role !== "reviewer") {
       throw new Refusal(403, "forbidden", `${reviewer.name} has the ${reviewer.role} role; deciding needs reviewer`);
     }
+    const review = id === null || id === undefined ? undefined : this.desk.review(id);
+    if (!review || id === null || id === undefined) {
+      throw new Refusal(404, "review_not_found", `no review for decision ${rawId}`);
+    }
+    this.checkTeam(reviewer, review);
     const comment = commentOf(await readJsonBody(request));
     const verdict = decision === "approve" ? "approved" : "rejected";
-    if (id === null || id === undefined) throw new Refusal(404, "review_not_found", `no review for decision ${rawId}`);
 
     let result: DecideResult;
     try {
@@ -151,7 +171,29 @@ export class ReviewHttp {
       );
     }
     if (!result.ok) throw refusalFor(result.refusal, id);
-    sendJson(response, 200, { review: reviewDetail(result.review, Date.now()), decision: decisionView(result.record) });
+    const detail = reviewDetail(this.view(result.review), Date.now());
+    if (result.record === null) {
+      // Recorded, not published: nothing runs until a different reviewer approves too.
+      return sendJson(response, 202, { review: detail, decision: null, awaiting: "second_approval" });
+    }
+    sendJson(response, 200, { review: detail, decision: decisionView(result.record) });
+  }
+
+  /** Refuses (403) a reviewer whose token's teams do not include the flagged agent's owner. */
+  private checkTeam(reviewer: Reviewer, review: Review): void {
+    const owner = this.desk.ownerOf(review);
+    if (mayReview(reviewer, owner)) return;
+    throw new Refusal(
+      403,
+      "not_your_team",
+      owner === undefined
+        ? `the owner of agent ${review.flag.action.agent_id} is not known to the review service; only a reviewer for every team ("${ALL_TEAMS}") may review its flags`
+        : `agent ${review.flag.action.agent_id} belongs to ${owner}; ${reviewer.name} reviews only ${reviewer.teams.join(", ")}`,
+    );
+  }
+
+  private view(review: Review): ReviewView {
+    return { review, owner: this.desk.ownerOf(review) ?? null, approvalsNeeded: this.desk.approvalsNeeded(review) };
   }
 
   /** The token's reviewer; a missing or unknown token is refused with 401. */
@@ -175,8 +217,21 @@ export class ReviewHttp {
   }
 }
 
-function refusalFor(refusal: ClaimRefusal | "not_ready", id: string): Refusal {
+/** A review with what the desk knows about it beyond the queue. */
+interface ReviewView {
+  review: Review;
+  owner: string | null;
+  approvalsNeeded: number;
+}
+
+function refusalFor(refusal: DecideRefusal, id: string): Refusal {
   switch (refusal) {
+    case "same_reviewer":
+      return new Refusal(
+        409,
+        "second_reviewer_required",
+        `review ${id} already has your approval; its tool needs a second approval from a different reviewer`,
+      );
     case "unknown":
       return new Refusal(404, "review_not_found", `no review for decision ${id}`);
     case "settled":
@@ -242,12 +297,13 @@ function reviewStatus(review: Review): string {
 }
 
 /** One line of the queue. */
-function reviewSummary(review: Review, now: number) {
+function reviewSummary({ review, owner, approvalsNeeded }: ReviewView, now: number) {
   const { flag } = review;
   return {
     decision_id: flag.decision_id,
     status: reviewStatus(review),
     agent_id: flag.action.agent_id,
+    owner,
     action_id: flag.action.action_id,
     tool: flag.action.tool,
     operation: flag.action.operation,
@@ -257,15 +313,19 @@ function reviewSummary(review: Review, now: number) {
     deadline: new Date(review.deadline).toISOString(),
     seconds_left: review.status === "settled" ? null : Math.max(0, Math.floor((review.deadline - now) / 1000)),
     decided_by: review.settlement ? (review.settlement.reviewer ?? review.settlement.reasonCode) : null,
+    approvals_needed: approvalsNeeded,
+    /** Approvals recorded but not (yet) published: the first of a two-person tool's two. */
+    approved_by: review.approvals.map((a) => a.reviewer),
   };
 }
 
 /** Everything a reviewer needs to decide: the action (arguments with secrets redacted) and every reason. */
-function reviewDetail(review: Review, now: number) {
+function reviewDetail(view: ReviewView, now: number) {
+  const { review } = view;
   const { flag } = review;
   const { action } = flag;
   return {
-    ...reviewSummary(review, now),
+    ...reviewSummary(view, now),
     session_id: action.session_id,
     session_task: action.session_task,
     resource: action.resource,
@@ -274,6 +334,11 @@ function reviewDetail(review: Review, now: number) {
     proposed_at: new Date(action.proposed_at).toISOString(),
     reasons: flag.reasons,
     scores: flag.scores,
+    approvals: review.approvals.map((a) => ({
+      reviewer: a.reviewer,
+      comment: a.comment,
+      approved_at: new Date(a.approvedAt).toISOString(),
+    })),
     validator_id: flag.validator_id,
     policy_version: flag.policy_version,
     registration_version: flag.registration_version,

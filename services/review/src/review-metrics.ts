@@ -25,6 +25,17 @@ export class ReviewMetrics extends ServiceMetrics {
     help: "Superseding decisions the broker did not acknowledge; the review stays open and is retried or decided again.",
     registers: [this.registry],
   });
+  readonly ignoredRecords = new Counter({
+    name: "mandate_review_records_ignored_total",
+    help: "Decision records ignored because their signature does not verify with a published key: flag_unverified (not queued), close_unverified (closes nothing).",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly firstApprovals = new Counter({
+    name: "mandate_review_first_approvals_total",
+    help: "Approvals recorded on a flag of a two-person tool, waiting for a second reviewer's.",
+    registers: [this.registry],
+  });
   readonly refusedRequests = new Counter({
     name: "mandate_review_requests_refused_total",
     help: "Review API requests refused, by HTTP status (401, 403, 400, 404, 409, 503, ...).",

@@ -20,6 +20,13 @@ export interface ReviewSettlement {
   decidedAt: number;
 }
 
+/** An approval recorded but not published: the first of the two a two-person tool needs. */
+export interface RecordedApproval {
+  reviewer: string;
+  comment: string;
+  approvedAt: number;
+}
+
 export interface Review {
   /** The flagged decision record, as the validator signed it. */
   flag: DecisionRecord;
@@ -27,6 +34,11 @@ export interface Review {
   deadline: number;
   status: ReviewStatus;
   settlement: ReviewSettlement | null;
+  /**
+   * Approvals given but not published yet (a tool that needs two reviewers). NOTE: held in memory
+   * only, so a restart forgets them and the flag needs two approvals again: that fails closed.
+   */
+  approvals: RecordedApproval[];
 }
 
 /** Why a review cannot be decided now. */
@@ -68,6 +80,7 @@ export class ReviewQueue {
       deadline: flag.decided_at + this.options.deadlineMs,
       status: "pending",
       settlement: null,
+      approvals: [],
     });
     return true;
   }
@@ -118,6 +131,17 @@ export class ReviewQueue {
     const due = [...this.reviews.values()].filter((r) => r.status === "pending" && r.deadline <= now);
     for (const review of due) review.status = "deciding";
     return due.sort(byDeadline);
+  }
+
+  /**
+   * Records an approval on a claimed review without settling it and hands the review back (pending),
+   * for a tool that needs a second reviewer's approval before one is published.
+   */
+  recordApproval(decisionId: string, approval: RecordedApproval): void {
+    const review = this.reviews.get(decisionId);
+    if (review?.status !== "deciding") return;
+    review.approvals.push(approval);
+    review.status = "pending";
   }
 
   /** Hands a claimed review back (its decision could not be published): it is pending again. */

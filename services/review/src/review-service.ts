@@ -1,8 +1,9 @@
+import type { KeyObject } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { Partitioners, type Producer } from "kafkajs";
 import { canonicalDecisionBytes } from "../../common/src/decision-canonical.js";
 import type { DecisionRecord } from "../../common/src/decision.js";
-import { verifyEd25519 } from "../../common/src/ed25519.js";
+import { ed25519PublicKey, verifyEd25519 } from "../../common/src/ed25519.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
@@ -10,6 +11,7 @@ import { TopicFollower } from "../../common/src/topic-follower.js";
 import { ensureTopics } from "../../common/src/topics.js";
 import { ValidatorKeyDirectory } from "../../common/src/validator-key-directory.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
+import { AgentOwners } from "./agent-owners.js";
 import type { ReviewConfig } from "./review-config.js";
 import { supersedingDecision, type ReviewOutcome } from "./review-decision.js";
 import { ReviewHttp, type DecideResult, type ReviewDesk, type ReviewerDecision } from "./review-http.js";
@@ -37,10 +39,16 @@ const VALIDATOR_KEY_GRACE_MS = 2_000;
  * decision is published, so a reviewer and the deadline never both decide a flag; two instances
  * would each apply the deadline (both would reject, which is safe, but twice).
  *
- * Trust: only flags whose signature verifies with their validator's published key enter the queue.
- * Someone able to write the decision topic can therefore not put an action of their choosing in
- * front of a reviewer, whose approval this service would sign. Records that close a review are not
- * verified: the worst a forged one can do is keep a flag from ever running, which fails closed.
+ * Trust: only records whose signature verifies with a published key count. A flag opens a review
+ * only if its validator signed it, so someone able to write the decision topic cannot put an action
+ * of their choosing in front of a reviewer, whose approval this service would sign. A record that
+ * supersedes a flag closes its review only if a validator or a review service signed it: a forged,
+ * unsigned one would otherwise end the review and put a made-up reviewer's name on the decision.
+ * Both kinds of forgery are ignored, logged and counted (`mandate_review_records_ignored_total`).
+ *
+ * Reach: a reviewer sees and decides only the flags of agents whose registration `owner` is one of
+ * their token's teams (reviewer-tokens.ts); owners come from the registry topic (agent-owners.ts).
+ * Tools listed in `twoPersonTools` need two different reviewers' approvals before one is published.
  */
 export class ReviewService implements ReviewDesk {
   readonly logger: Logger;
@@ -51,6 +59,14 @@ export class ReviewService implements ReviewDesk {
   private contracts: MandateContracts | undefined;
   private producer: Producer | undefined;
   private validatorKeys: ValidatorKeyDirectory | undefined;
+  private owners: AgentOwners | undefined;
+  /**
+   * This service's own keys: the one it signs with and the one published under its id before it
+   * started. NOTE: with a generated (development) key, each start publishes a new one and the
+   * directory keeps only the latest; remembering the previous one lets a restart still trust the
+   * records the last run published. Records older than that need MANDATE_REVIEW_SIGNING_KEY.
+   */
+  private ownKeys: KeyObject[] = [];
   private follower: TopicFollower<DecisionRecord> | undefined;
   private http: ReviewHttp | undefined;
   private httpAddress: AddressInfo | undefined;
@@ -88,6 +104,10 @@ export class ReviewService implements ReviewDesk {
       this.logger,
     );
     await this.validatorKeys.start();
+    this.owners = new AgentOwners(kafka, config.topics.registry, contracts.registration, this.logger);
+    await this.owners.start();
+    const previousKey = this.validatorKeys.get(config.reviewServiceId);
+    this.ownKeys = [ed25519PublicKey(this.signer.publicKeyPem), ...(previousKey ? [previousKey] : [])];
     // Before any decision: an executor can only trust a decision whose signer it knows.
     await this.signer.publishKey(
       kafka,
@@ -134,8 +154,19 @@ export class ReviewService implements ReviewDesk {
     // Flags whose deadline passed while the service was down are rejected now, the rest when it passes.
     this.deadlineTimer = setInterval(() => this.applyDeadlines(), config.deadlineCheckIntervalMs);
     this.applyDeadlines();
+    if (this.tokens.withoutTeams.length > 0) {
+      this.logger.warn(
+        { event: "review_token_all_teams", reviewers: this.tokens.withoutTeams },
+        'tokens without teams reach every team\'s flags; give each its teams (or ["*"] to mean it)',
+      );
+    }
     this.logger.info(
-      { event: "review_started", tokens: this.tokens.size, deadline_seconds: config.reviewDeadlineSeconds },
+      {
+        event: "review_started",
+        tokens: this.tokens.size,
+        deadline_seconds: config.reviewDeadlineSeconds,
+        two_person_tools: config.twoPersonTools,
+      },
       "review service started",
     );
   }
@@ -159,6 +190,7 @@ export class ReviewService implements ReviewDesk {
     await this.follower?.stop();
     await this.producer?.disconnect();
     await this.validatorKeys?.stop();
+    await this.owners?.stop();
   }
 
   // ReviewDesk: what the API calls.
@@ -175,15 +207,54 @@ export class ReviewService implements ReviewDesk {
     return this.queue.get(decisionId);
   }
 
+  ownerOf(review: Review): string | undefined {
+    return this.owners?.ownerOf(review.flag.action.agent_id);
+  }
+
+  approvalsNeeded(review: Review): number {
+    return this.config.twoPersonTools.includes(review.flag.action.tool) ? 2 : 1;
+  }
+
   async decide(decisionId: string, decision: ReviewerDecision): Promise<DecideResult> {
     if (!this.caughtUp) return { ok: false, refusal: "not_ready" };
-    const claim = this.queue.claim(decisionId, Date.now());
+    const now = Date.now();
+    const claim = this.queue.claim(decisionId, now);
     if (!claim.ok) return { ok: false, refusal: claim.refusal };
-    const record = await this.publishDecision(claim.review, {
-      kind: decision.verdict,
-      reviewer: decision.reviewer,
-      comment: decision.comment,
-    });
+    const { review } = claim;
+    let outcome: ReviewOutcome = { kind: decision.verdict, reviewer: decision.reviewer, comment: decision.comment };
+    if (decision.verdict === "approved" && this.approvalsNeeded(review) > 1) {
+      const [first] = review.approvals;
+      if (first === undefined) {
+        this.queue.recordApproval(decisionId, {
+          reviewer: decision.reviewer,
+          comment: decision.comment,
+          approvedAt: now,
+        });
+        this.metrics.firstApprovals.inc();
+        this.logger.info(
+          {
+            event: "review_first_approval",
+            decision_id: decisionId,
+            agent_id: review.flag.action.agent_id,
+            tool: review.flag.action.tool,
+            reviewer: decision.reviewer,
+          },
+          `first approval by ${decision.reviewer}; ${review.flag.action.tool} needs a second reviewer`,
+        );
+        return { ok: true, review, record: null };
+      }
+      if (first.reviewer === decision.reviewer) {
+        this.queue.release(decisionId);
+        return { ok: false, refusal: "same_reviewer" };
+      }
+      // Both names and both comments go on the record: the trail shows who approved, and why.
+      outcome = {
+        kind: "approved",
+        reviewer: `${first.reviewer}, ${decision.reviewer}`,
+        comment: `${first.reviewer}: ${first.comment}\n${decision.reviewer}: ${decision.comment}`,
+      };
+    }
+    const record = await this.publishDecision(review, outcome);
     this.logger.info(
       {
         event: "review_decided",
@@ -196,24 +267,13 @@ export class ReviewService implements ReviewDesk {
       },
       `review ${record.verdict} by ${decision.reviewer}`,
     );
-    return { ok: true, review: claim.review, record };
+    return { ok: true, review, record };
   }
 
   // Following the decision topic.
 
   private async take(record: DecisionRecord): Promise<void> {
-    const closed = this.queue.close(record);
-    if (closed) {
-      this.logger.debug(
-        {
-          event: "review_closed",
-          decision_id: closed.flag.decision_id,
-          by: record.decision_id,
-          verdict: record.verdict,
-        },
-        "review closed by a superseding decision",
-      );
-    }
+    if (record.supersedes !== null) await this.takeClosing(record, record.supersedes);
     if (record.verdict === "flagged" && this.queue.get(record.decision_id) === undefined) {
       if (await this.isGenuine(record)) {
         this.queue.admit(record);
@@ -222,6 +282,7 @@ export class ReviewService implements ReviewDesk {
           "flag queued for review",
         );
       } else {
+        this.metrics.ignoredRecords.inc({ reason: "flag_unverified" });
         this.logger.warn(
           { event: "review_flag_unverified", decision_id: record.decision_id, validator_id: record.validator_id },
           "flag not signed by a known validator key; not queued, so it never runs",
@@ -231,15 +292,51 @@ export class ReviewService implements ReviewDesk {
     this.metrics.pending.set(this.queue.openCount);
   }
 
-  /** Whether a record's signature verifies with the key published for its `validator_id` (its expiry does not matter here). */
+  /**
+   * Closes the review `record` supersedes, if it is open and `record` is genuine. A record naming no
+   * open review changes nothing and is not checked (verifying costs a signature check per record).
+   */
+  private async takeClosing(record: DecisionRecord, flagId: string): Promise<void> {
+    const review = this.queue.get(flagId);
+    if (!review || review.status === "settled") return;
+    if (!(await this.isGenuine(record))) {
+      this.metrics.ignoredRecords.inc({ reason: "close_unverified" });
+      this.logger.warn(
+        {
+          event: "review_close_unverified",
+          decision_id: record.decision_id,
+          supersedes: flagId,
+          validator_id: record.validator_id,
+        },
+        "record superseding a flag not signed by a known validator or review key; ignored, the review stays open",
+      );
+      return;
+    }
+    const closed = this.queue.close(record);
+    if (closed) {
+      this.logger.debug(
+        { event: "review_closed", decision_id: flagId, by: record.decision_id, verdict: record.verdict },
+        "review closed by a superseding decision",
+      );
+    }
+  }
+
+  /**
+   * Whether a record's signature verifies with the key published for its `validator_id` (a
+   * validator's or a review service's), or, for this service's id, with one of its own keys. Its
+   * expiry does not matter here.
+   */
   private async isGenuine(record: DecisionRecord): Promise<boolean> {
-    const keys = this.validatorKeys as ValidatorKeyDirectory;
-    const key = await keys.keyFor(record.validator_id, VALIDATOR_KEY_GRACE_MS);
-    return (
-      key !== undefined &&
-      record.signature !== null &&
-      verifyEd25519(canonicalDecisionBytes(record), record.signature, key)
-    );
+    const { signature } = record;
+    if (signature === null) return false;
+    const directory = this.validatorKeys as ValidatorKeyDirectory;
+    const published = await directory.keyFor(record.validator_id, VALIDATOR_KEY_GRACE_MS);
+    const keys = [
+      ...(published ? [published] : []),
+      ...(record.validator_id === this.config.reviewServiceId ? this.ownKeys : []),
+    ];
+    const bytes = canonicalDecisionBytes(record);
+    return keys.some((key) => verifyEd25519(bytes, signature, key));
   }
 
   // The deadline.

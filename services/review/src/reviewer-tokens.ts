@@ -8,11 +8,29 @@ export const REVIEWER_ROLES = ["reviewer", "viewer"] as const;
 /** `reviewer` may approve and reject; `viewer` may only look at the queue. */
 export type ReviewerRole = (typeof REVIEWER_ROLES)[number];
 
-/** Who presented a token: the name every decision they make records. */
+/** In a token's `teams`: every team, including agents whose owner the service does not know. */
+export const ALL_TEAMS = "*";
+
+/** Who presented a token: the name every decision they make records, and whose flags they may see. */
 export interface Reviewer {
   name: string;
   role: ReviewerRole;
+  /** The registration `owner`s whose flags this token may list, show and decide; `["*"]`: every one. */
+  teams: readonly string[];
 }
+
+/**
+ * Whether `reviewer` may see and decide a flag of an agent owned by `owner` (its registration's
+ * `owner`). NOTE: an owner the service does not know (the agent's registration is not on the
+ * registry topic, or not read yet) is nobody's team: only a reviewer for every team ("*") may
+ * decide such a flag, so a missing registration never widens anyone's reach.
+ */
+export function mayReview(reviewer: Reviewer, owner: string | undefined): boolean {
+  if (reviewer.teams.includes(ALL_TEAMS)) return true;
+  return owner !== undefined && reviewer.teams.includes(owner);
+}
+
+const EMPTY_TEAMS = 'list the owners (teams) this token may review, or ["*"] for every team';
 
 const tokenEntrySchema = z
   .object({
@@ -23,12 +41,18 @@ const tokenEntrySchema = z
       .max(128)
       .regex(/^[\p{L}\p{N} ._@-]+$/u, "letters, digits, space, dot, dash, underscore, @"),
     role: z.enum(REVIEWER_ROLES),
+    /**
+     * The registration `owner`s (teams) whose flags this token may see and decide, or `["*"]` for
+     * every team. Omitted: every team, as before teams existed; the service warns about each such
+     * token at start (`review_token_all_teams`), since one should be given its teams.
+     */
+    teams: z.array(z.string().trim().min(1).max(256)).min(1, EMPTY_TEAMS).optional(),
     /** Hex SHA-256 of the token: the file never holds a token itself. */
     token_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "64 hex digits: the SHA-256 of the token"),
   })
   .strict();
 
-/** The tokens file (YAML or JSON): a list of {name, role, token_sha256}. */
+/** The tokens file (YAML or JSON): a list of {name, role, teams, token_sha256}. */
 export const tokensFileSchema = z.array(tokenEntrySchema).min(1, "list at least one token");
 
 export type TokenEntry = z.infer<typeof tokensFileSchema>[number];
@@ -45,12 +69,15 @@ export function tokenSha256(token: string): string {
  */
 export class ReviewerTokens {
   private readonly entries: Array<{ reviewer: Reviewer; hash: Buffer }>;
+  /** Names of the tokens that list no `teams` and so reach every team. */
+  readonly withoutTeams: string[];
 
   constructor(entries: TokenEntry[]) {
     this.entries = entries.map((e) => ({
-      reviewer: { name: e.name, role: e.role },
+      reviewer: { name: e.name, role: e.role, teams: e.teams ? [...new Set(e.teams)] : [ALL_TEAMS] },
       hash: Buffer.from(e.token_sha256, "hex"),
     }));
+    this.withoutTeams = entries.filter((e) => e.teams === undefined).map((e) => e.name);
   }
 
   /** Reads and checks a tokens file; every problem is reported together. */

@@ -46,4 +46,13 @@ describe("review service configuration", () => {
       }),
     ).toThrow(/lookbackSeconds: must be at least reviewDeadlineSeconds/);
   });
+
+  it("reads the tools that need two reviewers from MANDATE_REVIEW_TWO_PERSON_TOOLS; none by default", () => {
+    expect(reviewConfigFromEnv({ MANDATE_REVIEW_TOKENS_FILE: tokensFile }).twoPersonTools).toEqual([]);
+    const config = reviewConfigFromEnv({
+      MANDATE_REVIEW_TOKENS_FILE: tokensFile,
+      MANDATE_REVIEW_TWO_PERSON_TOOLS: " wire_transfer, delete_account ,",
+    });
+    expect(config.twoPersonTools).toEqual(["wire_transfer", "delete_account"]);
+  });
 });

@@ -162,4 +162,19 @@ describe("the review queue", () => {
     expect(q.get(settled.decision_id)).toBeUndefined();
     expect(q.get(open.decision_id)?.status).toBe("pending");
   });
+
+  it("records an approval on a claimed review without settling it, and hands the review back", () => {
+    const q = queue();
+    const flag = flagRecord();
+    q.admit(flag);
+    const approval = { reviewer: "alice", comment: "checked", approvedAt: FLAGGED_AT + 1000 };
+    q.recordApproval(flag.decision_id, approval);
+    expect(q.get(flag.decision_id)?.approvals).toEqual([]);
+
+    expect(q.claim(flag.decision_id, FLAGGED_AT + 1000).ok).toBe(true);
+    q.recordApproval(flag.decision_id, approval);
+    expect(q.get(flag.decision_id)).toMatchObject({ status: "pending", settlement: null, approvals: [approval] });
+    expect(q.openCount).toBe(1);
+    expect(q.claim(flag.decision_id, FLAGGED_AT + 2000).ok).toBe(true);
+  });
 });

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../services/common/src/errors.js";
-import { ReviewerTokens, tokenSha256 } from "../../../services/review/src/reviewer-tokens.js";
+import { mayReview, ReviewerTokens, tokenSha256 } from "../../../services/review/src/reviewer-tokens.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-review-tokens-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -23,15 +23,21 @@ describe("reviewer tokens", () => {
       "tokens.yaml",
       `- name: alice
   role: reviewer
+  teams: [payments, support]
   token_sha256: ${tokenSha256(aliceToken)}
 - name: victor
   role: viewer
+  teams: ["*"]
   token_sha256: ${tokenSha256(victorToken).toUpperCase()}
 `,
     );
     const tokens = ReviewerTokens.fromFile(file);
-    expect(tokens.authenticate(aliceToken)).toEqual({ name: "alice", role: "reviewer" });
-    expect(tokens.authenticate(victorToken)).toEqual({ name: "victor", role: "viewer" });
+    expect(tokens.authenticate(aliceToken)).toEqual({
+      name: "alice",
+      role: "reviewer",
+      teams: ["payments", "support"],
+    });
+    expect(tokens.authenticate(victorToken)).toEqual({ name: "victor", role: "viewer", teams: ["*"] });
     expect(tokens.authenticate(tokenSha256(aliceToken))).toBeUndefined();
     expect(tokens.authenticate("")).toBeUndefined();
     expect(tokens.authenticate(`${aliceToken} `)).toBeUndefined();
@@ -41,7 +47,7 @@ describe("reviewer tokens", () => {
   it("reads the same list as JSON", () => {
     const file = tokensFile(
       "tokens.json",
-      JSON.stringify([{ name: "alice", role: "reviewer", token_sha256: tokenSha256(aliceToken) }]),
+      JSON.stringify([{ name: "alice", role: "reviewer", teams: ["payments"], token_sha256: tokenSha256(aliceToken) }]),
     );
     expect(ReviewerTokens.fromFile(file).authenticate(aliceToken)?.name).toBe("alice");
   });
@@ -52,16 +58,24 @@ describe("reviewer tokens", () => {
       "bad.yaml",
       `- name: alice
   role: admin
+  teams: ["*"]
   token_sha256: ${hash}
 - name: alice
   role: reviewer
+  teams: ["*"]
   token_sha256: ${hash}
 - name: bob
   role: viewer
+  teams: ["*"]
   token_sha256: not-a-hash
 - name: carol
   role: viewer
+  teams: ["*"]
   token: plain-text-token
+- name: erin
+  role: reviewer
+  teams: []
+  token_sha256: ${tokenSha256("erin-token")}
 `,
     );
     let error: unknown;
@@ -77,6 +91,17 @@ describe("reviewer tokens", () => {
     expect(message).toContain("alice is listed twice");
     expect(message).toContain("2.token_sha256");
     expect(message).toMatch(/3: .*token/);
+    expect(message).toMatch(/4\.teams: list the owners \(teams\) this token may review, or \["\*"\]/);
+  });
+
+  it('a token reaches only its teams\' agents; "*" reaches every team, and the only one for an unknown owner', () => {
+    const alice = { name: "alice", role: "reviewer" as const, teams: ["payments"] };
+    const root = { name: "root", role: "reviewer" as const, teams: ["*"] };
+    expect(mayReview(alice, "payments")).toBe(true);
+    expect(mayReview(alice, "support")).toBe(false);
+    expect(mayReview(alice, undefined)).toBe(false);
+    expect(mayReview(root, "support")).toBe(true);
+    expect(mayReview(root, undefined)).toBe(true);
   });
 
   it("refuses an empty list and a file that is not YAML", () => {
