@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { Consumer, Kafka } from "kafkajs";
+import type { Admin, Consumer, Kafka } from "kafkajs";
 import { superviseConsumer } from "./consumer-supervisor.js";
 import type { Logger } from "./logger.js";
 
@@ -12,6 +12,11 @@ import type { Logger } from "./logger.js";
  */
 export class CompactedTopicReader {
   private consumer: Consumer | undefined;
+  /** Kept connected once `catchUp` is first used: a reader asked often must not pay a connection each time. */
+  private admin: Promise<Admin> | undefined;
+  /** partition → the offset after the last record applied. */
+  private readonly read = new Map<number, number>();
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -50,6 +55,10 @@ export class CompactedTopicReader {
     const consumer = this.kafka.consumer({ groupId: `mandate-view-${crypto.randomUUID()}` });
     this.consumer = consumer;
     superviseConsumer(consumer, () => this.consume(onRead), this.logger);
+    // A batch's last offset counts records compaction removed, which eachMessage never sees.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic === this.topic) this.progress(payload.partition, Number(payload.lastOffset) + 1);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -58,11 +67,51 @@ export class CompactedTopicReader {
         const key = message.key?.toString();
         if (key) await this.apply(key, message.value);
         onRead(partition, Number(message.offset));
+        this.progress(partition, Number(message.offset) + 1);
       },
     });
   }
 
+  /**
+   * Resolves true once every record written before the call has been applied, false if that takes
+   * longer than `timeoutMs`: one offsets request, then as long as the reader takes to reach them.
+   */
+  async catchUp(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    this.admin ??= this.connectedAdmin();
+    const ends = await (await this.admin).fetchTopicOffsets(this.topic);
+    const isCaughtUp = () =>
+      ends.every(({ partition, low, high }) => Math.max(this.read.get(partition) ?? 0, Number(low)) >= Number(high));
+    while (!isCaughtUp() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.waiters.add(resolve);
+        setTimeout(resolve, Math.max(0, Math.min(50, deadline - Date.now()))).unref();
+      });
+    }
+    return isCaughtUp();
+  }
+
+  private async connectedAdmin(): Promise<Admin> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+    } catch (error) {
+      this.admin = undefined;
+      throw error;
+    }
+    return admin;
+  }
+
+  private progress(partition: number, nextOffset: number): void {
+    if (nextOffset > (this.read.get(partition) ?? 0)) this.read.set(partition, nextOffset);
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
+    const admin = this.admin;
+    this.admin = undefined;
+    await (await admin?.catch(() => undefined))?.disconnect();
   }
 }

@@ -15,10 +15,9 @@ import type { ValidatorKeyRecord } from "./validator-key.js";
  */
 export class ValidatorKeyDirectory {
   private readonly keys = new Map<string, KeyObject>();
-  private readonly waiting = new Map<string, Set<() => void>>();
-  /** Ids `keyFor` has already waited for; bounded, so made-up ids cannot grow it without end. */
-  private readonly waitedFor = new Set<string>();
   private readonly reader: CompactedTopicReader;
+  /** Every key written before this time (epoch ms, this host's clock) has been applied. */
+  private currentAsOf = Number.NEGATIVE_INFINITY;
 
   constructor(
     kafka: Kafka,
@@ -43,35 +42,21 @@ export class ValidatorKeyDirectory {
   }
 
   /**
-   * The key for `validatorId`, waiting up to `graceMs` the first time an unknown id is asked for: a
-   * decider publishes its key before it decides, but a reader may see the decision first. It waits
-   * once per id, so a stream of records naming made-up signers cannot stall the reader.
+   * The key for `validatorId`. For an id not known yet it first makes sure the view holds every key
+   * written before `writtenBy` (epoch ms on this host, a time by which the record naming the id had
+   * certainly been written: when it was fetched), reading the topic up to its end offsets, for at
+   * most `graceMs`. A decider publishes its key, acknowledged, before it decides, so a genuine
+   * record's key was written before the record, hence before `writtenBy`: a reader that sees the
+   * decision before the key still finds it. Nothing waits on a timer for an id that never comes, and
+   * one read serves every record fetched before it began: a batch of records naming made-up signers
+   * costs one offsets request, not one wait each.
    */
-  async keyFor(validatorId: string, graceMs: number): Promise<KeyObject | undefined> {
+  async keyFor(validatorId: string, graceMs: number, writtenBy = Date.now()): Promise<KeyObject | undefined> {
     const known = this.keys.get(validatorId);
-    if (known || this.waitedFor.has(validatorId)) return known;
-    if (this.waitedFor.size >= 1000) this.waitedFor.clear();
-    this.waitedFor.add(validatorId);
-    await this.waitFor(validatorId, graceMs);
+    if (known || this.currentAsOf >= writtenBy) return known;
+    const from = Date.now();
+    if (await this.reader.catchUp(graceMs)) this.currentAsOf = Math.max(this.currentAsOf, from);
     return this.keys.get(validatorId);
-  }
-
-  /** Resolves true when a key for `validatorId` is (or becomes) known within `timeoutMs`. */
-  private async waitFor(validatorId: string, timeoutMs: number): Promise<boolean> {
-    if (this.keys.has(validatorId)) return true;
-    const listeners = this.waiting.get(validatorId) ?? new Set<() => void>();
-    this.waiting.set(validatorId, listeners);
-    let listener: () => void = () => {};
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      listener = resolve;
-      listeners.add(listener);
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
-    listeners.delete(listener);
-    if (listeners.size === 0) this.waiting.delete(validatorId);
-    return this.keys.has(validatorId);
   }
 
   private async apply(validatorId: string, value: Buffer | null): Promise<void> {
@@ -101,6 +86,5 @@ export class ValidatorKeyDirectory {
     }
     this.keys.set(validatorId, key);
     this.logger.info({ event: "validator_key_applied", validator_id: validatorId }, "validator key applied");
-    for (const wake of this.waiting.get(validatorId) ?? []) wake();
   }
 }
