@@ -31,9 +31,6 @@ const TRANSIENT_CODES = new Set([
   1000, // POCO_EXCEPTION
 ]);
 
-/** ClickHouse's code for a login that is read-only and may not set `readonly` again. */
-export const CLICKHOUSE_READONLY = 164;
-
 /**
  * A ClickHouse request that failed, classified by the server's error code, never by its message.
  * Without a code the server did not answer at all (refused connection, timeout): that is retriable.
