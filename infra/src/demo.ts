@@ -80,6 +80,7 @@ try {
   const executor = await MandateExecutor.start({
     ...connection,
     groupId: "demo-executor",
+    agents: registrations.map((r) => r.agent_id),
     tools: Object.fromEntries(
       demoAgents.flatMap((a) => a.scope.tools.map((t) => [t.name, async () => undefined] as const)),
     ),

@@ -17,7 +17,7 @@ import {
 import { TopicFollower } from "../../services/common/src/topic-follower.js";
 import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
 import { ValidatorKeyDirectory } from "../../services/common/src/validator-key-directory.js";
-import { verifyVerdict, type VerdictRefusalCode } from "./verdict-verifier.js";
+import { verdictShapeRefusal, verifyVerdict, type VerdictRefusalCode } from "./verdict-verifier.js";
 
 export interface ToolRunContext {
   /** Aborted when the run deadline passes; a tool that can cancel its work should. */
@@ -37,6 +37,7 @@ export type ExecutionCode =
   | ""
   | VerdictRefusalCode
   | "verdict.not_approved"
+  | "executor.agent_not_served"
   | "action.already_executed"
   | "tool.unavailable"
   | "tool.failed"
@@ -54,7 +55,11 @@ export interface ExecutionOutcome {
 
 /** How long a tool run may take unless told otherwise. */
 export const DEFAULT_RUN_DEADLINE_MS = 30_000;
-/** How long a decision from a validator whose key has not arrived yet waits for it, once per validator. */
+/**
+ * Upper bound on reading the validator-keys topic up to its current end when a decision names a
+ * validator whose key is not known yet (ValidatorKeyDirectory.keyFor). It is not a timer every such
+ * decision pays: the read ends as soon as the reader is at those offsets, usually in milliseconds.
+ */
 export const DEFAULT_VALIDATOR_KEY_GRACE_MS = 2_000;
 /**
  * Started actions are remembered this long: the longest a decision or capability can stay valid
@@ -67,6 +72,12 @@ export interface ExecutorOptions extends ConnectionOptions {
   groupId: string;
   /** The tools this executor can run, by tool name. */
   tools: Record<string, ToolRunner>;
+  /**
+   * The agents whose approved actions this executor runs, by agent id; any other agent's approval is
+   * refused (`executor.agent_not_served`), even for a tool of the same name. `"*"` serves every
+   * agent: only for an executor whose tools are meant for anyone (a demo, a test), never a default.
+   */
+  agents: readonly string[] | "*";
   onOutcome?: (outcome: ExecutionOutcome) => void;
   /**
    * Deadline of one tool run (default 30 s). When it passes, the run's signal is aborted and the
@@ -91,15 +102,25 @@ export interface ExecutorOptions extends ConnectionOptions {
  * is not a validator cannot approve anything. Every other decision is refused with a code and the
  * reason, never silently skipped.
  *
+ * Only for the agents it serves (`agents`): another agent's approval is refused even where a tool
+ * of the same name exists here.
+ *
  * At most once, across crashes, restarts and instances: before a tool runs, a `started` record for
  * the action goes to the executions topic (acknowledged by the broker, or nothing runs). Every
- * instance of the group follows that topic back over the longest a decision can stay valid, and
- * catches up with it after each rebalance before it acts, so a decision re-delivered after a crash,
- * or replayed by someone who copied it, finds its action already started and is refused.
+ * instance of the group follows that topic back over the longest a decision can stay valid, catches
+ * up with it after each rebalance, and reads it again up to its end after writing its own `started`
+ * record, running only if that record is the first for the action (`startedFirst`): a decision
+ * re-delivered after a crash, replayed by someone who copied it, or handed to two instances at once,
+ * runs once.
  */
 export class MandateExecutor {
-  /** action id → until when it must be remembered (its decision and capability are void after that). */
-  private readonly executed = new Map<string, number>();
+  /**
+   * (agent id, action id) → until when it must be remembered (its decision and capability are void
+   * after that) and which run started it first. Keyed by agent too: action ids are chosen by agents,
+   * so another agent reusing an id must not make this one's action look already run.
+   */
+  private readonly executed = new Map<string, { until: number; firstRun: string | null }>();
+  private readonly servedAgents: ReadonlySet<string> | "*";
   private readonly runDeadlineMs: number;
   private readonly keyGraceMs: number;
   private readonly maxOutputBytes: number;
@@ -121,6 +142,7 @@ export class MandateExecutor {
     this.runDeadlineMs = options.runDeadlineMs ?? DEFAULT_RUN_DEADLINE_MS;
     this.keyGraceMs = options.validatorKeyGraceMs ?? DEFAULT_VALIDATOR_KEY_GRACE_MS;
     this.maxOutputBytes = options.maxOutputBytes ?? DEFAULT_OBSERVATION_OUTPUT_BYTES;
+    this.servedAgents = options.agents === "*" ? "*" : new Set(options.agents);
   }
 
   static async start(options: ExecutorOptions): Promise<MandateExecutor> {
@@ -160,6 +182,13 @@ export class MandateExecutor {
         resolve();
       }),
     );
+    // NOTE: every record of a batch was written before the batch was fetched, so the time it starts
+    // is a bound on when each of them was written (this host's clock; emitted synchronously before
+    // the batch's first eachMessage). The key lookup uses it: one read of the keys topic serves them all.
+    const fetchedAt = new Map<number, number>();
+    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic === topics.decisions) fetchedAt.set(payload.partition, Date.now());
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: topics.decisions, fromBeginning: false });
     await consumer.run({
@@ -173,7 +202,7 @@ export class MandateExecutor {
           await executor.deadLetter(message, { topic: topics.decisions, partition, offset: message.offset }, error);
           return;
         }
-        await executor.handle(decision);
+        await executor.handle(decision, fetchedAt.get(partition) ?? Date.now());
       },
     });
     await joined;
@@ -206,17 +235,26 @@ export class MandateExecutor {
     });
   }
 
-  private async handle(decision: DecisionRecord): Promise<void> {
+  /** `writtenBy`: a time by which the record had been written (when its batch was fetched). */
+  private async handle(decision: DecisionRecord, writtenBy: number): Promise<void> {
     const { action } = decision;
     const ids = { actionId: action.action_id, decisionId: decision.decision_id };
-    const refusal = await this.refusalFor(decision);
+    const refusal = await this.refusalFor(decision, writtenBy);
     if (refusal) {
       await this.report(decision, { ...ids, outcome: "refused", ...refusal });
       return;
     }
     const run = this.options.tools[action.tool] as ToolRunner;
     // Recorded before running: a crash mid-run must not lead to a second run of a side effect.
-    await this.recordStart(decision);
+    const runId = await this.recordStart(decision);
+    if (!(await this.startedFirst(action, runId))) {
+      await this.report(
+        decision,
+        { ...ids, outcome: "refused", code: "action.already_executed", reason: "another run started it first" },
+        runId,
+      );
+      return;
+    }
     const controller = new AbortController();
     const deadline = Date.now() + this.runDeadlineMs;
     let timer: NodeJS.Timeout | undefined;
@@ -232,15 +270,15 @@ export class MandateExecutor {
         ran.catch(() => undefined);
         const reason = `the tool did not finish within ${this.runDeadlineMs} ms`;
         await this.returnResult(action, { error: reason });
-        await this.report(decision, { ...ids, outcome: "failed", code: "tool.deadline_exceeded", reason });
+        await this.report(decision, { ...ids, outcome: "failed", code: "tool.deadline_exceeded", reason }, runId);
         return;
       }
       await this.returnResult(action, { result: settled.result });
-      await this.report(decision, { ...ids, outcome: "executed", code: "", reason: "" });
+      await this.report(decision, { ...ids, outcome: "executed", code: "", reason: "" }, runId);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       await this.returnResult(action, { error: reason });
-      await this.report(decision, { ...ids, outcome: "failed", code: "tool.failed", reason });
+      await this.report(decision, { ...ids, outcome: "failed", code: "tool.failed", reason }, runId);
     } finally {
       clearTimeout(timer);
     }
@@ -291,15 +329,27 @@ export class MandateExecutor {
     }
   }
 
-  private async refusalFor(decision: DecisionRecord): Promise<{ code: ExecutionCode; reason: string } | undefined> {
+  private async refusalFor(
+    decision: DecisionRecord,
+    writtenBy: number,
+  ): Promise<{ code: ExecutionCode; reason: string } | undefined> {
     const { action, validator_id: validatorId } = decision;
     await this.ledgerCurrent;
-    const check = verifyVerdict(decision, await this.validatorKeys.keyFor(validatorId, this.keyGraceMs), Date.now());
+    // A record that cannot be genuine whatever the key is refused before any key is looked up.
+    const shape = verdictShapeRefusal(decision);
+    if (!shape.ok) return { code: shape.code, reason: shape.reason };
+    const check = verifyVerdict(
+      decision,
+      await this.validatorKeys.keyFor(validatorId, this.keyGraceMs, writtenBy),
+      Date.now(),
+    );
     if (!check.ok) return { code: check.code, reason: check.reason };
     if (decision.verdict !== "approved")
       return { code: "verdict.not_approved", reason: `verdict is ${decision.verdict}` };
-    if (this.hasExecuted(action.action_id))
-      return { code: "action.already_executed", reason: "action already executed" };
+    if (this.servedAgents !== "*" && !this.servedAgents.has(action.agent_id)) {
+      return { code: "executor.agent_not_served", reason: `this executor does not serve agent ${action.agent_id}` };
+    }
+    if (this.hasExecuted(action)) return { code: "action.already_executed", reason: "action already executed" };
     if (!Object.hasOwn(this.options.tools, action.tool)) {
       return { code: "tool.unavailable", reason: `this executor has no tool ${action.tool}` };
     }
@@ -307,10 +357,10 @@ export class MandateExecutor {
   }
 
   /**
-   * Writes the `started` record and remembers the action, or throws and runs nothing: kafkajs then
-   * delivers the decision again, and it is decided again from scratch.
+   * Writes the `started` record, or throws and runs nothing: kafkajs then delivers the decision
+   * again, and it is decided again from scratch. Returns the run's id.
    */
-  private async recordStart(decision: DecisionRecord): Promise<void> {
+  private async recordStart(decision: DecisionRecord): Promise<string> {
     const { action } = decision;
     const started: ExecutionRecord = {
       action_id: action.action_id,
@@ -322,37 +372,50 @@ export class MandateExecutor {
       code: "",
       reason: "",
       at: Date.now(),
+      run_id: crypto.randomUUID(),
     };
     await this.producer.send({
       topic: this.executionsTopic,
       acks: -1,
       messages: [{ key: started.agent_id, value: this.contracts.execution.encode(started) }],
     });
-    this.remember(action.action_id, started.at);
+    return started.run_id as string;
+  }
+
+  /**
+   * Whether this run's `started` record is the first of its group for the action, read at run time
+   * rather than trusted from the last rebalance: another instance may have been handed a copy of the
+   * decision (a replay under another key lands on another partition of the decision topic). The
+   * executions topic is keyed by agent, so every `started` record for one agent's action is in one
+   * partition, in one order that every instance reads alike; reading it up to its current end (past
+   * this run's own record) shows which came first, and only that run goes on. Two instances racing
+   * therefore run the action once between them, never twice.
+   */
+  private async startedFirst(action: ProposedAction, runId: string): Promise<boolean> {
+    await this.ledger!.catchUp();
+    return this.executed.get(ledgerKey(action.agent_id, action.action_id))?.firstRun === runId;
   }
 
   /** A record of this executor group read back from the executions topic: its action ran, or may have. */
   private learn(record: ExecutionRecord): void {
     if (record.executor_id !== this.options.groupId) return;
     if (record.outcome === "refused") return;
-    this.remember(record.action_id, record.at);
+    const key = ledgerKey(record.agent_id, record.action_id);
+    const known = this.executed.get(key);
+    // Remembered for as long as any decision on it could still pass the checks (after that, a replay
+    // is refused as expired), so the memory is bounded by the rate times that lifetime.
+    const until = Math.max(known?.until ?? 0, record.at + LEDGER_MEMORY_MS);
+    const firstRun = known ? known.firstRun : record.outcome === "started" ? (record.run_id ?? null) : null;
+    this.executed.set(key, { until, firstRun });
   }
 
-  /**
-   * Remembers a started action for as long as any decision on it could still pass the checks (after
-   * that, a replay is refused as expired), so the memory is bounded by the rate times that lifetime.
-   */
-  private remember(actionId: string, startedAt: number): void {
-    this.executed.set(actionId, Math.max(this.executed.get(actionId) ?? 0, startedAt + LEDGER_MEMORY_MS));
-  }
-
-  private hasExecuted(actionId: string): boolean {
+  private hasExecuted(action: ProposedAction): boolean {
     const now = Date.now();
-    for (const [id, until] of this.executed) {
+    for (const [key, { until }] of this.executed) {
       if (until > now) break;
-      this.executed.delete(id);
+      this.executed.delete(key);
     }
-    return this.executed.has(actionId);
+    return this.executed.has(ledgerKey(action.agent_id, action.action_id));
   }
 
   /**
@@ -360,7 +423,7 @@ export class MandateExecutor {
    * message may quote its arguments, so the record carries only that the tool failed; the message
    * stays with the caller and the executor's log.
    */
-  private async report(decision: DecisionRecord, outcome: ExecutionOutcome): Promise<void> {
+  private async report(decision: DecisionRecord, outcome: ExecutionOutcome, runId?: string): Promise<void> {
     this.logger.info(
       { event: `action_${outcome.outcome}`, action_id: outcome.actionId, code: outcome.code, reason: outcome.reason },
       outcome.outcome,
@@ -379,6 +442,7 @@ export class MandateExecutor {
           ? "the tool threw an error; its message stays with the executor"
           : outcome.reason,
       at: Date.now(),
+      run_id: runId ?? null,
     };
     try {
       await this.producer.send({
@@ -394,4 +458,9 @@ export class MandateExecutor {
       );
     }
   }
+}
+
+/** The ledger's key: an action id is only unique for the agent that chose it. */
+function ledgerKey(agentId: string, actionId: string): string {
+  return JSON.stringify([agentId, actionId]);
 }

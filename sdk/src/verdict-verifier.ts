@@ -71,6 +71,24 @@ export function verifyVerdict(
   return { ok: true };
 }
 
+/**
+ * What can be refused before any key is looked up: no signature, or one that is not the standard
+ * base64 of 64 bytes an Ed25519 signature is. Checked first so that such a record costs nothing.
+ */
+export function verdictShapeRefusal(decision: DecisionRecord): VerdictCheck {
+  if (decision.signature === null) return refuse("verdict.unsigned", "the decision record is not signed");
+  if (!isEd25519SignatureShape(decision.signature)) {
+    return refuse("verdict.bad_signature", "the signature is not a base64 Ed25519 signature");
+  }
+  return { ok: true };
+}
+
+const ED25519_SIGNATURE_BASE64 = /^[A-Za-z0-9+/]{86}==$/;
+
+function isEd25519SignatureShape(signature: string): boolean {
+  return ED25519_SIGNATURE_BASE64.test(signature);
+}
+
 function refuse(code: VerdictRefusalCode, reason: string): VerdictCheck {
   return { ok: false, code, reason };
 }

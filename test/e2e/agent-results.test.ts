@@ -70,6 +70,7 @@ describe("results back to the agent", () => {
     executor = await MandateExecutor.start({
       ...connection,
       groupId: `executor-${database}`,
+      agents: ["results-bot"],
       maxOutputBytes: 2048,
       tools: {
         lookup_order: async (_action, args) => {

@@ -35,6 +35,7 @@ describe.each(["server", "embedded"] as const)("walking skeleton with ClickHouse
     executor = await MandateExecutor.start({
       ...connection,
       groupId: `executor-${database}`,
+      agents: ["support-bot"],
       tools: {
         lookup_order: async (action) => void ran.push(action.action_id),
         export_customers: async (action) => void ran.push(action.action_id),

@@ -123,7 +123,11 @@ describe.each(["server", "embedded"] as const)("trail migrations on ClickHouse %
     expect(before?.flagged).toBe(before?.flagged_decisions);
     expect(before?.flagged).toBeGreaterThan(0);
 
-    expect((await migrateTrail(client, upgraded)).applied).toEqual([6, 7]);
+    expect((await migrateTrail(client, upgraded)).applied).toEqual(
+      readMigrations()
+        .map((m) => m.version)
+        .filter((version) => version >= 6),
+    );
     const engines = await client.query({
       query: `SELECT name, engine FROM system.tables WHERE database = '${upgraded}'
         AND name IN ('actions', 'actions_mv', 'flagged_per_hour', 'flagged_per_hour_mv') ORDER BY name`,

@@ -34,6 +34,7 @@ describe("an executor group runs an action once across restarts and instances", 
     const executor = await MandateExecutor.start({
       ...connection,
       groupId,
+      agents: ["order-bot"],
       tools: { lookup_order: async (action) => void ran.push(action.action_id) },
       onOutcome: (o) => outcomes.push(o),
     });

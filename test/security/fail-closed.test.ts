@@ -33,6 +33,7 @@ describe("fail closed", () => {
     executor = await MandateExecutor.start({
       ...connection,
       groupId: `executor-${database}`,
+      agents: ["slow-bot"],
       runDeadlineMs: 500,
       tools: {
         // Never finishes on its own; stops when the executor aborts it.

@@ -66,6 +66,7 @@ describe("an attacker with write access to the decision topic", () => {
     executor = await MandateExecutor.start({
       ...connection,
       groupId: `executor-${database}`,
+      agents: ["pay-bot"],
       tools: { lookup_order: async (a, args) => record(a, args), send_email: async (a, args) => record(a, args) },
       onOutcome: (o) => outcomes.push(o),
     });

@@ -92,6 +92,7 @@ describe("human review of flagged actions", () => {
     executor = await MandateExecutor.start({
       ...connection,
       groupId: `executor-${database}`,
+      agents: ["desk-bot"],
       tools: { send_email: async (action) => void ran.push(action.action_id) },
       onOutcome: (o) => outcomes.push(o),
     });

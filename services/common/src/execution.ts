@@ -10,4 +10,10 @@ export interface ExecutionRecord {
   code: string;
   reason: string;
   at: number;
+  /**
+   * Names one attempt of one executor instance, on `started` records and the outcome that follows;
+   * of two instances that both start an action, the one whose `started` comes first in the partition
+   * runs it. Null on records written before it existed (and by writers that do not run tools).
+   */
+  run_id?: string | null;
 }
