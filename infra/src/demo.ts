@@ -27,6 +27,8 @@ import { waitUntil } from "./wait-until.js";
  */
 const ACTIONS = Number(process.env.MANDATE_DEMO_ACTIONS ?? 300);
 const DATABASE = "mandate";
+/** The executor group the demo agents name in their actions: their approvals run there only. */
+const EXECUTOR_GROUP = "demo-executor";
 const logger = createLogger("demo");
 
 const stack = await startLocalStack({ clickhouse: "embedded" });
@@ -79,7 +81,7 @@ try {
   const outcomes: ExecutionOutcome[] = [];
   const executor = await MandateExecutor.start({
     ...connection,
-    groupId: "demo-executor",
+    groupId: EXECUTOR_GROUP,
     agents: registrations.map((r) => r.agent_id),
     tools: Object.fromEntries(
       demoAgents.flatMap((a) => a.scope.tools.map((t) => [t.name, async () => undefined] as const)),
@@ -91,7 +93,10 @@ try {
   const agents = new Map<string, MandateAgent>();
   for (const agentId of workloadAgents) {
     const signingKey = signingKeys.get(agentId);
-    agents.set(agentId, await MandateAgent.connect({ ...connection, agentId, signingKey }));
+    agents.set(
+      agentId,
+      await MandateAgent.connect({ ...connection, agentId, signingKey, executorGroup: EXECUTOR_GROUP }),
+    );
   }
   stopAll.push(async () => void (await Promise.all([...agents.values()].map((a) => a.close()))));
 

@@ -30,6 +30,13 @@ export interface AgentOptions extends ConnectionOptions {
   signingKey?: SigningKey;
   /** Bound on what `observe()` sends, in UTF-8 bytes (default 64 KiB); the rest is cut and marked truncated. */
   maxObservationBytes?: number;
+  /**
+   * The executor group (its `groupId`) that is to run this agent's approved actions. Signed into
+   * every action and bound into the approval's capability, so the approval runs in that group and no
+   * other; executors refuse approvals that name none. Unset: actions name no group, which suits
+   * an agent that runs its own tools behind an ApprovalGate.
+   */
+  executorGroup?: string;
 }
 
 export interface ProposalInput {
@@ -39,6 +46,8 @@ export interface ProposalInput {
   resource?: string;
   destination?: string;
   intent?: string;
+  /** The executor group for this action alone, instead of the agent's `executorGroup`. */
+  executorGroup?: string;
   /**
    * A new UUID when omitted. One action id gets one decision: re-proposing an id the validator has
    * already decided is rejected as a replay (`identity.replayed_action_id`) for signed agents.
@@ -254,6 +263,7 @@ export class MandateAgent {
       nonce: crypto.randomBytes(16).toString("hex"),
       key_id: null,
       signature: null,
+      executor_group: input.executorGroup ?? this.options.executorGroup ?? null,
     };
     return this.signer ? signAction(unsigned, this.signer) : unsigned;
   }

@@ -102,8 +102,9 @@ export interface ExecutorOptions extends ConnectionOptions {
  * is not a validator cannot approve anything. Every other decision is refused with a code and the
  * reason, never silently skipped.
  *
- * Only for the agents it serves (`agents`): another agent's approval is refused even where a tool
- * of the same name exists here.
+ * Only for the agents it serves (`agents`), and only approvals whose capability names this group as
+ * its audience: another agent's approval, or one addressed to another group, is refused even where a
+ * tool of the same name exists here.
  *
  * At most once, across crashes, restarts and instances: before a tool runs, a `started` record for
  * the action goes to the executions topic (acknowledged by the broker, or nothing runs). Every
@@ -342,6 +343,7 @@ export class MandateExecutor {
       decision,
       await this.validatorKeys.keyFor(validatorId, this.keyGraceMs, writtenBy),
       Date.now(),
+      this.options.groupId,
     );
     if (!check.ok) return { code: check.code, reason: check.reason };
     if (decision.verdict !== "approved")

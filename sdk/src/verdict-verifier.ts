@@ -11,6 +11,7 @@ export type VerdictRefusalCode =
   | "verdict.capability_missing"
   | "verdict.action_hash_mismatch"
   | "verdict.agent_mismatch"
+  | "verdict.wrong_audience"
   | "verdict.bad_signature"
   | "verdict.capability_bad_signature"
   | "verdict.expired"
@@ -21,17 +22,23 @@ export type VerdictCheck = { ok: true } | { ok: false; code: VerdictRefusalCode;
 /**
  * Whether a decision record is genuine, bound to the action it carries, and still in force.
  * `validatorKey` is the public key published for the record's `validator_id` (undefined: unknown).
+ * `audience`, for an executor: its group, which an approval's capability must name (a gate that
+ * runs the agent's own tools passes none).
  *
  * Every check must pass; they run cheapest-first and the first failure is reported, so a record
  * whose action was swapped says so (action hash) rather than only "bad signature". For approved
  * records the capability is checked too: present, bound to this action's hash and agent, signed by
- * the same validator, unexpired. What the verdict itself allows is the executor's business.
+ * the same validator, unexpired, and, given an audience, addressed to it. A capability that names
+ * no audience (granted before audiences existed) is refused then: fail closed, since such a grant
+ * would run in every executor group with the tool; approvals live an hour at most, so after an
+ * upgrade only those in flight are lost. What the verdict itself allows is the executor's business.
  * Encodings: services/common/src/decision-canonical.ts.
  */
 export function verifyVerdict(
   decision: DecisionRecord,
   validatorKey: KeyObject | undefined,
   now: number,
+  audience?: string,
 ): VerdictCheck {
   const { action, capability } = decision;
   if (decision.signature === null) return refuse("verdict.unsigned", "the decision record is not signed");
@@ -50,6 +57,14 @@ export function verifyVerdict(
       return refuse(
         "verdict.agent_mismatch",
         `the capability was granted to ${capability.agent_id}, not ${action.agent_id}`,
+      );
+    }
+    if (audience !== undefined && (capability.audience ?? null) !== audience) {
+      return refuse(
+        "verdict.wrong_audience",
+        capability.audience
+          ? `the capability is for executor group ${capability.audience}, not ${audience}`
+          : "the capability names no executor group",
       );
     }
   }

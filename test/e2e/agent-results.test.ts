@@ -82,7 +82,12 @@ describe("results back to the agent", () => {
         send_email: async (_action, args) => ({ sent_to: (args as { to: string }).to }),
       },
     });
-    agent = await MandateAgent.connect({ ...connection, agentId: "results-bot", sessionTask: "Where is order A-1?" });
+    agent = await MandateAgent.connect({
+      ...connection,
+      agentId: "results-bot",
+      executorGroup: `executor-${database}`,
+      sessionTask: "Where is order A-1?",
+    });
     contracts = await openContracts(stack.schemaRegistryUrl, topics);
     producer = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true });
     await producer.connect();
@@ -301,6 +306,7 @@ describe("results back to the agent", () => {
     const session = await MandateAgent.connect({
       ...connection,
       agentId: "results-bot",
+      executorGroup: `executor-${database}`,
       sessionTask: "Summarise the customer's latest support ticket.",
     });
     try {

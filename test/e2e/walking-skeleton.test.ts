@@ -42,7 +42,12 @@ describe.each(["server", "embedded"] as const)("walking skeleton with ClickHouse
       },
       onOutcome: (o) => outcomes.push(o),
     });
-    agent = await MandateAgent.connect({ ...connection, agentId: "support-bot", sessionTask: "Where is order A-1?" });
+    agent = await MandateAgent.connect({
+      ...connection,
+      agentId: "support-bot",
+      executorGroup: `executor-${database}`,
+      sessionTask: "Where is order A-1?",
+    });
   });
 
   afterAll(async () => {

@@ -24,8 +24,9 @@ import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 
 /**
  * Attacks on the executor side (issue 14): running another agent's approval, running one approval
- * twice across instances, poisoning the ledger with another agent's action ids, and stalling the
- * executor with records that name made-up validators. Each is refused, through a real broker.
+ * in every executor group that has the tool, or twice across instances, poisoning the ledger with
+ * another agent's action ids, and stalling the executor with records that name made-up validators.
+ * Each is refused, through a real broker.
  */
 describe("an executor group under attack", () => {
   const stack = sharedStack("server");
@@ -63,7 +64,7 @@ describe("an executor group under attack", () => {
     await publisher.close();
     await waitUntil("registrations", async () => pipeline.validators[0]?.registrationVersion("stranger-bot") === 1);
     for (const id of ["order-bot", "mallory-bot", "stranger-bot"]) {
-      agents.set(id, await MandateAgent.connect({ ...connection, agentId: id }));
+      agents.set(id, await MandateAgent.connect({ ...connection, agentId: id, executorGroup: groupId }));
     }
     unexecuted = await agent("order-bot").propose(lookup("U-1"));
     expect(unexecuted.verdict).toBe("approved");
@@ -153,6 +154,62 @@ describe("an executor group under attack", () => {
     expect(runsOf(genuine)).toHaveLength(1);
   });
 
+  it("runs an approval only in the executor group its capability names", async () => {
+    const elsewhere: ExecutionOutcome[] = [];
+    const ranElsewhere: string[] = [];
+    const other = await MandateExecutor.start({
+      ...connection,
+      groupId: `${groupId}-other`,
+      agents: ["order-bot"],
+      tools: { lookup_order: async (action) => void ranElsewhere.push(action.action_id) },
+      onOutcome: (o) => elsewhere.push(o),
+    });
+    const unaddressed = await MandateAgent.connect({ ...connection, agentId: "order-bot" });
+    try {
+      const decision = await agent("order-bot").propose(lookup("A-1"));
+      expect(decision.capability?.audience).toBe(groupId);
+      await waitUntil("the run in its group", async () => runsOf(decision).length === 1);
+      await waitUntil("the other group's refusal", async () =>
+        elsewhere.some((o) => o.decisionId === decision.decision_id),
+      );
+      expect(elsewhere.find((o) => o.decisionId === decision.decision_id)).toMatchObject({
+        outcome: "refused",
+        code: "verdict.wrong_audience",
+      });
+
+      // Re-addressed by whoever copies it: the validator's signatures no longer hold.
+      const readdressed: DecisionRecord = {
+        ...decision,
+        capability: { ...decision.capability!, audience: `${groupId}-other` },
+      };
+      await producer.send({
+        topic: topics.decisions,
+        acks: -1,
+        messages: [{ key: "order-bot", value: contracts.decision.encode(readdressed) }],
+      });
+      await waitUntil("the re-addressed copy refused", async () =>
+        elsewhere.some((o) => o.decisionId === decision.decision_id && o.code === "verdict.bad_signature"),
+      );
+
+      // An approval that names no group at all (an older agent) runs in no group: fail closed.
+      const nowhere = await unaddressed.propose(lookup("A-2"));
+      expect(nowhere.verdict).toBe("approved");
+      expect(nowhere.capability?.audience ?? null).toBeNull();
+      await waitUntil(
+        "both groups' refusals",
+        async () => [...outcomes, ...elsewhere].filter((o) => o.decisionId === nowhere.decision_id).length === 2,
+      );
+      expect(
+        [...outcomes, ...elsewhere].filter((o) => o.decisionId === nowhere.decision_id).map((o) => o.code),
+      ).toEqual(["verdict.wrong_audience", "verdict.wrong_audience"]);
+      expect(runsOf(nowhere)).toHaveLength(0);
+      expect(ranElsewhere).toHaveLength(0);
+    } finally {
+      await unaddressed.close();
+      await other.stop();
+    }
+  });
+
   it("refuses 1,000 records naming made-up validators without waiting on any of them", async () => {
     const attackerKey = crypto.generateKeyPairSync("ed25519").privateKey;
     const bogus = Array.from({ length: 1000 }, (_, i) => forgedApproval(`made-up-validator-${i}`, attackerKey));
@@ -200,7 +257,12 @@ describe("an executor group under attack", () => {
   /** An approval signed by a key no validator published, under `validatorId`. */
   function forgedApproval(validatorId: string, signingKey: crypto.KeyObject): DecisionRecord {
     const action = { ...unexecuted.action, action_id: crypto.randomUUID() };
-    const grant = { action_hash: actionHash(action), agent_id: action.agent_id, expires_at: Date.now() + 60_000 };
+    const grant = {
+      action_hash: actionHash(action),
+      agent_id: action.agent_id,
+      expires_at: Date.now() + 60_000,
+      audience: groupId,
+    };
     const unsigned: DecisionRecord = {
       ...unexecuted,
       decision_id: crypto.randomUUID(),

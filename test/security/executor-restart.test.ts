@@ -57,7 +57,7 @@ describe("an executor group runs an action once across restarts and instances", 
     await publisher.publish(testRegistration("order-bot"));
     await publisher.close();
     await waitUntil("registration", async () => pipeline.validators[0]?.registrationVersion("order-bot") === 1);
-    agent = await MandateAgent.connect({ ...connection, agentId: "order-bot" });
+    agent = await MandateAgent.connect({ ...connection, agentId: "order-bot", executorGroup: groupId });
     producer = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
   });

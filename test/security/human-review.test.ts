@@ -96,7 +96,12 @@ describe("human review of flagged actions", () => {
       tools: { send_email: async (action) => void ran.push(action.action_id) },
       onOutcome: (o) => outcomes.push(o),
     });
-    agent = await MandateAgent.connect({ ...connection, agentId: "desk-bot", signingKey: key.signingKey });
+    agent = await MandateAgent.connect({
+      ...connection,
+      agentId: "desk-bot",
+      executorGroup: `executor-${database}`,
+      signingKey: key.signingKey,
+    });
   });
 
   afterAll(async () => {

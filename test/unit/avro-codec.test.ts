@@ -22,6 +22,7 @@ const action = {
   nonce: "n",
   key_id: null,
   signature: null,
+  executor_group: null,
 };
 
 /** A registry double: unit tests may fake it; integration tests use the real one. */

@@ -32,6 +32,7 @@ const action: ProposedAction = {
   nonce: "n",
   key_id: null,
   signature: null,
+  executor_group: null,
 };
 const observation: AgentObservation = {
   observation_id: "o-1",

@@ -30,7 +30,13 @@ import type { ProposedAction } from "./action.js";
  * string, `operation` string, `resource` string|null, `destination` string|null, `arguments_json`
  * string, `intent` string|null, `proposed_at` long (epoch ms), `nonce` string, `key_id` string|null.
  * `signature` is not part of it. A field added to ActionProposed later is covered only by a new
- * version of this encoding (`mandate.action.v2`).
+ * version of this encoding.
+ *
+ * ## Action naming its executor group — domain tag `mandate.action.v2`
+ *
+ * The v1 fields in the same order, then `executor_group` string. Used exactly when the action names
+ * an executor group; an action that names none keeps its v1 bytes, so what older agents signed still
+ * verifies. The tags differ, so dropping the group from a signed action breaks its signature.
  *
  * - **Action hash**: lowercase hex SHA-256 of the encoding (what a capability binds to).
  * - **Action signature**: Ed25519 (RFC 8032, pure) over the encoding by the agent's key `key_id`,
@@ -39,6 +45,7 @@ import type { ProposedAction } from "./action.js";
  * Decision records and capabilities use the same value format: see decision-canonical.ts.
  */
 export const ACTION_DOMAIN = "mandate.action.v1";
+export const ACTION_DOMAIN_WITH_GROUP = "mandate.action.v2";
 
 /** The signed fields of an action, in encoding order. */
 export const ACTION_CANONICAL_FIELDS = [
@@ -55,6 +62,7 @@ export const ACTION_CANONICAL_FIELDS = [
   "proposed_at",
   "nonce",
   "key_id",
+  "executor_group",
 ] as const satisfies ReadonlyArray<keyof ProposedAction>;
 
 /** Everything an action's signature covers: the action without its signature. */
@@ -133,7 +141,8 @@ export class CanonicalWriter {
 
 /** The canonical encoding of an action: the bytes its signature covers. */
 export function canonicalActionBytes(action: SignedActionFields): Buffer {
-  return new CanonicalWriter(ACTION_DOMAIN)
+  const group = action.executor_group ?? null;
+  const writer = new CanonicalWriter(group === null ? ACTION_DOMAIN : ACTION_DOMAIN_WITH_GROUP)
     .string(action.action_id)
     .string(action.agent_id)
     .string(action.session_id)
@@ -146,8 +155,8 @@ export function canonicalActionBytes(action: SignedActionFields): Buffer {
     .nullableString(action.intent)
     .long(action.proposed_at)
     .string(action.nonce)
-    .nullableString(action.key_id)
-    .bytes();
+    .nullableString(action.key_id);
+  return (group === null ? writer : writer.string(group)).bytes();
 }
 
 /** Lowercase hex SHA-256 of the action's canonical encoding: what a capability is bound to. */

@@ -22,6 +22,12 @@ export interface ProposedAction {
   nonce: string;
   key_id: string | null;
   signature: string | null;
+  /**
+   * The executor group that is to run the action if it is approved: the capability names it as its
+   * audience, and an executor of another group refuses it. Absent or null on actions that name none
+   * (older agents); their approvals run nowhere.
+   */
+  executor_group?: string | null;
 }
 
 /** The header an SDK sets on every action message, so an action can be identified even when its body cannot be read. */

@@ -21,17 +21,30 @@ import type { Capability, DecisionRecord } from "./decision.js";
  * The record's own `signature` is not part of it. Signature: Ed25519 by the key the validator
  * publishes under its `validator_id` (see validator-key.ts), standard padded base64.
  *
+ * ## Decision record whose capability names its audience — domain tag `mandate.decision.v2`
+ *
+ * The same, except that the capability record ends with its `audience` string.
+ *
  * ## Capability — domain tag `mandate.capability.v1`
  *
  * `action_hash` string, `agent_id` string, `expires_at` long; signed the same way. The domain tags
  * keep a capability signature from ever being taken for a decision signature, or the reverse.
+ *
+ * ## Capability naming its audience — domain tag `mandate.capability.v2`
+ *
+ * The v1 fields, then `audience` string: the executor group that may run the action. A capability
+ * without an audience keeps its v1 bytes (and so does the record carrying it); with the tags apart,
+ * removing the audience from a signed capability or record breaks its signature.
  */
 export const DECISION_DOMAIN = "mandate.decision.v1";
+export const DECISION_DOMAIN_WITH_AUDIENCE = "mandate.decision.v2";
 export const CAPABILITY_DOMAIN = "mandate.capability.v1";
+export const CAPABILITY_DOMAIN_WITH_AUDIENCE = "mandate.capability.v2";
 
 export function canonicalDecisionBytes(record: Omit<DecisionRecord, "signature">): Buffer {
   const { scores } = record;
-  return new CanonicalWriter(DECISION_DOMAIN)
+  const audience = record.capability?.audience ?? null;
+  return new CanonicalWriter(audience === null ? DECISION_DOMAIN : DECISION_DOMAIN_WITH_AUDIENCE)
     .string(record.decision_id)
     .string(actionHash(record.action))
     .nullableString(record.action.signature)
@@ -51,16 +64,18 @@ export function canonicalDecisionBytes(record: Omit<DecisionRecord, "signature">
     .nullableString(record.reviewer)
     .nullableString(record.review_comment)
     .nullableString(record.redacted_arguments_json)
-    .nullableRecord(record.capability, (w, c) =>
-      w.string(c.action_hash).string(c.agent_id).long(c.expires_at).string(c.signature),
-    )
+    .nullableRecord(record.capability, (w, c) => {
+      w.string(c.action_hash).string(c.agent_id).long(c.expires_at).string(c.signature);
+      if (audience !== null) w.string(audience);
+    })
     .bytes();
 }
 
 export function canonicalCapabilityBytes(capability: Omit<Capability, "signature">): Buffer {
-  return new CanonicalWriter(CAPABILITY_DOMAIN)
+  const audience = capability.audience ?? null;
+  const writer = new CanonicalWriter(audience === null ? CAPABILITY_DOMAIN : CAPABILITY_DOMAIN_WITH_AUDIENCE)
     .string(capability.action_hash)
     .string(capability.agent_id)
-    .long(capability.expires_at)
-    .bytes();
+    .long(capability.expires_at);
+  return (audience === null ? writer : writer.string(audience)).bytes();
 }

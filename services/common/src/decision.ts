@@ -34,6 +34,8 @@ export interface Capability {
   agent_id: string;
   expires_at: number;
   signature: string;
+  /** The executor group that may run the action (its `executor_group`); absent or null on older grants. */
+  audience?: string | null;
 }
 
 /** A decision, exactly as it travels on `agent.decisions.v1` (schemas/avro/decision-record.avsc). */

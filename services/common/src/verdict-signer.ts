@@ -100,11 +100,18 @@ export class VerdictSigner {
     return { ...unsigned, signature: signEd25519(canonicalDecisionBytes(unsigned), this.privateKey) };
   }
 
+  /**
+   * The audience is the executor group the agent named in its (signed) action. The agent chooses it,
+   * and that is harmless: it only narrows where its own approved action may run. What matters is
+   * that the validator's signature binds it, so a copy of the approval runs in no other group.
+   */
   private capabilityFor(record: Pick<DecisionRecord, "action" | "decided_at">): Capability {
+    const audience = record.action.executor_group ?? null;
     const grant = {
       action_hash: actionHash(record.action),
       agent_id: record.action.agent_id,
       expires_at: record.decided_at + this.capabilityTtlMs,
+      ...(audience === null ? {} : { audience }),
     };
     return { ...grant, signature: signEd25519(canonicalCapabilityBytes(grant), this.privateKey) };
   }

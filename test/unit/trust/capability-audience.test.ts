@@ -1,0 +1,108 @@
+import crypto from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { ProposedAction } from "../../../services/common/src/action.js";
+import { actionHash, canonicalActionBytes } from "../../../services/common/src/action-canonical.js";
+import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../../services/common/src/decision-canonical.js";
+import type { DecisionRecord } from "../../../services/common/src/decision.js";
+import { signEd25519 } from "../../../services/common/src/ed25519.js";
+import { VerdictSigner } from "../../../services/common/src/verdict-signer.js";
+import { verdictShapeRefusal, verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
+
+const decidedAt = Date.UTC(2026, 5, 1, 12);
+const signer = VerdictSigner.create({ capabilityTtlSeconds: 30 });
+const validatorKey = crypto.createPublicKey(signer.publicKeyPem);
+
+const action: ProposedAction = {
+  action_id: "act-1",
+  agent_id: "alice",
+  session_id: "s",
+  session_task: null,
+  tool: "send_payment",
+  operation: "write",
+  resource: null,
+  destination: null,
+  arguments_json: '{"to":"ACME","amount":10}',
+  intent: null,
+  proposed_at: decidedAt - 5,
+  nonce: "n-1",
+  key_id: null,
+  signature: null,
+  executor_group: "payments",
+};
+
+function approve(proposed: ProposedAction): DecisionRecord {
+  return signer.sign({
+    decision_id: crypto.randomUUID(),
+    action: proposed,
+    verdict: "approved",
+    scores: { identity: 1, scope: 0, payload: 0, alignment: 0.9, drift: 0 },
+    reasons: [],
+    policy_version: "default@1",
+    registration_version: 1,
+    validator_id: "validator-1",
+    decided_at: decidedAt,
+    expires_at: decidedAt + 60_000,
+    supersedes: null,
+    review_comment: null,
+    redacted_arguments_json: null,
+    reviewer: null,
+  });
+}
+
+const codeFor = (record: DecisionRecord, audience?: string) => {
+  const check = verifyVerdict(record, validatorKey, decidedAt + 1, audience);
+  return check.ok ? "ok" : check.code;
+};
+
+describe("a capability names the executor group that may run it", () => {
+  it("takes its audience from the action's executor group, and binds it under the v2 domain tags", () => {
+    const record = approve(action);
+    expect(record.capability?.audience).toBe("payments");
+    expect(canonicalActionBytes(action).includes(Buffer.from("mandate.action.v2"))).toBe(true);
+    expect(canonicalCapabilityBytes(record.capability!).includes(Buffer.from("mandate.capability.v2"))).toBe(true);
+    expect(canonicalDecisionBytes(record).includes(Buffer.from("mandate.decision.v2"))).toBe(true);
+    // The group is part of the action's identity: naming another group is another action.
+    expect(actionHash({ ...action, executor_group: "elsewhere" })).not.toBe(actionHash(action));
+  });
+
+  it("keeps the v1 bytes for an action that names no group, so older signatures still verify", () => {
+    const older: ProposedAction = { ...action };
+    delete older.executor_group;
+    expect(canonicalActionBytes(older)).toEqual(canonicalActionBytes({ ...action, executor_group: null }));
+    expect(canonicalActionBytes(older).includes(Buffer.from("mandate.action.v1"))).toBe(true);
+    const record = approve({ ...action, executor_group: null });
+    expect(record.capability?.audience ?? null).toBeNull();
+    expect(canonicalCapabilityBytes(record.capability!).includes(Buffer.from("mandate.capability.v1"))).toBe(true);
+    expect(codeFor(record)).toBe("ok");
+  });
+
+  it("is run by its own group only; a grant naming no group is refused by every executor", () => {
+    const record = approve(action);
+    expect(codeFor(record, "payments")).toBe("ok");
+    expect(codeFor(record, "reports")).toBe("verdict.wrong_audience");
+    expect(codeFor(approve({ ...action, executor_group: null }), "payments")).toBe("verdict.wrong_audience");
+  });
+
+  it("cannot be re-addressed or stripped of its audience without breaking a signature", () => {
+    const record = approve(action);
+    const moved = { ...record, capability: { ...record.capability!, audience: "reports" } };
+    expect(codeFor(moved, "reports")).toBe("verdict.bad_signature");
+    const stripped = { ...record, capability: { ...record.capability!, audience: null } };
+    expect(codeFor(stripped)).toBe("verdict.bad_signature");
+    // Even with the record re-signed by someone else, the capability's own signature fails.
+    const attacker = crypto.generateKeyPairSync("ed25519").privateKey;
+    const reSigned = { ...moved, signature: signEd25519(canonicalDecisionBytes(moved), attacker) };
+    expect(codeFor(reSigned, "reports")).toBe("verdict.bad_signature");
+  });
+});
+
+describe("what is refused before any key is looked up", () => {
+  it("refuses an unsigned record and a signature that cannot be Ed25519, and lets a well-formed one through", () => {
+    const record = approve(action);
+    expect(verdictShapeRefusal(record)).toEqual({ ok: true });
+    expect(verdictShapeRefusal({ ...record, signature: null })).toMatchObject({ ok: false, code: "verdict.unsigned" });
+    for (const signature of ["", "c2lnbmVk", "!".repeat(88), `${record.signature!.slice(0, 86)}=`]) {
+      expect(verdictShapeRefusal({ ...record, signature })).toMatchObject({ ok: false, code: "verdict.bad_signature" });
+    }
+  });
+});
