@@ -21,6 +21,7 @@ import { TrailColumns } from "../../services/common/src/trail-columns.js";
 import { InsertRows } from "../../services/sink/src/trail-writer.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { percentiles } from "./latency-stats.js";
+import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 
 /**
  * The trail's figures in `npm run bench`, on the embedded engine and on the server:
@@ -216,6 +217,7 @@ function startSink(stack: Connection, target: ClickHouseTarget, topics: TopicNam
       clickhouse: target,
       database,
       logLevel: "silent",
+      ...SINGLE_BROKER_TOPIC_SETTINGS,
     }),
   );
 }

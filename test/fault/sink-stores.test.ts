@@ -13,6 +13,7 @@ import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { SinkService } from "../../services/sink/src/sink-service.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";
+import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 
 const DECISIONS = 24_000;
 const AGENTS = 120;
@@ -40,6 +41,7 @@ describe("the sink's stores in flight", () => {
         database,
         partitionFetchBytes: 64 * 1024,
         logLevel: "silent",
+        ...SINGLE_BROKER_TOPIC_SETTINGS,
       }),
     );
 

@@ -35,6 +35,9 @@ function startValidatorProcess(id: string, topics: TopicNames, groupId: string, 
       MANDATE_VALIDATOR_SESSION_TIMEOUT_MS: "6000",
       MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS: "10000",
       MANDATE_LOG_LEVEL: "info",
+      // The shared stack is one broker.
+      MANDATE_TOPIC_REPLICATION_FACTOR: "1",
+      MANDATE_TOPIC_MIN_INSYNC_REPLICAS: "1",
     },
   });
 }

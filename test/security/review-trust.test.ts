@@ -17,6 +17,7 @@ import { tokenSha256 } from "../../services/review/src/reviewer-tokens.js";
 import { testRegistration } from "../support/registrations.js";
 import { sharedStack } from "../support/shared-stack.js";
 import { flagRecord, supersedingRecord } from "../unit/review/review-fixtures.js";
+import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 
 const VALIDATOR_ID = "validator-review-trust";
 
@@ -73,6 +74,7 @@ describe("review service trust", () => {
     review = new ReviewService(
       reviewConfigSchema.parse({
         ...connection,
+        ...SINGLE_BROKER_TOPIC_SETTINGS,
         logLevel: "silent",
         httpPort: 0,
         httpHost: "127.0.0.1",

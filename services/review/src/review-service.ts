@@ -92,8 +92,14 @@ export class ReviewService implements ReviewDesk {
     const kafka = createKafka(config.kafkaBrokers, `mandate-review-${config.reviewServiceId}`, this.logger);
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, config.topics, { actionPartitions: config.actionPartitions });
-    await admin.disconnect();
+    try {
+      // Creates missing topics with the configured replication, and refuses to start on topics whose
+      // settings would lose data (the error lists every one).
+      const { warnings } = await ensureTopics(admin, config.topics, config);
+      for (const warning of warnings) this.logger.warn({ event: "topic_setting", ...warning }, warning.why);
+    } finally {
+      await admin.disconnect();
+    }
 
     const contracts = await openContracts(config.schemaRegistryUrl, config.topics);
     this.contracts = contracts;

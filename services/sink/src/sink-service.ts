@@ -9,7 +9,7 @@ import {
 import type { AvroCodec } from "../../common/src/avro-codec.js";
 import { DEAD_LETTER_HEADERS, deadLetterMessage, headerText } from "../../common/src/dead-letter.js";
 import { UndecodableMessageError } from "../../common/src/errors.js";
-import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
+import { superviseConsumer, type ConsumerState } from "../../common/src/consumer-supervisor.js";
 import { ServiceHttp } from "../../common/src/service-http.js";
 import { SinkMetrics } from "../../common/src/service-metrics.js";
 import { createKafka } from "../../common/src/kafka-client.js";
@@ -57,6 +57,8 @@ export class SinkService {
   private http: ServiceHttp | undefined;
   private httpAddress: AddressInfo | undefined;
   private started = false;
+  /** Not ready while the consumer is rebuilt after a crash, nor after a rebuild failed for good. */
+  private consumerState: ConsumerState = "running";
   /** The batch being encoded; the next one waits for it (see storeBatch). */
   private encoding: Promise<unknown> = Promise.resolve();
   /** Per topic and partition, the stores of its batches in flight. */
@@ -100,8 +102,14 @@ export class SinkService {
     const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, config.topics, { actionPartitions: config.actionPartitions });
-    await admin.disconnect();
+    try {
+      // Creates missing topics with the configured replication, and refuses to start on topics whose
+      // settings would lose data (the error lists every one).
+      const { warnings } = await ensureTopics(admin, config.topics, config);
+      for (const warning of warnings) this.logger.warn({ event: "topic_setting", ...warning }, warning.why);
+    } finally {
+      await admin.disconnect();
+    }
     this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -109,7 +117,13 @@ export class SinkService {
     this.kafka = kafka;
     await this.consume();
     if (config.httpPort !== null) {
-      this.http = new ServiceHttp(this.metrics.registry, { ready: () => this.started && !this.degraded }, this.logger);
+      this.http = new ServiceHttp(
+        this.metrics.registry,
+        {
+          ready: () => this.started && !this.degraded && this.consumerState === "running",
+        },
+        this.logger,
+      );
       this.httpAddress = await this.http.listen(config.httpPort);
     }
     this.started = true;
@@ -149,7 +163,12 @@ export class SinkService {
       maxBytes: config.partitionFetchBytes * config.partitionsConcurrently,
     });
     this.consumer = consumer;
-    superviseConsumer(consumer, () => this.consume(), this.logger);
+    superviseConsumer(
+      consumer,
+      () => this.consume(),
+      this.logger,
+      (state) => (this.consumerState = state),
+    );
     // Chain heads and stores in flight are trusted only while this sink keeps its partitions.
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.chainer?.forgetAll();

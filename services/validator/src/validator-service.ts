@@ -4,7 +4,7 @@ import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafka
 import type { ProposedAction } from "../../common/src/action.js";
 import { deadLetterMessage, type DeadLetterCause } from "../../common/src/dead-letter.js";
 import type { DecisionRecord, Reason } from "../../common/src/decision.js";
-import { superviseConsumer } from "../../common/src/consumer-supervisor.js";
+import { superviseConsumer, type ConsumerState } from "../../common/src/consumer-supervisor.js";
 import { ServiceHttp } from "../../common/src/service-http.js";
 import { ValidatorMetrics } from "../../common/src/service-metrics.js";
 import { createKafka } from "../../common/src/kafka-client.js";
@@ -44,6 +44,8 @@ export class ValidatorService {
   private http: ServiceHttp | undefined;
   private httpAddress: AddressInfo | undefined;
   private started = false;
+  /** Not ready while the consumer is rebuilt after a crash, nor after a rebuild failed for good. */
+  private consumerState: ConsumerState = "running";
 
   constructor(
     private readonly config: ValidatorConfig,
@@ -74,8 +76,14 @@ export class ValidatorService {
     const kafka = createKafka(config.kafkaBrokers, `mandate-validator-${config.validatorId}`, this.logger);
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, config.topics, { actionPartitions: config.actionPartitions });
-    await admin.disconnect();
+    try {
+      // Creates missing topics with the configured replication, and refuses to start on topics whose
+      // settings would lose data (the error lists every one).
+      const { warnings } = await ensureTopics(admin, config.topics, config);
+      for (const warning of warnings) this.logger.warn({ event: "topic_setting", ...warning }, warning.why);
+    } finally {
+      await admin.disconnect();
+    }
 
     this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
     this.directory = new AgentDirectory(kafka, config.topics.registry, this.contracts.registration, this.logger);
@@ -99,7 +107,11 @@ export class ValidatorService {
     );
     await this.consume(kafka);
     if (config.httpPort !== null) {
-      this.http = new ServiceHttp(this.metrics.registry, { ready: () => this.started }, this.logger);
+      this.http = new ServiceHttp(
+        this.metrics.registry,
+        { ready: () => this.started && this.consumerState === "running" },
+        this.logger,
+      );
       this.httpAddress = await this.http.listen(config.httpPort);
     }
     this.started = true;
@@ -132,7 +144,12 @@ export class ValidatorService {
       sessionTimeout: config.sessionTimeoutMs,
     });
     this.consumer = consumer;
-    superviseConsumer(consumer, () => this.consume(kafka), this.logger);
+    superviseConsumer(
+      consumer,
+      () => this.consume(kafka),
+      this.logger,
+      (state) => (this.consumerState = state),
+    );
     await consumer.connect();
     await consumer.subscribe({ topic: config.topics.actions, fromBeginning: true });
     await consumer.run({
