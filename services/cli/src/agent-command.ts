@@ -3,7 +3,7 @@ import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger } from "../../common/src/logger.js";
 import { openContracts } from "../../common/src/mandate-contracts.js";
 import { parseRegistrationFile } from "../../common/src/registration-file.js";
-import { AgentDirectory } from "../../validator/src/agent-directory.js";
+import { AgentDirectory } from "../../common/src/agent-directory.js";
 import { GovernancePublisher } from "../../../sdk/src/governance-publisher.js";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { UsageError } from "./usage-error.js";

@@ -11,7 +11,7 @@ import { TopicFollower } from "../../common/src/topic-follower.js";
 import { ensureTopics } from "../../common/src/topics.js";
 import { ValidatorKeyDirectory } from "../../common/src/validator-key-directory.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
-import { AgentOwners } from "./agent-owners.js";
+import { AgentDirectory } from "../../common/src/agent-directory.js";
 import type { ReviewConfig } from "./review-config.js";
 import { supersedingDecision, type ReviewOutcome } from "./review-decision.js";
 import { ReviewHttp, type DecideResult, type ReviewDesk, type ReviewerDecision } from "./review-http.js";
@@ -47,7 +47,7 @@ const VALIDATOR_KEY_GRACE_MS = 2_000;
  * Both kinds of forgery are ignored, logged and counted (`mandate_review_records_ignored_total`).
  *
  * Reach: a reviewer sees and decides only the flags of agents whose registration `owner` is one of
- * their token's teams (reviewer-tokens.ts); owners come from the registry topic (agent-owners.ts).
+ * their token's teams (reviewer-tokens.ts); owners come from the registry topic (AgentDirectory).
  * Tools listed in `twoPersonTools` need two different reviewers' approvals before one is published.
  */
 export class ReviewService implements ReviewDesk {
@@ -59,7 +59,7 @@ export class ReviewService implements ReviewDesk {
   private contracts: MandateContracts | undefined;
   private producer: Producer | undefined;
   private validatorKeys: ValidatorKeyDirectory | undefined;
-  private owners: AgentOwners | undefined;
+  private owners: AgentDirectory | undefined;
   /**
    * This service's own keys: the one it signs with and the one published under its id before it
    * started. NOTE: with a generated (development) key, each start publishes a new one and the
@@ -110,7 +110,7 @@ export class ReviewService implements ReviewDesk {
       this.logger,
     );
     await this.validatorKeys.start();
-    this.owners = new AgentOwners(kafka, config.topics.registry, contracts.registration, this.logger);
+    this.owners = new AgentDirectory(kafka, config.topics.registry, contracts.registration, this.logger);
     await this.owners.start();
     const previousKey = this.validatorKeys.get(config.reviewServiceId);
     this.ownKeys = [ed25519PublicKey(this.signer.publicKeyPem), ...(previousKey ? [previousKey] : [])];
@@ -214,7 +214,7 @@ export class ReviewService implements ReviewDesk {
   }
 
   ownerOf(review: Review): string | undefined {
-    return this.owners?.ownerOf(review.flag.action.agent_id);
+    return this.owners?.get(review.flag.action.agent_id)?.owner;
   }
 
   approvalsNeeded(review: Review): number {

@@ -13,7 +13,7 @@ import { openContracts, type MandateContracts } from "../../common/src/mandate-c
 import { TopicFollower } from "../../common/src/topic-follower.js";
 import { ensureTopics } from "../../common/src/topics.js";
 import { takeInRecord } from "./action-intake.js";
-import { AgentDirectory } from "./agent-directory.js";
+import { AgentDirectory } from "../../common/src/agent-directory.js";
 import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
 import { MandateDecisionEngine } from "./mandate-decision-engine.js";
 import { redactSecrets, redactSecretsInText } from "./payload-safety/index.js";

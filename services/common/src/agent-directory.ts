@@ -1,11 +1,15 @@
 import type { Kafka } from "kafkajs";
-import type { AvroCodec } from "../../common/src/avro-codec.js";
-import { CompactedTopicReader } from "../../common/src/compacted-topic-reader.js";
-import { UndecodableMessageError } from "../../common/src/errors.js";
-import type { Logger } from "../../common/src/logger.js";
-import type { AgentRegistration } from "../../common/src/registration.js";
+import type { AvroCodec } from "./avro-codec.js";
+import { CompactedTopicReader } from "./compacted-topic-reader.js";
+import { UndecodableMessageError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import type { AgentRegistration } from "./registration.js";
 
-/** The validator's in-memory view of the registry topic; updates apply without a restart. */
+/**
+ * An in-memory view of the registry topic, updates applied without a restart: the validator decides
+ * with it, the review service reads each agent's owner (the team whose reviewers may decide its flags)
+ * from it, the CLI lists it.
+ */
 export class AgentDirectory {
   private readonly registrations = new Map<string, AgentRegistration>();
   private readonly reader: CompactedTopicReader;
@@ -44,6 +48,14 @@ export class AgentDirectory {
     }
     try {
       const registration = await this.codec.decode(value);
+      if (registration.agent_id !== agentId) {
+        // Keyed by agent id: a registration under another agent's key would speak for that agent.
+        this.logger.error(
+          { event: "agent_registration_misplaced", agent_id: agentId, registered_agent_id: registration.agent_id },
+          "registration published under another agent's key; ignored",
+        );
+        return;
+      }
       const current = this.registrations.get(agentId);
       // NOTE: compaction keeps the latest write, but a stale publisher may still write an older version; never go back.
       if (current && current.version > registration.version) return;
