@@ -153,7 +153,7 @@ function isWordCharacter(text: string, i: number, c: number): boolean {
   return WORD_CHARACTER.test(text[i] as string);
 }
 
-function isAscii(text: string): boolean {
+export function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;
 }

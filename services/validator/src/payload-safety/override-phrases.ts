@@ -1,3 +1,5 @@
+import { isAscii } from "./normalise-text.js";
+
 /*
  * "Ignore the previous instructions" in the languages an attacker is most likely to switch to when the
  * English phrase is filtered. Each pattern reads normalised text (see foldText), in any case, and
@@ -117,9 +119,4 @@ export function overrideLanguages(text: string): string[] {
     if (pattern.test(text)) found.push(language);
   }
   return found;
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
 }
