@@ -28,7 +28,6 @@ import {
   DEFAULT_PROVENANCE_LIMITS,
   type ProvenanceLimits,
   SessionProvenance,
-  actionValues,
   assessProvenance,
   observedValues,
   provenanceContext,
@@ -190,7 +189,8 @@ export class MandateDecisionEngine implements DecisionEngine {
     );
     const provenance = assessProvenance(
       action,
-      actionValues(parsedArguments, alignment.intentValues),
+      parsedArguments,
+      alignment.intentValues,
       provenanceContext(action.session_task, purpose.registrationWords),
       session,
     );
@@ -317,7 +317,7 @@ export class MandateDecisionEngine implements DecisionEngine {
     const untrusted = readsUntrustedSource(observation.tool);
     const state = this.provenance.open(agentId, sessionId);
     this.provenance.recordObservation(state, observation.tool, untrusted, seen);
-    const injected = seen.injected.size > 0 || seen.injectedPhrases.length > 0;
+    const injected = seen.injectedPhrases.length > 0;
     const reasons: Reason[] = [];
     if (injected) {
       reasons.push({

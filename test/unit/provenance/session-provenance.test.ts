@@ -246,6 +246,8 @@ describe("bounded session state", () => {
     const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
     const receipt = engine.observeSession(observation("s-deep", "mail.read_inbox", deep, null), registration, T0);
     expect(receipt.taken).toBe(true);
+    // The title's second half was not asserted: the receipt says the output was only partly read.
+    expect(receipt.taken && codes(receipt.reasons)).toContain("provenance.observation_partial");
   });
 });
 

@@ -47,8 +47,6 @@ const consequentialTools = new BoundedMemo<boolean>(4096, (key) => consequential
 
 export interface ProvenanceAssessment {
   reasons: Reason[];
-  /** The action changes something (sends, pays, shares, grants, deletes …) rather than only reading. */
-  consequential: boolean;
   /**
    * At least one value of the call comes from this session's own work, and every such value from
    * whole fields of structured output without injected instructions (ids, amounts), never from words in
@@ -98,7 +96,7 @@ const compact = (text: string): string => text.replace(/[\s-]+/g, "");
  * alignment axis already read from its arguments, destination, resource and intent; then identifiers,
  * handles and amounts from its arguments, and addresses quoted inside message bodies.
  */
-export function actionValues(args: unknown, intentValues: readonly string[]): string[] {
+function actionValues(args: unknown, intentValues: readonly string[]): string[] {
   const values = [...intentValues];
   collect(args, [], false, 0, values);
   return [...new Set(values)];
@@ -175,11 +173,13 @@ function explainedByTask(value: string, context: ProvenanceContext): boolean {
  */
 export function assessProvenance(
   action: ProposedAction,
-  values: readonly string[],
+  args: unknown,
+  intentValues: readonly string[],
   context: ProvenanceContext,
   session: SessionState | undefined,
 ): ProvenanceAssessment {
   const consequential = isConsequential(action);
+  const values = actionValues(args, intentValues);
   const reasons: Reason[] = [];
   const fromTask: string[] = [];
   const fromRegistration: string[] = [];
@@ -219,7 +219,7 @@ export function assessProvenance(
       ),
     );
   }
-  const steered = session ? steeringTool(action, context, session) : null;
+  const steered = session ? steeringTool(action, args, context, session) : null;
   if (steered !== null) {
     reasons.push(
       reason(
@@ -261,7 +261,6 @@ export function assessProvenance(
   const fromSession = fromObservation.size + fromUntrusted.size;
   return {
     reasons,
-    consequential,
     continuesSession: fromSession > 0 && injected.size === 0 && fromProse === 0,
   };
 }
@@ -271,10 +270,17 @@ export function assessProvenance(
  * task does not, when they decide the call: at least `STEERING_WORDS` of them, and more than the task
  * names. Only a tool the session has not used before counts: a tool the work already used is the work's.
  */
-function steeringTool(action: ProposedAction, context: ProvenanceContext, session: SessionState): string[] | null {
+function steeringTool(
+  action: ProposedAction,
+  args: unknown,
+  context: ProvenanceContext,
+  session: SessionState,
+): string[] | null {
   if (session.injectedStems.size === 0 || session.toolsUsed.has(action.tool)) return null;
   const words = new Set(tokenize(action.tool));
-  for (const value of shortArgumentValues(action.arguments_json)) tokenize(value, []).forEach((w) => words.add(w));
+  if (action.arguments_json.length <= STEERING_ARGUMENT_CHARS) {
+    for (const value of shortArgumentValues(args)) tokenize(value, []).forEach((w) => words.add(w));
+  }
   const distinctive = [...words].filter((w) => w.length >= 3 && !GENERIC_TOOL_WORDS.has(w));
   const injected = distinctive.filter(
     (w) => session.injectedStems.has(stemWord(w)) && !context.taskStems.has(stemWord(w)),
@@ -292,19 +298,14 @@ function steeringTool(action: ProposedAction, context: ProvenanceContext, sessio
 const STEERING_WORDS = 1;
 const SHORT_VALUE_CHARS = 80;
 
-/** Short string values of the arguments (a query, a name): what the call is about, in the agent's words. */
-function shortArgumentValues(argumentsJson: string): string[] {
-  const values: string[] = [];
-  if (argumentsJson.length > 4096) return values;
-  try {
-    const parsed: unknown = JSON.parse(argumentsJson);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
-      for (const value of Object.values(parsed)) {
-        if (typeof value === "string" && value.length <= SHORT_VALUE_CHARS) values.push(value);
-      }
-    }
-  } catch {
-    // Unreadable arguments say nothing about what steered the call; the payload axis reports them.
-  }
-  return values;
+/** Arguments longer than this are a payload, not a short request; their values do not steer. */
+const STEERING_ARGUMENT_CHARS = 4096;
+
+/**
+ * Short top-level string values of the arguments the payload axis parsed (a query, a name): what the
+ * call is about, in the agent's words. Unreadable arguments (null) say nothing; the payload axis reports them.
+ */
+function shortArgumentValues(args: unknown): string[] {
+  if (args === null || typeof args !== "object" || Array.isArray(args)) return [];
+  return Object.values(args).filter((v): v is string => typeof v === "string" && v.length <= SHORT_VALUE_CHARS);
 }

@@ -4,15 +4,13 @@
  * or came from a source others can write to).
  */
 export {
-  PROVENANCE_REASON_CODES,
   type ProvenanceAssessment,
   type ProvenanceContext,
-  actionValues,
   assessProvenance,
   provenanceContext,
   registrationWords,
 } from "./assess-provenance.js";
-export { type ObservedValues, DEFAULT_VALUE_LIMITS, observedValues } from "./observed-values.js";
+export { type ObservedValues, observedValues } from "./observed-values.js";
 export {
   DEFAULT_PROVENANCE_LIMITS,
   type ProvenanceLimits,

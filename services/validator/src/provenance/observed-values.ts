@@ -37,7 +37,7 @@ export interface ObservedValues {
   /** The clean values that were a whole field of structured output (an id, an amount), not words in prose. */
   structured: Set<string>;
   injected: Set<string>;
-  /** Phrases that marked a record as injected (bounded). */
+  /** Phrases that marked a record as injected (bounded); empty when no record carried instructions. */
   injectedPhrases: string[];
   /** Stems of the words of the injected records: what an action steered by them would echo. */
   injectedStems: Set<string>;
@@ -58,9 +58,8 @@ const MAX_INJECTED_STEMS = 512;
 
 /** Values in one string, found under a key with the words `keyWords`; appended to `into`. */
 export function valuesOfString(keyWords: readonly string[], raw: string, into: string[]): void {
-  const text =
-    raw.length > DEFAULT_VALUE_LIMITS.maxStringChars ? raw.slice(0, DEFAULT_VALUE_LIMITS.maxStringChars) : raw;
-  const trimmed = text.trim();
+  // Callers bound the text (`maxStringChars`, or the detector's own bound for an excerpt).
+  const trimmed = raw.trim();
   if (trimmed.length === 0) return;
   const found: IntentValue[] = [];
   collectIntentValues(keyWords, trimmed, found);

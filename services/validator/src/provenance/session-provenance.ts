@@ -33,12 +33,10 @@ export interface SessionState {
   /** Stems of the words of injected records, and the tools that returned them. */
   injectedStems: Set<string>;
   injectedTools: string[];
-  injectedPhrases: string[];
   /** Tools this session has proposed, in order of first use. */
   toolsUsed: Set<string>;
   /** Action id → tool, for the actions decided in this session. */
   actions: Map<string, string>;
-  observations: number;
   /** Values were evicted: a value missing from `values` may have been seen. */
   evicted: boolean;
 }
@@ -126,7 +124,6 @@ export class SessionProvenance {
 
   /** Adds what one observation showed. */
   recordObservation(state: SessionState, tool: string, untrusted: boolean, seen: ObservedValues): void {
-    state.observations++;
     for (const value of seen.clean) {
       const source = this.sourceOf(state, value);
       if (source.cleanTool === null || (source.cleanUntrusted && !untrusted)) {
@@ -139,12 +136,8 @@ export class SessionProvenance {
       const source = this.sourceOf(state, value);
       source.injectedTool ??= tool;
     }
-    if (seen.injected.size > 0 || seen.injectedPhrases.length > 0) {
+    if (seen.injectedPhrases.length > 0) {
       if (!state.injectedTools.includes(tool)) state.injectedTools.push(tool);
-      for (const phrase of seen.injectedPhrases) {
-        if (state.injectedPhrases.length < 8 && !state.injectedPhrases.includes(phrase))
-          state.injectedPhrases.push(phrase);
-      }
       for (const stem of seen.injectedStems) {
         if (state.injectedStems.size >= MAX_INJECTED_STEMS) break;
         state.injectedStems.add(stem);
@@ -174,10 +167,8 @@ function emptyState(): SessionState {
     values: new Map(),
     injectedStems: new Set(),
     injectedTools: [],
-    injectedPhrases: [],
     toolsUsed: new Set(),
     actions: new Map(),
-    observations: 0,
     evicted: false,
   };
 }
