@@ -93,7 +93,8 @@ async function takeInObservation(
   }
 }
 
-function observationDeadLetter(reason: string, detail: string): IntakeResult {
+/** An observation that cannot be used: dead-lettered under its own step, never given a verdict. */
+export function observationDeadLetter(reason: string, detail: string): IntakeResult {
   return { kind: "dead_letter", cause: { step: "validator.observation", reason, detail }, identified: undefined };
 }
 

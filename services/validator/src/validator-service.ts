@@ -12,7 +12,7 @@ import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
 import { TopicFollower } from "../../common/src/topic-follower.js";
 import { ensureTopics } from "../../common/src/topics.js";
-import { takeInRecord } from "./action-intake.js";
+import { observationDeadLetter, takeInRecord } from "./action-intake.js";
 import { AgentDirectory } from "../../common/src/agent-directory.js";
 import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
 import { MandateDecisionEngine } from "./mandate-decision-engine.js";
@@ -243,9 +243,17 @@ export class ValidatorService {
 
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
-      const intake = await takeInRecord(message, contracts, config);
+      let intake = await takeInRecord(message, contracts, config);
       const now = Date.now();
-      const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+      if (intake.kind === "observation") {
+        // NOTE: taken in offset order with the actions around it, so the next action of the same
+        // agent on this partition is decided knowing it. It produces no decision record; one the
+        // engine refuses is dead-lettered like any other unusable record.
+        const { observation } = intake;
+        const receipt = this.engine.observeSession(observation, this.directory?.get(observation.agent_id), now);
+        if (receipt.taken) observationsTaken += 1;
+        else intake = observationDeadLetter(receipt.code, receipt.reason);
+      }
       if (intake.kind === "action") {
         const registration = this.directory?.get(intake.action.agent_id);
         const started = performance.now();
@@ -253,28 +261,8 @@ export class ValidatorService {
         this.metrics.decisionDuration.observe((performance.now() - started) / 1000);
         verdicts.push(decision.verdict);
         decisions.push(this.decisionMessage(intake.action, decision, registration?.version ?? null, now));
-      } else if (intake.kind === "observation") {
-        // NOTE: taken in offset order with the actions around it, so the next action of the same
-        // agent on this partition is decided knowing it. It produces no decision record.
-        const { observation } = intake;
-        const receipt = this.engine.observeSession(observation, this.directory?.get(observation.agent_id), now);
-        if (receipt.taken) {
-          observationsTaken += 1;
-        } else {
-          const cause = { step: "validator.observation", reason: receipt.code, detail: receipt.reason };
-          deadLetters.push(deadLetterMessage(message, source, cause, now));
-          deadLetterCauses.push(cause);
-          this.logger.warn(
-            {
-              event: "observation_dead_lettered",
-              reason: receipt.code,
-              partition: batch.partition,
-              offset: message.offset,
-            },
-            receipt.reason,
-          );
-        }
-      } else {
+      } else if (intake.kind === "dead_letter") {
+        const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
         deadLetters.push(deadLetterMessage(message, source, intake.cause, now));
         deadLetterCauses.push(intake.cause);
         if (intake.identified) {
