@@ -1,5 +1,5 @@
 import type { ScanTarget } from "./argument-walk.js";
-import type { PayloadScan } from "./payload-scan.js";
+import { type PayloadScan, hostOf } from "./payload-scan.js";
 import { holdsSecret } from "./secrets.js";
 import { percentDecode } from "./text-decoding.js";
 
@@ -100,14 +100,4 @@ function readsAsData(value: string, image: boolean): boolean {
   let spaces = 0;
   for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) === 0x20 || value.charCodeAt(i) === 0x0a) spaces++;
   return spaces >= (image ? IMAGE_TEXT_SPACES : LINK_TEXT_SPACES);
-}
-
-function hostOf(url: string): string {
-  const start = url.indexOf("://") + 3;
-  let end = start;
-  while (end < url.length && !"/?#".includes(url.charAt(end))) end++;
-  const authority = url.slice(start, end).toLowerCase();
-  const host = authority.slice(authority.lastIndexOf("@") + 1);
-  const colon = host.lastIndexOf(":");
-  return colon === -1 || host.startsWith("[") ? host : host.slice(0, colon);
 }

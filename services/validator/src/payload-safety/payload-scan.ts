@@ -51,7 +51,7 @@ export class PayloadScan {
     this.sqlTool = SQL_TOOL.test(tool);
     this.shellTool = SHELL_TOOL.test(tool);
     this.emailTool = EMAIL_TOOL.test(tool);
-    this.destinationHost = context.destination === null ? null : bareHost(context.destination);
+    this.destinationHost = context.destination === null ? null : hostOf(context.destination);
   }
 
   handles(dataClass: string): boolean {
@@ -90,7 +90,8 @@ export class PayloadScan {
   }
 }
 
-function bareHost(destination: string): string {
+/** The host a destination or URL names: lower-cased, without scheme, user-info, port or IPv6 brackets. */
+export function hostOf(destination: string): string {
   let host = destination.trim().toLowerCase();
   const scheme = host.indexOf("://");
   if (scheme !== -1) host = host.slice(scheme + 3);
