@@ -1,34 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import { type DriftInput, InMemoryBehaviourStore } from "../../../services/validator/src/behaviour-drift/index.js";
+import { InMemoryBehaviourStore } from "../../../services/validator/src/behaviour-drift/index.js";
+import { driftInput } from "../../support/drift-inputs.js";
 
 /* An aborted batch is decided again: what it did to an agent's rate and baseline must count once. */
 
 const T0 = Date.UTC(2026, 4, 1);
 
-function approved(agentId: string, tool: string, at: number): DriftInput {
-  const action = {
-    action_id: `a-${at}`,
-    agent_id: agentId,
-    session_id: "s",
-    session_task: null,
-    tool,
-    operation: "read",
-    resource: null,
-    destination: null,
-    arguments_json: "{}",
-    intent: null,
-    proposed_at: at,
-    nonce: `n-${at}`,
-    key_id: null,
-    signature: null,
-  } satisfies ProposedAction;
-  return { action, actionVector: new Float32Array(100).fill(0.1), intentValues: [], now: at, registeredTool: true };
-}
-
 function decide(store: InMemoryBehaviourStore, agentId: string, tool: string, at: number): void {
   store.observeProposal(agentId, at);
-  store.recordApproved(approved(agentId, tool, at));
+  store.recordApproved(driftInput(agentId, tool, at));
 }
 
 describe("a batch's effect on behaviour", () => {

@@ -1,35 +1,16 @@
 import { describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
 import {
   DRIFT_REASON_CODES,
   type DriftInput,
   InMemoryBehaviourStore,
 } from "../../../services/validator/src/behaviour-drift/index.js";
+import { driftInput } from "../../support/drift-inputs.js";
 
 /* Multi-step work is not drift: a registered tool's first use informs, and a flag never perpetuates itself. */
 
 const T0 = Date.UTC(2026, 3, 1);
-const vector = new Float32Array(100).fill(0.1);
-
-function input(tool: string, at: number, registeredTool: boolean): DriftInput {
-  const action: ProposedAction = {
-    action_id: `a-${at}`,
-    agent_id: "airline-agent",
-    session_id: "s",
-    session_task: null,
-    tool,
-    operation: "write",
-    resource: null,
-    destination: null,
-    arguments_json: "{}",
-    intent: null,
-    proposed_at: at,
-    nonce: `n-${at}`,
-    key_id: null,
-    signature: null,
-  };
-  return { action, actionVector: vector, intentValues: [], now: at, registeredTool };
-}
+const input = (tool: string, at: number, registeredTool: boolean): DriftInput =>
+  driftInput("airline-agent", tool, at, { operation: "write", registeredTool });
 
 /** An agent with a baseline of approved reads. */
 function withBaseline(): InMemoryBehaviourStore {
