@@ -23,6 +23,28 @@ export function orderLookup(agentId: string, i: number): ProposedAction {
   };
 }
 
+/** A fixed action for codec and intake tests, which compare what they decode with it. */
+export function sampleAction(overrides: Partial<ProposedAction> = {}): ProposedAction {
+  return {
+    action_id: "a-1",
+    agent_id: "bot",
+    session_id: "s",
+    session_task: null,
+    tool: "lookup_order",
+    operation: "read",
+    resource: null,
+    destination: null,
+    arguments_json: "{}",
+    intent: null,
+    proposed_at: 1,
+    nonce: "n",
+    key_id: null,
+    signature: null,
+    executor_group: null,
+    ...overrides,
+  };
+}
+
 /**
  * Produces actions in batches of 100, acknowledged by every replica, spread round-robin over
  * `partitions` as many agents' keys would be, and returns their ids in order.

@@ -4,26 +4,11 @@ import { describe, expect, it } from "vitest";
 import { AvroCodec } from "../../services/common/src/avro-codec.js";
 import { mandateSchemas } from "../../services/common/src/avro-schemas.js";
 import { DependencyUnavailableError, UndecodableMessageError } from "../../services/common/src/errors.js";
+import { sampleAction } from "../support/test-actions.js";
 
 const schema = mandateSchemas().action;
 const type = avro.Type.forSchema(schema as avro.Schema);
-const action = {
-  action_id: "a1",
-  agent_id: "bot",
-  session_id: "s",
-  session_task: null,
-  tool: "t",
-  operation: "read",
-  resource: null,
-  destination: null,
-  arguments_json: "{}",
-  intent: null,
-  proposed_at: 1,
-  nonce: "n",
-  key_id: null,
-  signature: null,
-  executor_group: null,
-};
+const action = sampleAction();
 
 /** A registry double: unit tests may fake it; integration tests use the real one. */
 function fakeRegistry(lookup: (id: number) => Promise<unknown>): SchemaRegistry {

@@ -7,6 +7,7 @@ import { AvroCodec } from "../../services/common/src/avro-codec.js";
 import { mandateSchemas } from "../../services/common/src/avro-schemas.js";
 import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
 import { takeInRecord, type IntakeCodecs } from "../../services/validator/src/action-intake.js";
+import { sampleAction } from "../support/test-actions.js";
 
 const schemas = mandateSchemas();
 /** Schema ids in the registry double: 1 the action, 2 the observation, 3 some other record. */
@@ -17,23 +18,7 @@ const ids = new Map<number, avro.Type>([
 ]);
 const limits = { maxActionBytes: 4096, maxObservationBytes: 2048 };
 
-const action: ProposedAction = {
-  action_id: "a-1",
-  agent_id: "bot",
-  session_id: "s",
-  session_task: null,
-  tool: "lookup_order",
-  operation: "read",
-  resource: null,
-  destination: null,
-  arguments_json: "{}",
-  intent: null,
-  proposed_at: 1,
-  nonce: "n",
-  key_id: null,
-  signature: null,
-  executor_group: null,
-};
+const action = sampleAction();
 const observation: AgentObservation = {
   observation_id: "o-1",
   agent_id: "bot",
