@@ -1,12 +1,11 @@
-import crypto from "node:crypto";
 import type { Consumer, Kafka } from "kafkajs";
 import type { AvroCodec } from "../../services/common/src/avro-codec.js";
 import type { DecisionRecord } from "../../services/common/src/decision.js";
+import { consumeFromNow } from "./consume-from-now.js";
 
 /**
- * Reads the decision topic from "now" on and hands each decision to whoever waits for its action.
- * It seeks to the end offsets taken before it joined, so a decision produced after `ready` is
- * never skipped, and without reading the topic's history.
+ * Reads the decision topic from "now" on (consumeFromNow) and hands each decision to whoever waits
+ * for its action.
  */
 export class DecisionListener {
   private readonly waiting = new Map<string, (decision: DecisionRecord) => void>();
@@ -19,27 +18,14 @@ export class DecisionListener {
   ) {}
 
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(this.topic);
-    await admin.disconnect();
-
-    this.consumer = this.kafka.consumer({ groupId: `mandate-sdk-${crypto.randomUUID()}`, readUncommitted: false });
-    const consumer = this.consumer;
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
+    this.consumer = await consumeFromNow(this.kafka, this.topic, () => ({
       eachMessage: async ({ message }) => {
         // An unreadable decision can never approve anything; the sink dead-letters it for the record.
         const decision = await this.codec.decode(message.value).catch(() => undefined);
         if (!decision) return;
         this.waiting.get(decision.action.action_id)?.(decision);
       },
-    });
-    await joined;
-    for (const { partition, high } of ends) consumer.seek({ topic: this.topic, partition, offset: high });
+    }));
   }
 
   /** Resolves with the first decision for `actionId`; the caller owns the deadline. */

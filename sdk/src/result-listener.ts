@@ -1,16 +1,16 @@
-import crypto from "node:crypto";
 import { Partitioners, type Consumer, type Kafka } from "kafkajs";
 import type { AvroCodec } from "../../services/common/src/avro-codec.js";
 import { headerText } from "../../services/common/src/dead-letter.js";
 import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
+import { consumeFromNow } from "./consume-from-now.js";
 
 /**
  * Reads the executors' results for one agent's actions back from where they were written: the
- * agent's own partition of the actions topic, from "now" on (end offsets taken before it joined, as
- * DecisionListener does). Reading the result there is what orders the agent's next proposal after it
- * on the partition the validator reads. The other partitions are paused: they hold other agents'
- * traffic. Records whose header says `action` are skipped without decoding; anything else is decoded
- * as an observation, and what does not read as one (whatever its header said) is skipped.
+ * agent's own partition of the actions topic, from "now" on (consumeFromNow). Reading the result
+ * there is what orders the agent's next proposal after it on the partition the validator reads. The
+ * other partitions are paused: they hold other agents' traffic. Records whose header says `action`
+ * are skipped without decoding; anything else is decoded as an observation, and what does not read
+ * as one (whatever its header said) is skipped.
  */
 export class ResultListener {
   private readonly waiting = new Map<string, (observation: AgentObservation) => void>();
@@ -24,39 +24,24 @@ export class ResultListener {
   ) {}
 
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const [metadata] = (await admin.fetchTopicMetadata({ topics: [this.topic] })).topics;
-    const ends = await admin.fetchTopicOffsets(this.topic);
-    await admin.disconnect();
-    const partitions = metadata?.partitions ?? [];
-    // The partition a kafkajs producer (the agent's, an executor's) writes this agent's key to.
-    const own = Partitioners.DefaultPartitioner()({
-      topic: this.topic,
-      partitionMetadata: partitions,
-      message: { key: this.agentId, value: null },
+    this.consumer = await consumeFromNow(this.kafka, this.topic, (partitions) => {
+      // The partition a kafkajs producer (the agent's, an executor's) writes this agent's key to.
+      const own = Partitioners.DefaultPartitioner()({
+        topic: this.topic,
+        partitionMetadata: partitions,
+        message: { key: this.agentId, value: null },
+      });
+      return {
+        partitions: [own],
+        eachMessage: async ({ partition, message }) => {
+          if (partition !== own || message.key?.toString() !== this.agentId) return;
+          if (headerText(message.headers, RECORD_KIND_HEADER) === "action") return;
+          const observation = await this.codec.decode(message.value).catch(() => undefined);
+          if (!observation?.action_id || !observation.reporter.startsWith("executor:")) return;
+          this.waiting.get(observation.action_id)?.(observation);
+        },
+      };
     });
-
-    this.consumer = this.kafka.consumer({ groupId: `mandate-sdk-${crypto.randomUUID()}`, readUncommitted: false });
-    const consumer = this.consumer;
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        if (partition !== own || message.key?.toString() !== this.agentId) return;
-        if (headerText(message.headers, RECORD_KIND_HEADER) === "action") return;
-        const observation = await this.codec.decode(message.value).catch(() => undefined);
-        if (!observation?.action_id || !observation.reporter.startsWith("executor:")) return;
-        this.waiting.get(observation.action_id)?.(observation);
-      },
-    });
-    await joined;
-    const others = partitions.map((p) => p.partitionId).filter((p) => p !== own);
-    if (others.length > 0) consumer.pause([{ topic: this.topic, partitions: others }]);
-    const end = ends.find((p) => p.partition === own);
-    if (end) consumer.seek({ topic: this.topic, partition: own, offset: end.high });
   }
 
   /** Resolves with the first executor's result for `actionId`; the caller owns the deadline. */
