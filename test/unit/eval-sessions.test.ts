@@ -129,7 +129,9 @@ describe.skipIf(!existsSync(DATASETS_DIR))("eval sessions from the public datase
 
   it("puts a planted attack session in the half of the benign session it was planted into", () => {
     const benignIds = new Set(sessions.filter((s) => !s.attack).map((s) => s.session_id));
-    for (const s of sessions.filter((x) => x.session_id.endsWith("#attack"))) {
+    const planted = sessions.filter((x) => x.session_id.endsWith("#attack"));
+    expect(planted.length).toBeGreaterThan(0);
+    for (const s of planted) {
       const origin = s.session_id.slice(0, -"#attack".length);
       expect(benignIds.has(origin)).toBe(true);
       expect(halfOf(s)).toBe(halfOf({ session_id: origin }));
