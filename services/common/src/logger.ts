@@ -2,8 +2,11 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from "p
 
 export type { Logger };
 
-/** Field names whose values are secrets in a log line. */
-const SECRET_FIELDS = [
+/**
+ * Field names whose values are secrets: censored in log lines here, and masked (as a name's ending,
+ * e.g. `reviewToken`) in what `--check-config` prints (run-service.ts).
+ */
+export const SECRET_FIELDS = [
   "password",
   "token",
   "secret",

@@ -1,4 +1,4 @@
-import type { Logger } from "./logger.js";
+import { SECRET_FIELDS, type Logger } from "./logger.js";
 
 /**
  * The shared `main` of every service: `--check-config` validates and exits; otherwise start, and
@@ -41,11 +41,11 @@ export async function runService(
 }
 
 /**
- * Fields that hold a secret, by name: service-config.ts and the services' configs are not marked,
- * so the name decides (`password`, `redactionKeyHex`, `…Token`, `…Secret`). Paths to secret files
- * (`signingKeyPath`, `tokensFile`) are not secrets and stay visible.
+ * Fields that hold a secret, by how the name ends (`password`, `redactionKeyHex`, `…Token`, `…Secret`):
+ * service-config.ts and the services' configs are not marked, so the logger's list of secret names
+ * decides. Paths to secret files (`signingKeyPath`, `tokensFile`) are not secrets and stay visible.
  */
-const SECRET_FIELD = /(password|secret|token|keyHex|privateKey|apiKey)$/i;
+const SECRET_FIELD = new RegExp(`(${SECRET_FIELDS.join("|")})$`, "i");
 
 /** The configuration as `--check-config` prints it: every secret masked, a URL's password too. */
 export function maskSecrets(value: unknown, field = ""): unknown {
