@@ -1,7 +1,6 @@
-import type { ProposedAction } from "../../services/common/src/action.js";
-import type { AgentObservation } from "../../services/common/src/observation.js";
 import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
 import type { EvalSession } from "../eval/eval-session.js";
+import { actionOf, observationOf } from "../eval/session-replay.js";
 import { loadAllSessions } from "../eval/sessions/index.js";
 import { microsecondRow as row } from "./latency-stats.js";
 
@@ -36,35 +35,17 @@ export function benchSessionDecisions(
   const replay = (session: EvalSession, run: number, times?: { decide: number[]; observe: number[] }): number => {
     const sessionId = `${session.session_id}#bench${run}`;
     let actions = 0;
+    let observations = 0;
     for (const step of session.steps) {
       now += 50;
       if (step.kind === "observation") {
-        const observation: AgentObservation = {
-          observation_id: `${sessionId}:o${actions}`,
-          agent_id: session.registration.agent_id,
-          session_id: sessionId,
-          action_id: step.action_id ?? null,
-          tool: step.tool,
-          arguments_json: null,
-          output: typeof step.output === "string" ? step.output : JSON.stringify(step.output ?? null),
-          error: null,
-          truncated: false,
-          reporter: "agent",
-          observed_at: now,
-        };
+        const observation = observationOf(sessionId, step, session.registration.agent_id, now, observations++);
         const started = performance.now();
         engine.observeSession(observation, session.registration, now);
         times?.observe.push((performance.now() - started) * 1000);
         continue;
       }
-      const action: ProposedAction = {
-        ...step.action,
-        session_id: sessionId,
-        proposed_at: now,
-        nonce: `${sessionId}:${actions}`,
-        key_id: null,
-        signature: null,
-      };
+      const action = actionOf(sessionId, step, session.registration.agent_id, now);
       const started = performance.now();
       engine.decideAction(action, session.registration, now);
       times?.decide.push((performance.now() - started) * 1000);

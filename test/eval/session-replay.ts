@@ -1,3 +1,4 @@
+import type { ProposedAction } from "../../services/common/src/action.js";
 import type { Reason, Verdict } from "../../services/common/src/decision.js";
 import type { AgentObservation } from "../../services/common/src/observation.js";
 import type { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
@@ -75,15 +76,7 @@ export class SessionReplay {
         }
         continue;
       }
-      const action = {
-        ...step.action,
-        agent_id: agentId,
-        session_id: sessionId,
-        proposed_at: now,
-        nonce: `${sessionId}#${step.action.action_id}`,
-        key_id: null,
-        signature: null,
-      };
+      const action = actionOf(sessionId, step, agentId, now);
       const decision = this.engine.decideAction(action, registration, now);
       if (resisted && !injectedSeen) continue;
       const label = resisted ? "legit-after-injection" : step.label;
@@ -103,7 +96,26 @@ export class SessionReplay {
   }
 }
 
-function observationOf(
+/** A recorded call as the agent proposes it in a replayed session: unsigned, a nonce per session and call. */
+export function actionOf(
+  sessionId: string,
+  step: Extract<EvalStep, { kind: "action" }>,
+  agentId: string,
+  now: number,
+): ProposedAction {
+  return {
+    ...step.action,
+    agent_id: agentId,
+    session_id: sessionId,
+    proposed_at: now,
+    nonce: `${sessionId}#${step.action.action_id}`,
+    key_id: null,
+    signature: null,
+  };
+}
+
+/** A recorded tool output as the agent reports it in a replayed session. */
+export function observationOf(
   sessionId: string,
   step: Extract<EvalStep, { kind: "observation" }>,
   agentId: string,
