@@ -1,7 +1,7 @@
 import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason } from "../../../common/src/decision.js";
 import { type AlignmentConfig, DEFAULT_ALIGNMENT_CONFIG } from "./alignment-config.js";
-import { isExplained } from "./explaining-context.js";
+import { type ValueLookup, isExplained } from "./explaining-context.js";
 import {
   INTENT_VALUE_LABELS,
   type IntentValue,
@@ -20,11 +20,6 @@ import { tokenize } from "./tokenize.js";
 import { dot } from "./vector-math.js";
 import { zeroedVector } from "./vector-slab.js";
 import { addWord, isContent, wordFactsOf } from "./word-facts.js";
-
-/** A set, or anything that answers membership like one. */
-export interface ValueLookup {
-  has(value: string): boolean;
-}
 
 export interface AlignmentInput {
   action: ProposedAction;

@@ -111,10 +111,15 @@ export function globPattern(glob: string): RegExp {
   return new RegExp(`^${body}$`, "i");
 }
 
+/** A set, or anything that answers membership like one. */
+export interface ValueLookup {
+  has(value: string): boolean;
+}
+
 export interface ExplainingSources {
   registration: ExplainingContext;
   task: ExplainingContext | null;
-  recent: { has(value: string): boolean };
+  recent: ValueLookup;
   /** The registration's destination patterns; they explain hosts. */
   destinations: readonly RegExp[];
   /** Destination patterns with a literal domain (`*.acme.com`, not `*`); they also explain recipients there. */
