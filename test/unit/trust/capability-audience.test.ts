@@ -7,46 +7,16 @@ import type { DecisionRecord } from "../../../services/common/src/decision.js";
 import { signEd25519 } from "../../../services/common/src/ed25519.js";
 import { VerdictSigner } from "../../../services/common/src/verdict-signer.js";
 import { verdictShapeRefusal, verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
+import { DECIDED_AT, paymentAction, signedDecision } from "../../support/signed-decisions.js";
 
-const decidedAt = Date.UTC(2026, 5, 1, 12);
+const decidedAt = DECIDED_AT;
 const signer = VerdictSigner.create({ capabilityTtlSeconds: 30 });
 const validatorKey = crypto.createPublicKey(signer.publicKeyPem);
 
-const action: ProposedAction = {
-  action_id: "act-1",
-  agent_id: "alice",
-  session_id: "s",
-  session_task: null,
-  tool: "send_payment",
-  operation: "write",
-  resource: null,
-  destination: null,
-  arguments_json: '{"to":"ACME","amount":10}',
-  intent: null,
-  proposed_at: decidedAt - 5,
-  nonce: "n-1",
-  key_id: null,
-  signature: null,
-  executor_group: "payments",
-};
+const action = paymentAction({ executor_group: "payments" });
 
 function approve(proposed: ProposedAction): DecisionRecord {
-  return signer.sign({
-    decision_id: crypto.randomUUID(),
-    action: proposed,
-    verdict: "approved",
-    scores: { identity: 1, scope: 0, payload: 0, alignment: 0.9, drift: 0 },
-    reasons: [],
-    policy_version: "default@1",
-    registration_version: 1,
-    validator_id: "validator-1",
-    decided_at: decidedAt,
-    expires_at: decidedAt + 60_000,
-    supersedes: null,
-    review_comment: null,
-    redacted_arguments_json: null,
-    reviewer: null,
-  });
+  return signedDecision(signer, proposed, "approved");
 }
 
 const codeFor = (record: DecisionRecord, audience?: string) => {

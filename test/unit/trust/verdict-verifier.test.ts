@@ -3,15 +3,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
 import { canonicalDecisionBytes } from "../../../services/common/src/decision-canonical.js";
 import type { DecisionRecord } from "../../../services/common/src/decision.js";
 import { signEd25519 } from "../../../services/common/src/ed25519.js";
 import { ConfigError } from "../../../services/common/src/errors.js";
 import { VerdictSigner } from "../../../services/common/src/verdict-signer.js";
 import { verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
+import { DECIDED_AT, paymentAction, signedDecision } from "../../support/signed-decisions.js";
 
-const decidedAt = Date.UTC(2026, 5, 1, 12);
+const decidedAt = DECIDED_AT;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-verdict-test-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -21,41 +21,10 @@ fs.writeFileSync(keyFile, validatorKeys.privateKey.export({ type: "pkcs8", forma
 const signer = VerdictSigner.create({ signingKeyPath: keyFile, capabilityTtlSeconds: 30 });
 const attacker = crypto.generateKeyPairSync("ed25519");
 
-const action: ProposedAction = {
-  action_id: "act-1",
-  agent_id: "alice",
-  session_id: "s",
-  session_task: null,
-  tool: "send_payment",
-  operation: "write",
-  resource: null,
-  destination: null,
-  arguments_json: '{"to":"ACME","amount":10}',
-  intent: null,
-  proposed_at: decidedAt - 5,
-  nonce: "n-1",
-  key_id: "alice-1",
-  signature: "c2lnbmVkIGJ5IGFsaWNl",
-};
+const action = paymentAction({ key_id: "alice-1", signature: "c2lnbmVkIGJ5IGFsaWNl" });
 
 function decide(verdict: DecisionRecord["verdict"], overrides: Partial<DecisionRecord> = {}): DecisionRecord {
-  return signer.sign({
-    decision_id: crypto.randomUUID(),
-    action,
-    verdict,
-    scores: { identity: 1, scope: 0, payload: 0, alignment: 0.9, drift: 0 },
-    reasons: [],
-    policy_version: "default@1",
-    registration_version: 1,
-    validator_id: "validator-1",
-    decided_at: decidedAt,
-    expires_at: decidedAt + 60_000,
-    supersedes: null,
-    review_comment: null,
-    redacted_arguments_json: null,
-    reviewer: null,
-    ...overrides,
-  });
+  return signedDecision(signer, action, verdict, overrides);
 }
 
 /** Signs a record over whatever it now holds, with `key`: what a writer of the decision topic could do. */
