@@ -100,22 +100,25 @@ export const OVERRIDE_PHRASES: readonly OverridePhrase[] = [
   },
 ];
 
-/** Literals of which one must occur before the patterns above are worth running, for ASCII text. */
+/**
+ * Literals of which one must occur before a pattern in a Latin script can match: every verb above and
+ * every Latin label holds one. Case-folded like the patterns ("u"), so that it never misses what they match.
+ */
 export const OVERRIDE_HINT =
-  /ignor|olvid|descart|omit|oubli|n[eé]glig|vergiss|vergess|missacht|esque[cç]|desconsider|dimentic|trascur|nuevas|nouvelles|neue|novas|nuove/i;
+  /ignor|olvid|descart|omit|oubli|n[eé]glig|vergiss|vergess|missacht|esque[cç]|desconsider|dimentic|trascur|nuevas|nouvelles|neue|novas|nuove/iu;
+
+const NON_LATIN_LANGUAGES: ReadonlySet<string> = new Set(["ru", "zh", "ja", "ko", "ar"]);
 
 /** The languages whose override phrasing the text holds, or an empty list. */
 export function overrideLanguages(text: string): string[] {
   const ascii = isAscii(text);
-  if (ascii && !OVERRIDE_HINT.test(text)) return [];
+  const latinHint = OVERRIDE_HINT.test(text);
+  if (ascii && !latinHint) return [];
   const found: string[] = [];
   for (const { language, pattern } of OVERRIDE_PHRASES) {
-    // Phrases in non-Latin scripts cannot match ASCII text.
-    if (
-      ascii &&
-      (language === "ru" || language === "zh" || language === "ja" || language === "ko" || language === "ar")
-    )
-      continue;
+    // Phrases in non-Latin scripts cannot match ASCII text, nor phrases in Latin ones text without a hint.
+    // "any" holds labels in both.
+    if (NON_LATIN_LANGUAGES.has(language) ? ascii : language !== "any" && !latinHint) continue;
     if (pattern.test(text)) found.push(language);
   }
   return found;
