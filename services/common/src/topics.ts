@@ -1,5 +1,6 @@
-import type { Admin, ConfigResourceTypes, ITopicConfig } from "kafkajs";
+import type { Admin, ConfigResourceTypes, ITopicConfig, Kafka } from "kafkajs";
 import { ConfigError } from "./errors.js";
+import type { Logger } from "./logger.js";
 import {
   CHECKED_CONFIGS,
   TopicSettingsError,
@@ -92,6 +93,27 @@ export async function ensureTopics(
   if (fatal.length > 0) throw new TopicSettingsError(fatal);
   await createTopics(admin, missing);
   return { created: missing, warnings: problems.filter((p) => p.severity === "warning") };
+}
+
+/**
+ * A service's start: `ensureTopics` on an admin of its own, disconnected whatever happens, each warning
+ * logged. Creates missing topics with the configured replication, and refuses to start on topics whose
+ * settings would lose data (the error lists every one).
+ */
+export async function prepareTopics(
+  kafka: Kafka,
+  topics: TopicNames,
+  layout: TopicLayout,
+  logger: Logger,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { warnings } = await ensureTopics(admin, topics, layout);
+    for (const warning of warnings) logger.warn({ event: "topic_setting", ...warning }, warning.why);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Creates `specs`, waiting until every partition has a leader that answers. */

@@ -8,7 +8,7 @@ import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
 import { TopicFollower } from "../../common/src/topic-follower.js";
-import { ensureTopics } from "../../common/src/topics.js";
+import { prepareTopics } from "../../common/src/topics.js";
 import { ValidatorKeyDirectory } from "../../common/src/validator-key-directory.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
 import { AgentDirectory } from "../../common/src/agent-directory.js";
@@ -90,16 +90,7 @@ export class ReviewService implements ReviewDesk {
   async start(): Promise<void> {
     const { config } = this;
     const kafka = createKafka(config.kafkaBrokers, `mandate-review-${config.reviewServiceId}`, this.logger);
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // Creates missing topics with the configured replication, and refuses to start on topics whose
-      // settings would lose data (the error lists every one).
-      const { warnings } = await ensureTopics(admin, config.topics, config);
-      for (const warning of warnings) this.logger.warn({ event: "topic_setting", ...warning }, warning.why);
-    } finally {
-      await admin.disconnect();
-    }
+    await prepareTopics(kafka, config.topics, config, this.logger);
 
     const contracts = await openContracts(config.schemaRegistryUrl, config.topics);
     this.contracts = contracts;

@@ -15,7 +15,7 @@ import { SinkMetrics } from "../../common/src/service-metrics.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
-import { ensureTopics } from "../../common/src/topics.js";
+import { prepareTopics } from "../../common/src/topics.js";
 import { migrateTrail } from "../../common/src/trail-migrations.js";
 import { applyRetention } from "../../common/src/trail-retention.js";
 import type { SinkConfig } from "./sink-config.js";
@@ -100,16 +100,7 @@ export class SinkService {
     this.chainer = new DecisionChainer(this.clickhouse, config.database);
 
     const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // Creates missing topics with the configured replication, and refuses to start on topics whose
-      // settings would lose data (the error lists every one).
-      const { warnings } = await ensureTopics(admin, config.topics, config);
-      for (const warning of warnings) this.logger.warn({ event: "topic_setting", ...warning }, warning.why);
-    } finally {
-      await admin.disconnect();
-    }
+    await prepareTopics(kafka, config.topics, config, this.logger);
     this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

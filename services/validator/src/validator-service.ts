@@ -11,7 +11,7 @@ import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
 import { TopicFollower } from "../../common/src/topic-follower.js";
-import { ensureTopics } from "../../common/src/topics.js";
+import { prepareTopics } from "../../common/src/topics.js";
 import { observationDeadLetter, takeInRecord } from "./action-intake.js";
 import { AgentDirectory } from "../../common/src/agent-directory.js";
 import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
@@ -74,16 +74,7 @@ export class ValidatorService {
   async start(): Promise<void> {
     const { config } = this;
     const kafka = createKafka(config.kafkaBrokers, `mandate-validator-${config.validatorId}`, this.logger);
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // Creates missing topics with the configured replication, and refuses to start on topics whose
-      // settings would lose data (the error lists every one).
-      const { warnings } = await ensureTopics(admin, config.topics, config);
-      for (const warning of warnings) this.logger.warn({ event: "topic_setting", ...warning }, warning.why);
-    } finally {
-      await admin.disconnect();
-    }
+    await prepareTopics(kafka, config.topics, config, this.logger);
 
     this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
     this.directory = new AgentDirectory(kafka, config.topics.registry, this.contracts.registration, this.logger);
