@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { DEAD_LETTER_HEADERS, headerText } from "../../common/src/dead-letter.js";
 import type { UndecodableMessageError } from "../../common/src/errors.js";
 import { createKafka } from "../../common/src/kafka-client.js";
+import { createLogger } from "../../common/src/logger.js";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { formatResult } from "./trail-command.js";
 import { parseFlags } from "./cli-flags.js";
@@ -72,7 +73,7 @@ export async function dlqCommand([sub, ...args]: string[]): Promise<void> {
   const request = parseArguments(sub, args);
   const connection = cliConfigFromEnv().connection;
   // NOTE: stdout carries the listing (scripts parse --format json), so the client's warnings go to stderr.
-  const logger = pino({ name: "mandate-cli", level: "warn", base: { service: "mandate-cli" } }, pino.destination(2));
+  const logger = createLogger("mandate-cli", "warn", pino.destination(2));
   const kafka = createKafka(connection.kafkaBrokers, "mandate-cli", logger);
   const topic = connection.topics.deadLetters;
   if (request.kind === "list") await listDeadLetters(kafka, topic, request);

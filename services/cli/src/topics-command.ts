@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import { createKafka } from "../../common/src/kafka-client.js";
+import { createLogger } from "../../common/src/logger.js";
 import { formatTopicProblems, type TopicProblem, type TopicSpec } from "../../common/src/topic-settings.js";
 import { createTopics, inspectTopics } from "../../common/src/topics.js";
 import { cliConfigFromEnv } from "./cli-config.js";
@@ -27,7 +28,7 @@ export async function topicsCommand([sub, ...args]: string[]): Promise<void> {
   const flags = parseFlags(args, {}, usage());
   if (flags.positional.length > 0) throw new UsageError(`unexpected ${flags.positional.join(" ")}\n\n${usage()}`);
   const connection = cliConfigFromEnv().connection;
-  const logger = pino({ name: "mandate-cli", level: "warn", base: { service: "mandate-cli" } }, pino.destination(2));
+  const logger = createLogger("mandate-cli", "warn", pino.destination(2));
   const admin = createKafka(connection.kafkaBrokers, "mandate-cli", logger).admin();
   await admin.connect();
   try {
