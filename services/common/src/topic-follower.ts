@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { Consumer, Kafka } from "kafkajs";
+import type { Admin, Consumer, Kafka } from "kafkajs";
 import type { AvroCodec } from "./avro-codec.js";
 import { superviseConsumer } from "./consumer-supervisor.js";
 import { DependencyUnavailableError } from "./errors.js";
@@ -16,6 +16,11 @@ import type { Logger } from "./logger.js";
  */
 export class TopicFollower<T> {
   private consumer: Consumer | undefined;
+  /**
+   * One admin client for the follower's life: `catchUp` runs before every executor run, and a new
+   * connection each time would cost a round of connects for one offsets request.
+   */
+  private admin: Promise<Admin> | undefined;
   /** partition → the offset after the last one handled. */
   private readonly handled = new Map<number, number>();
   private readonly waiters = new Set<() => void>();
@@ -53,6 +58,9 @@ export class TopicFollower<T> {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
+    const admin = this.admin;
+    this.admin = undefined;
+    await (await admin?.catch(() => undefined))?.disconnect();
   }
 
   private async startsAt(since: number): Promise<Map<number, number>> {
@@ -64,14 +72,21 @@ export class TopicFollower<T> {
     return starts;
   }
 
-  private async withAdmin<R>(work: (admin: ReturnType<Kafka["admin"]>) => Promise<R>): Promise<R> {
+  private async withAdmin<R>(work: (admin: Admin) => Promise<R>): Promise<R> {
+    this.admin ??= this.connectedAdmin();
+    return work(await this.admin);
+  }
+
+  private async connectedAdmin(): Promise<Admin> {
     const admin = this.kafka.admin();
-    await admin.connect();
     try {
-      return await work(admin);
-    } finally {
-      await admin.disconnect();
+      await admin.connect();
+    } catch (error) {
+      // The next call tries again rather than failing forever on one broker hiccup.
+      this.admin = undefined;
+      throw error;
     }
+    return admin;
   }
 
   private progress(partition: number, nextOffset: number): void {
