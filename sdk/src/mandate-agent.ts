@@ -13,6 +13,7 @@ import {
 } from "../../services/common/src/observation.js";
 import { actionSigner, signAction, type ActionSigner, type SigningKey } from "./action-signing.js";
 import { DecisionListener } from "./decision-listener.js";
+import { observationMessage } from "./observation-message.js";
 import { ResultListener } from "./result-listener.js";
 import { ResultTimeoutError, ReviewTimeoutError, VerdictTimeoutError } from "./sdk-errors.js";
 import { DEFAULT_RUN_TIMEOUT_MS, DEFAULT_VERDICT_TIMEOUT_MS, topicsOf, type ConnectionOptions } from "./sdk-options.js";
@@ -236,13 +237,7 @@ export class MandateAgent {
     await this.producer.send({
       topic: topicsOf(this.options).actions,
       acks: -1,
-      messages: [
-        {
-          key: observation.agent_id,
-          value: this.contracts.observation.encode(observation),
-          headers: { [RECORD_KIND_HEADER]: "observation" },
-        },
-      ],
+      messages: [observationMessage(this.contracts.observation, observation)],
     });
     return { observationId: observation.observation_id, truncated: bounded.truncated };
   }

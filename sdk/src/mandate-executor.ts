@@ -9,12 +9,9 @@ import { createLogger, type Logger } from "../../services/common/src/logger.js";
 import type { ExecutionRecord } from "../../services/common/src/execution.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
 import { boundedOutput, boundedText } from "../../services/common/src/observation-output.js";
-import {
-  DEFAULT_OBSERVATION_OUTPUT_BYTES,
-  RECORD_KIND_HEADER,
-  type AgentObservation,
-} from "../../services/common/src/observation.js";
+import { DEFAULT_OBSERVATION_OUTPUT_BYTES, type AgentObservation } from "../../services/common/src/observation.js";
 import { TopicFollower } from "../../services/common/src/topic-follower.js";
+import { observationMessage } from "./observation-message.js";
 import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
 import { ValidatorKeyDirectory } from "../../services/common/src/validator-key-directory.js";
 import { verdictShapeRefusal, verifyVerdict, type VerdictRefusalCode } from "./verdict-verifier.js";
@@ -311,13 +308,7 @@ export class MandateExecutor {
       await this.producer.send({
         topic: this.actionsTopic,
         acks: -1,
-        messages: [
-          {
-            key: observation.agent_id,
-            value: this.contracts.observation.encode(observation),
-            headers: { [RECORD_KIND_HEADER]: "observation" },
-          },
-        ],
+        messages: [observationMessage(this.contracts.observation, observation)],
       });
     } catch (error) {
       // NOTE: the tool has run and cannot run again (its `started` record is written), so throwing

@@ -1,0 +1,15 @@
+import type { Message } from "kafkajs";
+import type { AvroCodec } from "../../services/common/src/avro-codec.js";
+import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
+
+/**
+ * An observation as it goes on the actions topic, from the agent or an executor alike: keyed by its
+ * agent, so it lands on that agent's partition in order with its proposals.
+ */
+export function observationMessage(codec: AvroCodec<AgentObservation>, observation: AgentObservation): Message {
+  return {
+    key: observation.agent_id,
+    value: codec.encode(observation),
+    headers: { [RECORD_KIND_HEADER]: "observation" },
+  };
+}
