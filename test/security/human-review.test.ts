@@ -20,6 +20,7 @@ import { MandateAgent } from "../../sdk/src/mandate-agent.js";
 import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
 import { agentKey } from "../support/agent-keys.js";
 import { testRegistration } from "../support/registrations.js";
+import { reviewApi, type ReviewApiAnswer } from "../support/review-api.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 
@@ -154,16 +155,8 @@ describe("human review of flagged actions", () => {
     token: string | undefined,
     body?: unknown,
     service: ReviewService = review,
-  ): Promise<{ status: number; body: { error?: { code: string }; [key: string]: unknown } }> {
-    const response = await fetch(`http://127.0.0.1:${service.httpPort}${route}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as { error?: { code: string } } };
+  ): Promise<ReviewApiAnswer> {
+    return reviewApi(service, method, route, token, body);
   }
 
   async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {

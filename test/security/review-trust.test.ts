@@ -15,13 +15,12 @@ import { reviewConfigSchema } from "../../services/review/src/review-config.js";
 import { ReviewService } from "../../services/review/src/review-service.js";
 import { tokenSha256 } from "../../services/review/src/reviewer-tokens.js";
 import { testRegistration } from "../support/registrations.js";
+import { reviewApi, type ReviewApiAnswer } from "../support/review-api.js";
 import { sharedStack } from "../support/shared-stack.js";
 import { flagRecord, supersedingRecord } from "../unit/review/review-fixtures.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 
 const VALIDATOR_ID = "validator-review-trust";
-
-type ApiAnswer = { status: number; body: { error?: { code: string; message: string }; [key: string]: unknown } };
 
 /**
  * What the review service trusts, against a real broker and schema registry. The flags are signed
@@ -154,16 +153,8 @@ describe("review service trust", () => {
     return signed;
   }
 
-  async function api(method: "GET" | "POST", route: string, token: string, body?: unknown): Promise<ApiAnswer> {
-    const response = await fetch(`http://127.0.0.1:${review.httpPort}${route}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as ApiAnswer["body"] };
+  async function api(method: "GET" | "POST", route: string, token: string, body?: unknown): Promise<ReviewApiAnswer> {
+    return reviewApi(review, method, route, token, body);
   }
 
   async function metric(name: string): Promise<number> {
@@ -172,7 +163,7 @@ describe("review service trust", () => {
     return line === undefined ? 0 : Number(line.split(" ").pop());
   }
 
-  function listedIds(answer: ApiAnswer): string[] {
+  function listedIds(answer: ReviewApiAnswer): string[] {
     return (answer.body.reviews as Array<{ decision_id: string }>).map((r) => r.decision_id);
   }
 
