@@ -20,11 +20,7 @@ export class GovernancePublisher {
   ) {}
 
   static async connect(options: ConnectionOptions): Promise<GovernancePublisher> {
-    const kafka = createKafka(
-      options.kafkaBrokers,
-      "mandate-governance-publisher",
-      createLogger("governance-publisher", "warn"),
-    );
+    const kafka = createKafka(options, "mandate-governance-publisher", createLogger("governance-publisher", "warn"));
     const contracts = await openContracts(options.schemaRegistryUrl, topicsOf(options));
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();

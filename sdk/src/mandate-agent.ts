@@ -116,7 +116,7 @@ export class MandateAgent {
     const signer = options.signingKey ? actionSigner(options.signingKey) : undefined;
     const topics = topicsOf(options);
     const logger = createLogger(`agent-sdk`, "warn");
-    const kafka = createKafka(options.kafkaBrokers, `mandate-agent-${options.agentId}`, logger);
+    const kafka = createKafka(options, `mandate-agent-${options.agentId}`, logger);
     const contracts = await openContracts(options.schemaRegistryUrl, topics);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();

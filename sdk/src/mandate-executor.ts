@@ -146,7 +146,7 @@ export class MandateExecutor {
   static async start(options: ExecutorOptions): Promise<MandateExecutor> {
     const topics = topicsOf(options);
     const logger = createLogger("executor-sdk", "warn");
-    const kafka = createKafka(options.kafkaBrokers, `mandate-executor-${options.groupId}`, logger);
+    const kafka = createKafka(options, `mandate-executor-${options.groupId}`, logger);
     const contracts = await openContracts(options.schemaRegistryUrl, topics);
     const validatorKeys = new ValidatorKeyDirectory(kafka, topics.validatorKeys, contracts.validatorKey, logger);
     await validatorKeys.start();

@@ -1,7 +1,10 @@
+import type { KafkaSecurity } from "../../services/common/src/kafka-security.js";
 import { DEFAULT_TOPICS, type TopicNames } from "../../services/common/src/topics.js";
 
 export interface ConnectionOptions {
   kafkaBrokers: string[];
+  /** TLS and SASL towards the brokers; plaintext when omitted (a local broker only). */
+  kafkaSecurity?: KafkaSecurity;
   schemaRegistryUrl: string;
   /** Override only to isolate tests; production uses the default topic names. */
   topics?: TopicNames;

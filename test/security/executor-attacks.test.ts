@@ -234,7 +234,7 @@ describe("an executor group under attack", () => {
   it("answers the key lookup for 1,000 made-up validator ids in well under a second", async () => {
     const logger = createLogger("exec-attacks-test", "silent");
     const directory = new ValidatorKeyDirectory(
-      createKafka(stack.kafkaBrokers, "exec-attacks-keys", logger),
+      createKafka(stack, "exec-attacks-keys", logger),
       topics.validatorKeys,
       contracts.validatorKey,
       logger,

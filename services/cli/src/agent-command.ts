@@ -32,7 +32,7 @@ export async function agentCommand([sub, target]: string[]): Promise<void> {
   if (sub === "retire") {
     const connection = cliConfigFromEnv().connection;
     const logger = createLogger("mandate-cli", "warn");
-    const kafka = createKafka(connection.kafkaBrokers, "mandate-cli", logger);
+    const kafka = createKafka(connection, "mandate-cli", logger);
     const contracts = await openContracts(connection.schemaRegistryUrl, connection.topics);
     const directory = new AgentDirectory(kafka, connection.topics.registry, contracts.registration, logger);
     await directory.start();

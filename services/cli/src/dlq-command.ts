@@ -74,7 +74,7 @@ export async function dlqCommand([sub, ...args]: string[]): Promise<void> {
   const connection = cliConfigFromEnv().connection;
   // NOTE: stdout carries the listing (scripts parse --format json), so the client's warnings go to stderr.
   const logger = createLogger("mandate-cli", "warn", pino.destination(2));
-  const kafka = createKafka(connection.kafkaBrokers, "mandate-cli", logger);
+  const kafka = createKafka(connection, "mandate-cli", logger);
   const topic = connection.topics.deadLetters;
   if (request.kind === "list") await listDeadLetters(kafka, topic, request);
   else await replayDeadLetters(kafka, topic, request);

@@ -29,7 +29,7 @@ export async function topicsCommand([sub, ...args]: string[]): Promise<void> {
   if (flags.positional.length > 0) throw new UsageError(`unexpected ${flags.positional.join(" ")}\n\n${usage()}`);
   const connection = cliConfigFromEnv().connection;
   const logger = createLogger("mandate-cli", "warn", pino.destination(2));
-  const admin = createKafka(connection.kafkaBrokers, "mandate-cli", logger).admin();
+  const admin = createKafka(connection, "mandate-cli", logger).admin();
   await admin.connect();
   try {
     const { missing, problems } = await inspectTopics(admin, connection.topics, connection);

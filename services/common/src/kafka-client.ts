@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type LogEntry } from "kafkajs";
+import { kafkaClientSecurity, type KafkaConnection } from "./kafka-security.js";
 import type { Logger } from "./logger.js";
 
 const levels: Record<number, "error" | "warn" | "info" | "debug"> = {
@@ -9,9 +10,10 @@ const levels: Record<number, "error" | "warn" | "info" | "debug"> = {
 };
 
 /** A kafkajs client whose own logs go through pino at warn and above (its info lines are per-connection noise). */
-export function createKafka(brokers: string[], clientId: string, logger: Logger): Kafka {
+export function createKafka(connection: KafkaConnection, clientId: string, logger: Logger): Kafka {
   return new Kafka({
-    brokers,
+    brokers: connection.kafkaBrokers,
+    ...kafkaClientSecurity(connection.kafkaSecurity),
     clientId,
     logLevel: logLevel.WARN,
     logCreator:

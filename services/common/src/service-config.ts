@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { kafkaSecurityFromEnv, kafkaSecuritySchema } from "./kafka-security.js";
 import { topicSettingsSchema } from "./topic-settings.js";
 import { DEFAULT_TOPICS, type TopicNames } from "./topics.js";
 
@@ -16,6 +17,8 @@ export const topicNamesSchema = z.object({
 /** Settings every service shares: where Kafka and the registry are, and which topics to use. */
 export const connectionConfigSchema = z.object({
   kafkaBrokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, "expected host:port")).min(1),
+  /** TLS and SASL towards the brokers; plaintext when both are null (a local broker only). */
+  kafkaSecurity: kafkaSecuritySchema.default({ tls: null, sasl: null }),
   schemaRegistryUrl: z.string().url(),
   topics: topicNamesSchema.default(DEFAULT_TOPICS),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one; null (default) serves none. */
@@ -59,6 +62,7 @@ export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
     kafkaBrokers: env.MANDATE_KAFKA_BROKERS?.split(",")
       .map((b) => b.trim())
       .filter(Boolean) ?? ["127.0.0.1:9092"],
+    kafkaSecurity: kafkaSecurityFromEnv(env),
     schemaRegistryUrl: env.MANDATE_SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
     logLevel: env.MANDATE_LOG_LEVEL,
     actionPartitions: numberFromEnv(env.MANDATE_ACTION_PARTITIONS),

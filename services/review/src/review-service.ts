@@ -89,7 +89,7 @@ export class ReviewService implements ReviewDesk {
 
   async start(): Promise<void> {
     const { config } = this;
-    const kafka = createKafka(config.kafkaBrokers, `mandate-review-${config.reviewServiceId}`, this.logger);
+    const kafka = createKafka(config, `mandate-review-${config.reviewServiceId}`, this.logger);
     await prepareTopics(kafka, config.topics, config, this.logger);
 
     const contracts = await openContracts(config.schemaRegistryUrl, config.topics);

@@ -99,7 +99,7 @@ export class SinkService {
     this.columns = await TrailColumns.read(this.clickhouse, config.database);
     this.chainer = new DecisionChainer(this.clickhouse, config.database);
 
-    const kafka = createKafka(config.kafkaBrokers, "mandate-sink", this.logger);
+    const kafka = createKafka(config, "mandate-sink", this.logger);
     await prepareTopics(kafka, config.topics, config, this.logger);
     this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
 

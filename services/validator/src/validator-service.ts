@@ -73,7 +73,7 @@ export class ValidatorService {
 
   async start(): Promise<void> {
     const { config } = this;
-    const kafka = createKafka(config.kafkaBrokers, `mandate-validator-${config.validatorId}`, this.logger);
+    const kafka = createKafka(config, `mandate-validator-${config.validatorId}`, this.logger);
     await prepareTopics(kafka, config.topics, config, this.logger);
 
     this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
