@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import type { Consumer, KafkaMessage, Producer } from "kafkajs";
 import type { ProposedAction } from "../../services/common/src/action.js";
+import { AgentDirectory } from "../../services/common/src/agent-directory.js";
 import { deadLetterMessage, type SourcePosition } from "../../services/common/src/dead-letter.js";
 import type { DecisionRecord } from "../../services/common/src/decision.js";
 import { UndecodableMessageError } from "../../services/common/src/errors.js";
@@ -63,6 +64,8 @@ export const DEFAULT_VALIDATOR_KEY_GRACE_MS = 2_000;
  * (validators and the review service allow at most 3600 s), plus a minute against clock skew.
  */
 const LEDGER_MEMORY_MS = 3_660_000;
+/** How long an approval waits for the registry to say whose its agent is, when this executor's view is behind. */
+const REGISTRY_CATCH_UP_MS = 2_000;
 
 export interface ExecutorOptions extends ConnectionOptions {
   /** Executors sharing a group id share the work; each decision is handled by one of them. */
@@ -75,6 +78,12 @@ export interface ExecutorOptions extends ConnectionOptions {
    * agent: only for an executor whose tools are meant for anyone (a demo, a test), never a default.
    */
   agents: readonly string[] | "*";
+  /**
+   * Also serves every agent registered under one of these owners (teams), as the registry says when
+   * the approval arrives: an agent moved to another owner is no longer served. `agents: []` with
+   * owners serves by team only.
+   */
+  owners?: readonly string[];
   onOutcome?: (outcome: ExecutionOutcome) => void;
   /**
    * Deadline of one tool run (default 30 s). When it passes, the run's signal is aborted and the
@@ -119,6 +128,9 @@ export class MandateExecutor {
    */
   private readonly executed = new Map<string, { until: number; firstRun: string | null }>();
   private readonly servedAgents: ReadonlySet<string> | "*";
+  private readonly servedOwners: ReadonlySet<string>;
+  /** The registry, read only when the executor serves owners: it says whose each agent is. */
+  private agentOwners: AgentDirectory | undefined;
   private readonly runDeadlineMs: number;
   private readonly keyGraceMs: number;
   private readonly maxOutputBytes: number;
@@ -141,15 +153,20 @@ export class MandateExecutor {
     this.keyGraceMs = options.validatorKeyGraceMs ?? DEFAULT_VALIDATOR_KEY_GRACE_MS;
     this.maxOutputBytes = options.maxOutputBytes ?? DEFAULT_OBSERVATION_OUTPUT_BYTES;
     this.servedAgents = options.agents === "*" ? "*" : new Set(options.agents);
+    this.servedOwners = new Set(options.owners ?? []);
   }
 
   static async start(options: ExecutorOptions): Promise<MandateExecutor> {
     const topics = topicsOf(options);
     const logger = createLogger("executor-sdk", "warn");
     const kafka = createKafka(options, `mandate-executor-${options.groupId}`, logger);
-    const contracts = await openContracts(options.schemaRegistryUrl, topics);
+    const contracts = await openContracts(options, topics);
     const validatorKeys = new ValidatorKeyDirectory(kafka, topics.validatorKeys, contracts.validatorKey, logger);
     await validatorKeys.start();
+    const agentOwners = options.owners?.length
+      ? new AgentDirectory(kafka, topics.registry, contracts.registration, logger)
+      : undefined;
+    await agentOwners?.start();
     const consumer = kafka.consumer({ groupId: options.groupId, readUncommitted: false });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -164,6 +181,7 @@ export class MandateExecutor {
       validatorKeys,
       logger,
     );
+    executor.agentOwners = agentOwners;
     executor.ledger = new TopicFollower(
       kafka,
       topics.executions,
@@ -212,6 +230,7 @@ export class MandateExecutor {
     await this.ledger?.stop();
     await this.producer.disconnect();
     await this.validatorKeys.stop();
+    await this.agentOwners?.stop();
   }
 
   /** An unreadable decision runs nothing; it goes to the dead-letter topic with why, and the executor moves on. */
@@ -231,6 +250,23 @@ export class MandateExecutor {
         deadLetterMessage(message, source, { step: "executor.decode", reason: error.reason, detail: error.message }),
       ],
     });
+  }
+
+  /**
+   * Whether the approval's agent is one this executor serves: listed, or registered under a served
+   * owner. Only genuine approvals get here, so reading the registry up to the version the validator
+   * decided with (when this view is behind it) costs nothing an outsider can trigger.
+   */
+  private async serves(decision: DecisionRecord): Promise<boolean> {
+    const agentId = decision.action.agent_id;
+    if (this.servedAgents === "*" || this.servedAgents.has(agentId)) return true;
+    if (this.agentOwners === undefined) return false;
+    const known = this.agentOwners.get(agentId);
+    if (known === undefined || known.version < (decision.registration_version ?? 0)) {
+      await this.agentOwners.catchUp(REGISTRY_CATCH_UP_MS);
+    }
+    const registration = this.agentOwners.get(agentId);
+    return registration !== undefined && this.servedOwners.has(registration.owner);
   }
 
   /** `writtenBy`: a time by which the record had been written (when its batch was fetched). */
@@ -339,7 +375,7 @@ export class MandateExecutor {
     if (!check.ok) return { code: check.code, reason: check.reason };
     if (decision.verdict !== "approved")
       return { code: "verdict.not_approved", reason: `verdict is ${decision.verdict}` };
-    if (this.servedAgents !== "*" && !this.servedAgents.has(action.agent_id)) {
+    if (!(await this.serves(decision))) {
       return { code: "executor.agent_not_served", reason: `this executor does not serve agent ${action.agent_id}` };
     }
     if (this.hasExecuted(action)) return { code: "action.already_executed", reason: "action already executed" };

@@ -8,7 +8,7 @@ import type { AgentRegistration } from "./registration.js";
 /**
  * An in-memory view of the registry topic, updates applied without a restart: the validator decides
  * with it, the review service reads each agent's owner (the team whose reviewers may decide its flags)
- * from it, the CLI lists it.
+ * from it, an executor serving owners reads whose each agent is, the CLI lists it.
  */
 export class AgentDirectory {
   private readonly registrations = new Map<string, AgentRegistration>();
@@ -34,6 +34,11 @@ export class AgentDirectory {
   async start(): Promise<void> {
     await this.reader.start();
     this.logger.info({ event: "agent_directory_ready", agents: this.registrations.size }, "agent registry loaded");
+  }
+
+  /** Resolves true once every registration written before the call is applied; false after `timeoutMs`. */
+  catchUp(timeoutMs: number): Promise<boolean> {
+    return this.reader.catchUp(timeoutMs);
   }
 
   async stop(): Promise<void> {
