@@ -2,6 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { kafkaClientSecurity, type KafkaSecurity } from "../../services/common/src/kafka-security.js";
+import { BrokerSecurity, type BrokerSecurityOptions } from "./broker-security.js";
 import { exitedWhileStarting, freePort, launched, startOnFreePorts } from "./free-port.js";
 import { infraConfig } from "./infra-config.js";
 import { provisionKafka } from "./kafka-provisioner.js";
@@ -14,6 +16,8 @@ export interface KafkaBrokerOptions {
   controllerPort?: number;
   /** Where the log directories live; a fresh temporary directory when omitted. */
   dir?: string;
+  /** SASL_SSL with SCRAM and the StandardAuthorizer instead of a plaintext listener (broker-security.ts). */
+  security?: BrokerSecurityOptions;
 }
 
 /**
@@ -22,6 +26,7 @@ export interface KafkaBrokerOptions {
  */
 export class KafkaBroker {
   private process: ManagedProcess | undefined;
+  private security: BrokerSecurity | undefined;
 
   private constructor(
     readonly port: number,
@@ -43,6 +48,7 @@ export class KafkaBroker {
         options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mandate-kafka-")),
         classpath,
       );
+      if (options.security) broker.security = await BrokerSecurity.prepare(broker.dir, options.security);
       await broker.format();
       return launched(broker, () => broker.launch());
     };
@@ -59,6 +65,12 @@ export class KafkaBroker {
 
   get pid(): number | undefined {
     return this.process?.running ? this.process.pid : undefined;
+  }
+
+  /** How `user` connects to this broker; only for a broker started with `security`. */
+  clientSecurity(user: string): KafkaSecurity {
+    if (!this.security) throw new Error("this Kafka broker was started without security: clients connect in plaintext");
+    return this.security.clientSecurity(user);
   }
 
   async stop(): Promise<void> {
@@ -98,6 +110,7 @@ export class KafkaBroker {
       clusterId,
       "-c",
       this.propertiesFile,
+      ...(this.security?.formatArguments() ?? []),
     ]);
   }
 
@@ -122,6 +135,7 @@ export class KafkaBroker {
     // connection and never answer, and each probe must end for the next one to see the broker exited.
     const kafka = new Kafka({
       brokers: [this.bootstrap],
+      ...kafkaClientSecurity(this.security?.adminSecurity()),
       logLevel: logLevel.NOTHING,
       retry: { retries: 0 },
       requestTimeout: 3_000,
@@ -171,6 +185,7 @@ export class KafkaBroker {
       "auto.create.topics.enable=false",
       "num.partitions=1",
       "log.cleaner.dedupe.buffer.size=8388608",
+      ...(this.security?.properties(this.port, this.controllerPort) ?? []),
       "",
     ].join("\n");
   }

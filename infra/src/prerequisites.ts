@@ -15,6 +15,8 @@ export class MissingPrerequisiteError extends Error {
 const installHints: Record<string, string> = {
   java: "Install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless), or run with Docker (docker compose up).",
   mvn: "Install Maven (Debian: apt-get install maven); it resolves the Kafka broker jars from Maven Central.",
+  openssl:
+    "Install OpenSSL (Debian: apt-get install openssl); it makes the TLS certificates of a secured local broker.",
   go: "Install Go 1.22 or newer (https://go.dev/doc/install or Debian: apt-get install golang); it builds the schema registry.",
 };
 
