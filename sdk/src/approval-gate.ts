@@ -24,7 +24,7 @@ export class ApprovalGate {
   static async start(options: ConnectionOptions & { agentId: string }): Promise<ApprovalGate> {
     const logger = createLogger("gate-sdk", "warn");
     const kafka = createKafka(options, `mandate-gate-${options.agentId}`, logger);
-    const contracts = await openContracts(options.schemaRegistryUrl, topicsOf(options));
+    const contracts = await openContracts(options, topicsOf(options));
     const keys = new ValidatorKeyDirectory(kafka, topicsOf(options).validatorKeys, contracts.validatorKey, logger);
     await keys.start();
     return new ApprovalGate(keys, options.agentId);

@@ -21,7 +21,7 @@ export class GovernancePublisher {
 
   static async connect(options: ConnectionOptions): Promise<GovernancePublisher> {
     const kafka = createKafka(options, "mandate-governance-publisher", createLogger("governance-publisher", "warn"));
-    const contracts = await openContracts(options.schemaRegistryUrl, topicsOf(options));
+    const contracts = await openContracts(options, topicsOf(options));
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     return new GovernancePublisher(producer, contracts, topicsOf(options));

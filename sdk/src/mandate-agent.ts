@@ -117,7 +117,7 @@ export class MandateAgent {
     const topics = topicsOf(options);
     const logger = createLogger(`agent-sdk`, "warn");
     const kafka = createKafka(options, `mandate-agent-${options.agentId}`, logger);
-    const contracts = await openContracts(options.schemaRegistryUrl, topics);
+    const contracts = await openContracts(options, topics);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const listener = new DecisionListener(kafka, topics.decisions, contracts.decision);

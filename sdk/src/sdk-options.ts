@@ -1,4 +1,5 @@
 import type { KafkaSecurity } from "../../services/common/src/kafka-security.js";
+import type { SchemaRegistryAuth, SchemaRegistryTls } from "../../services/common/src/schema-registry-connection.js";
 import { DEFAULT_TOPICS, type TopicNames } from "../../services/common/src/topics.js";
 
 export interface ConnectionOptions {
@@ -6,6 +7,10 @@ export interface ConnectionOptions {
   /** TLS and SASL towards the brokers; plaintext when omitted (a local broker only). */
   kafkaSecurity?: KafkaSecurity;
   schemaRegistryUrl: string;
+  /** Basic auth towards the registry; none when omitted (an open, local registry). */
+  schemaRegistryAuth?: SchemaRegistryAuth;
+  /** The CA of an https registry; the system CAs when omitted. */
+  schemaRegistryTls?: SchemaRegistryTls;
   /** Override only to isolate tests; production uses the default topic names. */
   topics?: TopicNames;
 }

@@ -20,13 +20,7 @@ function fakeRegistry(lookup: (id: number) => Promise<unknown>): SchemaRegistry 
 
 async function registeredCodec(lookup: (id: number) => Promise<unknown>) {
   const codec = new AvroCodec(fakeRegistry(lookup), "actions-value", schema);
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = (async () => new Response("{}", { status: 200 })) as typeof fetch;
-  try {
-    await codec.register("http://registry.invalid");
-  } finally {
-    globalThis.fetch = realFetch;
-  }
+  await codec.register(async () => {});
   return codec;
 }
 

@@ -33,7 +33,7 @@ export async function agentCommand([sub, target]: string[]): Promise<void> {
     const connection = cliConfigFromEnv().connection;
     const logger = createLogger("mandate-cli", "warn");
     const kafka = createKafka(connection, "mandate-cli", logger);
-    const contracts = await openContracts(connection.schemaRegistryUrl, connection.topics);
+    const contracts = await openContracts(connection, connection.topics);
     const directory = new AgentDirectory(kafka, connection.topics.registry, contracts.registration, logger);
     await directory.start();
     const current = directory.get(target);

@@ -2,6 +2,7 @@ import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import avro from "avsc";
 import { DependencyUnavailableError, UndecodableMessageError } from "./errors.js";
 import type { AvroSchemaJson } from "./avro-schemas.js";
+import type { SetCompatibility } from "./schema-registry-connection.js";
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
@@ -31,17 +32,8 @@ export class AvroCodec<T> {
   }
 
   /** Registers the schema under its subject with BACKWARD compatibility; idempotent. */
-  async register(registryUrl: string): Promise<number> {
-    const response = await fetch(`${registryUrl}/config/${encodeURIComponent(this.subject)}`, {
-      method: "PUT",
-      headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
-      body: JSON.stringify({ compatibility: "BACKWARD" }),
-    });
-    if (!response.ok) {
-      throw new DependencyUnavailableError(
-        `schema registry refused compatibility for ${this.subject}: ${response.status}`,
-      );
-    }
+  async register(setCompatibility: SetCompatibility): Promise<number> {
+    await setCompatibility(this.subject, "BACKWARD");
     const { id } = await this.registry.register(
       { type: SchemaType.AVRO, schema: JSON.stringify(this.schema) },
       { subject: this.subject },

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { ClickHouseTarget } from "./clickhouse-target.js";
+import { ConfigError } from "./errors.js";
 
 export type { ClickHouseClient };
 
@@ -20,6 +21,7 @@ export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHou
       url: target.url,
       username: target.username ?? "default",
       password: target.password ?? "",
+      ...(target.caFile === undefined ? {} : { tls: { ca_cert: readCa(target.caFile) } }),
       request_timeout: 30_000,
       // Failures reach the caller as errors, and the trail writer logs them once, with context.
       log: { level: ClickHouseLogLevel.OFF },
@@ -37,6 +39,16 @@ export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHou
   fs.rmSync(insertDir, { recursive: true, force: true });
   fs.mkdirSync(insertDir, { recursive: true });
   return client;
+}
+
+function readCa(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`cannot read the ClickHouse CA ${file} (CLICKHOUSE_CA_FILE): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 const embeddedPaths = new WeakMap<ClickHouseClient, string>();

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import type { SASLOptions } from "kafkajs";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { z } from "zod";
+import { ConfigError } from "./errors.js";
 
 /**
  * How a client proves itself to the brokers and checks them: TLS (a CA to trust, optionally a client
@@ -18,15 +19,18 @@ export const kafkaSecuritySchema = z.object({
       keyFile: z.string().min(1).optional(),
     })
     .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), {
-      message: "a client certificate needs both certFile and keyFile",
+      message:
+        "a client certificate needs both certFile and keyFile (MANDATE_KAFKA_TLS_CERT_FILE and MANDATE_KAFKA_TLS_KEY_FILE)",
     })
     .nullable()
     .default(null),
   sasl: z
     .object({
-      mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]),
-      username: z.string().min(1),
-      password: z.string().min(1),
+      mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"], {
+        error: "expected plain, scram-sha-256 or scram-sha-512 (MANDATE_KAFKA_SASL_MECHANISM)",
+      }),
+      username: requiredText("required with SASL (MANDATE_KAFKA_SASL_USERNAME)"),
+      password: requiredText("required with SASL (MANDATE_KAFKA_SASL_PASSWORD)"),
     })
     .nullable()
     .default(null),
@@ -52,7 +56,11 @@ export function kafkaSecurityFromEnv(env: NodeJS.ProcessEnv): unknown {
     keyFile: env.MANDATE_KAFKA_TLS_KEY_FILE || undefined,
   };
   const anyFile = Object.values(files).some((f) => f !== undefined);
-  const tlsFlag = env.MANDATE_KAFKA_TLS?.trim().toLowerCase();
+  const tlsFlag = env.MANDATE_KAFKA_TLS?.trim().toLowerCase() || undefined;
+  if (tlsFlag !== undefined && tlsFlag !== "true" && tlsFlag !== "false") {
+    // Thrown rather than read as false: a typo here would otherwise send the SASL password in the clear.
+    throw new ConfigError(`MANDATE_KAFKA_TLS must be true or false, not ${JSON.stringify(env.MANDATE_KAFKA_TLS)}`);
+  }
   const tls = tlsFlag === "false" ? null : tlsFlag === "true" || anyFile ? files : null;
   const mechanism = env.MANDATE_KAFKA_SASL_MECHANISM?.trim().toLowerCase();
   const sasl =
@@ -91,4 +99,9 @@ function readPem(file: string, what: string): string {
   } catch (error) {
     throw new Error(`cannot read the Kafka TLS ${what} ${file}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** A non-empty string whose absence and emptiness both report `message` (which names the variable). */
+function requiredText(message: string) {
+  return z.string({ error: message }).min(1, message);
 }

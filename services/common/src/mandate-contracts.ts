@@ -1,4 +1,3 @@
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import type { ProposedAction } from "./action.js";
 import { AvroCodec } from "./avro-codec.js";
 import { mandateSchemas } from "./avro-schemas.js";
@@ -7,6 +6,7 @@ import type { ExecutionRecord } from "./execution.js";
 import type { AgentObservation } from "./observation.js";
 import type { PolicySetRecord } from "./policy-set-record.js";
 import type { AgentRegistration } from "./registration.js";
+import { openSchemaRegistry, type SchemaRegistryConnection } from "./schema-registry-connection.js";
 import type { TopicNames } from "./topics.js";
 import type { ValidatorKeyRecord } from "./validator-key.js";
 
@@ -34,8 +34,18 @@ export function observationSubject(topics: TopicNames): string {
 export const ACTION_RECORD_NAME = "dev.mandate.v1.ActionProposed";
 export const OBSERVATION_RECORD_NAME = "dev.mandate.v1.AgentObservation";
 
-export async function openContracts(registryUrl: string, topics: TopicNames): Promise<MandateContracts> {
-  const registry = new SchemaRegistry({ host: registryUrl, clientId: "mandate" });
+/**
+ * Opens the registry at `connection` (its URL, basic auth and CA, as every service config and SDK
+ * option carries them) and registers every contract. A bare URL is an open registry reached in the
+ * clear: a local one, as the test stacks run.
+ */
+export async function openContracts(
+  connection: SchemaRegistryConnection | string,
+  topics: TopicNames,
+): Promise<MandateContracts> {
+  const { registry, setCompatibility } = openSchemaRegistry(
+    typeof connection === "string" ? { schemaRegistryUrl: connection } : connection,
+  );
   const schemas = mandateSchemas();
   const contracts: MandateContracts = {
     action: new AvroCodec<ProposedAction>(registry, `${topics.actions}-value`, schemas.action),
@@ -46,12 +56,12 @@ export async function openContracts(registryUrl: string, topics: TopicNames): Pr
     execution: new AvroCodec<ExecutionRecord>(registry, `${topics.executions}-value`, schemas.execution),
     observation: new AvroCodec<AgentObservation>(registry, observationSubject(topics), schemas.observation),
   };
-  await contracts.action.register(registryUrl);
-  await contracts.decision.register(registryUrl);
-  await contracts.registration.register(registryUrl);
-  await contracts.policySet.register(registryUrl);
-  await contracts.validatorKey.register(registryUrl);
-  await contracts.execution.register(registryUrl);
-  await contracts.observation.register(registryUrl);
+  await contracts.action.register(setCompatibility);
+  await contracts.decision.register(setCompatibility);
+  await contracts.registration.register(setCompatibility);
+  await contracts.policySet.register(setCompatibility);
+  await contracts.validatorKey.register(setCompatibility);
+  await contracts.execution.register(setCompatibility);
+  await contracts.observation.register(setCompatibility);
   return contracts;
 }

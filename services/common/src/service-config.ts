@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { kafkaSecurityFromEnv, kafkaSecuritySchema } from "./kafka-security.js";
+import {
+  schemaRegistryAuthSchema,
+  schemaRegistrySecurityFromEnv,
+  schemaRegistryTlsSchema,
+} from "./schema-registry-connection.js";
 import { topicSettingsSchema } from "./topic-settings.js";
 import { DEFAULT_TOPICS, type TopicNames } from "./topics.js";
 
@@ -20,6 +25,10 @@ export const connectionConfigSchema = z.object({
   /** TLS and SASL towards the brokers; plaintext when both are null (a local broker only). */
   kafkaSecurity: kafkaSecuritySchema.default({ tls: null, sasl: null }),
   schemaRegistryUrl: z.string().url(),
+  /** Basic auth towards the registry; null (default) for an open, local one. */
+  schemaRegistryAuth: schemaRegistryAuthSchema,
+  /** The CA of an https registry; null (default) trusts the system CAs. */
+  schemaRegistryTls: schemaRegistryTlsSchema,
   topics: topicNamesSchema.default(DEFAULT_TOPICS),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one; null (default) serves none. */
   httpPort: z.number().int().min(0).max(65535).nullable().default(null),
@@ -64,6 +73,7 @@ export function connectionSettingsFromEnv(env: NodeJS.ProcessEnv) {
       .filter(Boolean) ?? ["127.0.0.1:9092"],
     kafkaSecurity: kafkaSecurityFromEnv(env),
     schemaRegistryUrl: env.MANDATE_SCHEMA_REGISTRY_URL ?? "http://127.0.0.1:8081",
+    ...schemaRegistrySecurityFromEnv(env),
     logLevel: env.MANDATE_LOG_LEVEL,
     actionPartitions: numberFromEnv(env.MANDATE_ACTION_PARTITIONS),
     topicReplicationFactor: numberFromEnv(env.MANDATE_TOPIC_REPLICATION_FACTOR),

@@ -92,7 +92,7 @@ export class ReviewService implements ReviewDesk {
     const kafka = createKafka(config, `mandate-review-${config.reviewServiceId}`, this.logger);
     await prepareTopics(kafka, config.topics, config, this.logger);
 
-    const contracts = await openContracts(config.schemaRegistryUrl, config.topics);
+    const contracts = await openContracts(config, config.topics);
     this.contracts = contracts;
     this.validatorKeys = new ValidatorKeyDirectory(
       kafka,

@@ -101,7 +101,7 @@ export class SinkService {
 
     const kafka = createKafka(config, "mandate-sink", this.logger);
     await prepareTopics(kafka, config.topics, config, this.logger);
-    this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
+    this.contracts = await openContracts(config, config.topics);
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
