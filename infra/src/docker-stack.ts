@@ -11,6 +11,9 @@ const ANALYST_INIT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url
  * Images match docker-compose.yml.
  */
 export async function startDockerStack(options: StackOptions): Promise<InfraStack> {
+  if ((options.kafkaNodes ?? 1) !== 1) {
+    throw new Error("a Kafka cluster of several nodes is started as local processes only (MANDATE_INFRA=local)");
+  }
   const { GenericContainer, Network, Wait } = await import("testcontainers");
   const network = await new Network().start();
   const kafka = await new GenericContainer("apache/kafka:3.9.1")

@@ -17,6 +17,11 @@ const infraConfigSchema = z.object({
   MANDATE_SCHEMA_REGISTRY_VERSION: z.string().default("v0.2.1"),
   /** `local` starts processes on this machine, `docker` uses testcontainers; unset picks docker when an engine answers. */
   MANDATE_INFRA: z.enum(["local", "docker"]).optional(),
+  /** Kafka nodes `npm run infra -- up` starts: 1 broker, or a 3-node KRaft cluster (RF 3, min ISR 2). */
+  MANDATE_KAFKA_NODES: z
+    .enum(["1", "3"])
+    .default("1")
+    .transform((v) => (v === "3" ? 3 : 1) as 1 | 3),
   /** Keep process logs and data directories after a stack stops (debugging). */
   MANDATE_KEEP_INFRA_DIRS: z
     .enum(["0", "1"])

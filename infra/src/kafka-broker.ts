@@ -18,11 +18,25 @@ export interface KafkaBrokerOptions {
   dir?: string;
   /** SASL_SSL with SCRAM and the StandardAuthorizer instead of a plaintext listener (broker-security.ts). */
   security?: BrokerSecurityOptions;
+  /** Set by KafkaCluster for each of its nodes; a lone broker is node 1 of a cluster of 1. */
+  node?: ClusterNode;
+}
+
+/** One node's place in a multi-node KRaft cluster (kafka-cluster.ts). */
+export interface ClusterNode {
+  nodeId: number;
+  /** `controller.quorum.voters`: `id@host:controllerPort` of every node, this one included. */
+  quorumVoters: string;
+  /** Every node of a cluster is formatted with the same cluster id, or they refuse to talk to each other. */
+  clusterId: string;
+  /** How many nodes the cluster has: the internal topics' replication factor follows from it. */
+  clusterSize: number;
 }
 
 /**
  * One Apache Kafka broker in KRaft mode (combined broker and controller), from Maven Central jars.
- * Single-node settings: every internal topic has replication factor 1, so transactions work.
+ * Alone, every internal topic has replication factor 1, so transactions work; as a node of a
+ * cluster of 3 or more (`node`), the internal topics get 3 replicas and 2 in-sync ones.
  */
 export class KafkaBroker {
   private process: ManagedProcess | undefined;
@@ -33,6 +47,7 @@ export class KafkaBroker {
     readonly controllerPort: number,
     readonly dir: string,
     private readonly classpath: string,
+    private readonly node: ClusterNode | undefined,
   ) {}
 
   get bootstrap(): string {
@@ -47,6 +62,7 @@ export class KafkaBroker {
         options.controllerPort ?? (await freePort()),
         options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mandate-kafka-")),
         classpath,
+        options.node,
       );
       if (options.security) broker.security = await BrokerSecurity.prepare(broker.dir, options.security);
       await broker.format();
@@ -96,10 +112,12 @@ export class KafkaBroker {
     fs.writeFileSync(this.propertiesFile, this.properties());
     fs.writeFileSync(path.join(this.dir, "log4j.properties"), log4jProperties(path.join(this.dir, "broker.log")));
     if (fs.existsSync(path.join(this.dir, "data", "meta.properties"))) return;
-    const clusterId = (await runCommand("java", ["-cp", this.classpath, "kafka.tools.StorageTool", "random-uuid"]))
-      .trim()
-      .split("\n")
-      .pop() as string;
+    const clusterId =
+      this.node?.clusterId ??
+      ((await runCommand("java", ["-cp", this.classpath, "kafka.tools.StorageTool", "random-uuid"]))
+        .trim()
+        .split("\n")
+        .pop() as string);
     await runCommand("java", [
       "-cp",
       this.classpath,
@@ -163,23 +181,28 @@ export class KafkaBroker {
   }
 
   private properties(): string {
+    const nodeId = this.node?.nodeId ?? 1;
+    // Three copies with two in sync once there are three nodes: one node lost loses nothing acknowledged.
+    const replicas = Math.min(this.node?.clusterSize ?? 1, 3);
+    const minInsync = replicas >= 3 ? 2 : 1;
     return [
       "process.roles=broker,controller",
-      "node.id=1",
-      `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
+      `node.id=${nodeId}`,
+      `controller.quorum.voters=${this.node?.quorumVoters ?? `${nodeId}@127.0.0.1:${this.controllerPort}`}`,
       `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
       `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}`,
       "controller.listener.names=CONTROLLER",
       "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
       "inter.broker.listener.name=PLAINTEXT",
       `log.dirs=${path.join(this.dir, "data")}`,
-      // One broker: every internal topic must fit on it, or transactions and groups never become available.
-      "offsets.topic.replication.factor=1",
+      // Every internal topic must fit on the cluster, or transactions and groups never become available.
+      `offsets.topic.replication.factor=${replicas}`,
       "offsets.topic.num.partitions=4",
-      "transaction.state.log.replication.factor=1",
-      "transaction.state.log.min.isr=1",
+      `transaction.state.log.replication.factor=${replicas}`,
+      `transaction.state.log.min.isr=${minInsync}`,
       "transaction.state.log.num.partitions=4",
-      "min.insync.replicas=1",
+      `default.replication.factor=${replicas}`,
+      `min.insync.replicas=${minInsync}`,
       "group.initial.rebalance.delay.ms=0",
       // Topics are created explicitly, with their partition counts, by the services' topic setup.
       "auto.create.topics.enable=false",

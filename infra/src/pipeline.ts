@@ -10,8 +10,9 @@ import { ValidatorService } from "../../services/validator/src/validator-service
 import type { InfraStack } from "./infra-stack.js";
 
 /**
- * Every stack the launcher starts (local processes or testcontainers) has one broker, which can hold
- * one copy of each partition: set explicitly, since the services' defaults are for a 3-broker cluster.
+ * A stack of one broker (local processes or testcontainers) can hold one copy of each partition: set
+ * explicitly, since the services' defaults are for a 3-broker cluster. A stack that says what it can
+ * hold (`topicReplication`, a 3-node cluster) gets that instead.
  */
 export const SINGLE_BROKER_TOPIC_SETTINGS = { topicReplicationFactor: 1, topicMinInsyncReplicas: 1 } as const;
 
@@ -73,7 +74,7 @@ export async function startPipeline(stack: InfraStack, options: PipelineOptions)
     schemaRegistryUrl: stack.schemaRegistryUrl,
     topics: options.topics,
     logLevel: options.logLevel ?? "warn",
-    ...SINGLE_BROKER_TOPIC_SETTINGS,
+    ...(stack.topicReplication ?? SINGLE_BROKER_TOPIC_SETTINGS),
   };
   const validators = Array.from(
     { length: options.validators ?? 1 },
