@@ -33,6 +33,7 @@ export interface PipelineOptions {
       | "capabilityTtlSeconds"
       | "identityClockSkewSeconds"
       | "replayWindowMaxPerAgent"
+      | "maxDecisionBytes"
       | "signingKeyPath"
       | "httpPort"
     >

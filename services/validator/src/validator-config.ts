@@ -32,6 +32,17 @@ export const validatorConfigSchema = connectionConfigSchema.extend({
     .int()
     .min(1024)
     .default(256 * 1024),
+  /**
+   * Largest decision record the validator publishes. A larger one (an action near the action limit whose
+   * reasons or redacted arguments push it over) is never sent: the broker would refuse it and the
+   * partition would stop on that batch for good. The action is dead-lettered and rejected unread instead.
+   * Keep it under the decision topic's `max.message.bytes` (1 MiB by default).
+   */
+  maxDecisionBytes: z
+    .number()
+    .int()
+    .min(4096)
+    .default(1000 * 1000),
   /** A validator silent this long loses its partitions to the others (kafkajs default 30 s). */
   sessionTimeoutMs: z.number().int().min(3000).default(30_000),
   /** An open transaction of a crashed validator blocks read-committed readers of its partitions until this passes. */
@@ -81,6 +92,7 @@ export function validatorConfigFromEnv(env: NodeJS.ProcessEnv): ValidatorConfig 
     groupId: env.MANDATE_VALIDATOR_GROUP,
     maxActionBytes: numberFromEnv(env.MANDATE_MAX_ACTION_BYTES),
     maxObservationBytes: numberFromEnv(env.MANDATE_MAX_OBSERVATION_BYTES),
+    maxDecisionBytes: numberFromEnv(env.MANDATE_MAX_DECISION_BYTES),
     decisionTtlSeconds: numberFromEnv(env.MANDATE_DECISION_TTL_SECONDS),
     capabilityTtlSeconds: numberFromEnv(env.MANDATE_CAPABILITY_TTL_SECONDS),
     identityClockSkewSeconds: numberFromEnv(env.MANDATE_IDENTITY_CLOCK_SKEW_SECONDS),

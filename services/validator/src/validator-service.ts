@@ -250,9 +250,26 @@ export class ValidatorService {
         const started = performance.now();
         const decision = this.engine.decideAction(intake.action, registration, now);
         this.metrics.decisionDuration.observe((performance.now() - started) / 1000);
-        verdicts.push(decision.verdict);
-        decisions.push(this.decisionMessage(intake.action, decision, registration?.version ?? null, now));
-      } else if (intake.kind === "dead_letter") {
+        const published = this.decisionMessage(intake.action, decision, registration?.version ?? null, now);
+        if ((published.value as Buffer).length <= config.maxDecisionBytes) {
+          verdicts.push(decision.verdict);
+          decisions.push(published);
+        } else {
+          // Sent as is, the broker would refuse the whole transaction, and the batch would be fetched,
+          // decided and refused again for ever: the partition would stop here.
+          const size = (published.value as Buffer).length;
+          intake = {
+            kind: "dead_letter",
+            cause: {
+              step: "validator.publish",
+              reason: "decision_too_large",
+              detail: `its decision record is ${size} bytes; the limit is ${config.maxDecisionBytes}`,
+            },
+            identified: { actionId: intake.action.action_id, agentId: intake.action.agent_id },
+          };
+        }
+      }
+      if (intake.kind === "dead_letter") {
         const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
         deadLetters.push(deadLetterMessage(message, source, intake.cause, now));
         deadLetterCauses.push(intake.cause);
@@ -268,6 +285,7 @@ export class ValidatorService {
             message: `The action could not be read (${intake.cause.reason}); it is rejected unread.`,
             severity: "critical",
           };
+          verdicts.push("rejected");
           decisions.push(
             this.decisionMessage(
               action,
