@@ -4,6 +4,7 @@ import type { AxisScores, Reason, Verdict } from "../../common/src/decision.js";
 import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
 import type { PayloadFinding } from "./payload-safety/index.js";
+import type { AgentState } from "./validator-state/agent-state.js";
 
 /** What deciding one action yields, before it is wrapped into a signed, timestamped decision record. */
 export interface ActionDecision {
@@ -61,10 +62,14 @@ export interface DecisionEngine {
   applyPolicySet(record: PolicySetRecord): PolicySetResult;
   /**
    * Brackets the decisions of one transaction. On abort, the engine forgets what those decisions
-   * wrote to state that would change how the same actions are decided again (the replay window):
-   * an aborted batch is re-delivered and must get the same verdicts.
+   * wrote to its state (replay window, rate, drift baseline, sessions): an aborted batch is
+   * re-delivered and must count once, not twice.
    */
   beginBatch?(): void;
   commitBatch?(): void;
   abortBatch?(): void;
+  /** What the engine remembers about one agent, for the validator-state changelog. */
+  agentState(agentId: string, now: number): AgentState;
+  /** Replaces what the engine remembers about one agent with a restored record (undefined: nothing). */
+  restoreAgentState(agentId: string, state: AgentState | undefined): void;
 }

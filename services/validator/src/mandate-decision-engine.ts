@@ -37,6 +37,7 @@ import {
 import { explainSessionSecrets } from "./provenance/session-secrets.js";
 import { PolicyStore, readDefaultPolicySet, readScopeSchema, type PolicyEvaluation } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
+import type { AgentState } from "./validator-state/agent-state.js";
 import { DEFAULT_IDENTITY_OPTIONS, IdentityCheck, type IdentityOptions } from "./workload-identity/index.js";
 
 /** A decision with the per-axis detail `mandate explain` prints; the validator publishes the `ActionDecision` part. */
@@ -94,6 +95,11 @@ export class MandateDecisionEngine implements DecisionEngine {
   private readonly identity: IdentityCheck;
   private readonly behaviour: BehaviourStore;
   private readonly vectors: WordVectors;
+  /**
+   * Reviewed approvals that arrived while a batch was open, applied when it ends. NOTE: applied inside
+   * the batch, an abort would roll the agent back to before the batch and lose the approval.
+   */
+  private reviewedDuringBatch: Array<{ action: ProposedAction; now: number }> | null = null;
 
   constructor(options: Partial<DecisionEngineOptions> = {}) {
     this.behaviour = options.behaviour ?? new InMemoryBehaviourStore(DEFAULT_DECISION_THRESHOLDS.drift);
@@ -136,18 +142,44 @@ export class MandateDecisionEngine implements DecisionEngine {
     this.identity.beginBatch();
     this.behaviour.beginBatch();
     this.provenance.beginBatch();
+    this.reviewedDuringBatch = [];
   }
 
   commitBatch(): void {
     this.identity.commitBatch();
     this.behaviour.commitBatch();
     this.provenance.commitBatch();
+    this.applyReviewedDuringBatch();
   }
 
   abortBatch(): void {
     this.identity.abortBatch();
     this.behaviour.abortBatch();
     this.provenance.abortBatch();
+    this.applyReviewedDuringBatch();
+  }
+
+  /** What the engine remembers about the agent: the record the validator-state changelog keeps. */
+  agentState(agentId: string, now: number): AgentState {
+    return {
+      behaviour: this.behaviour.snapshot(agentId),
+      replay: this.identity.replayWindow(agentId, now),
+      sessions: this.provenance.snapshotAgent(agentId),
+    };
+  }
+
+  /** Replaces what the engine remembers about the agent (undefined: nothing is known of it). */
+  restoreAgentState(agentId: string, state: AgentState | undefined): void {
+    if (state?.behaviour) this.behaviour.restore({ ...state.behaviour, agentId });
+    else this.behaviour.forget(agentId);
+    this.identity.restoreReplayWindow(agentId, state?.replay);
+    this.provenance.restoreAgent(agentId, state?.sessions ?? []);
+  }
+
+  private applyReviewedDuringBatch(): void {
+    const reviewed = this.reviewedDuringBatch ?? [];
+    this.reviewedDuringBatch = null;
+    for (const { action, now } of reviewed) this.recordReviewedApproval(action, now);
   }
 
   explainAction(action: ProposedAction, registered: AgentRegistration | undefined, now: number): ExplainedDecision {
@@ -348,6 +380,10 @@ export class MandateDecisionEngine implements DecisionEngine {
 
   /** A reviewer's approval enters the baseline like the validator's own, when the agent's model is known. */
   recordReviewedApproval(action: ProposedAction, now: number): void {
+    if (this.reviewedDuringBatch !== null) {
+      this.reviewedDuringBatch.push({ action, now });
+      return;
+    }
     const cached = this.purposeModels.get(action.agent_id);
     if (cached === undefined) return;
     const alignment = assessAlignment(

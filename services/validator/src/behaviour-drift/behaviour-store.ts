@@ -43,6 +43,10 @@ export interface BehaviourStore {
   recentValues(agentId: string): ReadonlySet<string>;
   /** For snapshots, tests and memory reports; undefined for an agent the store does not hold. */
   snapshot(agentId: string): AgentBehaviourSnapshot | undefined;
+  /** Replaces what the store holds for the snapshot's agent (a restore after a restart or partition move). */
+  restore(snapshot: AgentBehaviourSnapshot): void;
+  /** Drops the agent: a restore found no state for it. */
+  forget(agentId: string): void;
   /**
    * Bracket the decisions of one Kafka transaction. On abort, every agent the batch changed goes back to
    * what it was before the batch (rate, baseline, seen tools): the batch is decided again, and must

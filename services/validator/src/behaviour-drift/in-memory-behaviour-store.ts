@@ -9,8 +9,9 @@ import { type DriftThresholds, type DriftThresholdsInput, parseDriftThresholds }
 const NO_VALUES: ReadonlySet<string> = new Set();
 
 /**
- * Behaviour state in this process's memory. It holds what the instance has seen since it started:
- * after a restart or rebalance its agents start cold until a changelog-backed store restores them.
+ * Behaviour state in this process's memory. The validator writes each agent's snapshot to the
+ * validator-state changelog with every committed batch and restores it after a restart or rebalance
+ * (services/validator/src/validator-state/).
  * Not shared between threads; one instance per validator.
  */
 export class InMemoryBehaviourStore implements BehaviourStore {
@@ -95,6 +96,10 @@ export class InMemoryBehaviourStore implements BehaviourStore {
   restore(snapshot: AgentBehaviourSnapshot): void {
     this.agents.delete(snapshot.agentId);
     this.admit(ownedString(snapshot.agentId), AgentBehaviour.restore(snapshot, this.thresholds, this.limits));
+  }
+
+  forget(agentId: string): void {
+    this.agents.delete(agentId);
   }
 
   /** The agent's state, created if new, moved to the most recently active end. */

@@ -14,6 +14,7 @@ export { type ObservedValues, observedValues } from "./observed-values.js";
 export {
   DEFAULT_PROVENANCE_LIMITS,
   type ProvenanceLimits,
+  type SessionSnapshot,
   type SessionState,
   SessionProvenance,
 } from "./session-provenance.js";

@@ -43,6 +43,17 @@ export interface SessionState {
 
 const MAX_INJECTED_STEMS = 2_048;
 
+/** One session as plain data: what the validator-state changelog carries. */
+export interface SessionSnapshot {
+  sessionId: string;
+  values: Array<[string, ObservedSource]>;
+  injectedStems: string[];
+  injectedTools: string[];
+  toolsUsed: string[];
+  actions: Array<[string, string]>;
+  evicted: boolean;
+}
+
 /**
  * Per-session provenance, bounded: at most `maxSessions` sessions (oldest opened evicted first)
  * and `maxValuesPerSession` values each (oldest first). Every eviction is counted, so an operator sees
@@ -95,6 +106,43 @@ export class SessionProvenance {
       this.evictedSessions++;
     }
     this.touched = null;
+  }
+
+  /** The agent's sessions, oldest opened first: for the validator-state changelog. */
+  snapshotAgent(agentId: string): SessionSnapshot[] {
+    const prefix = sessionKey(agentId, "");
+    const snapshots: SessionSnapshot[] = [];
+    for (const [key, state] of this.sessions) {
+      if (!key.startsWith(prefix)) continue;
+      snapshots.push({
+        sessionId: key.slice(prefix.length),
+        values: [...state.values].map(([value, source]) => [value, { ...source }]),
+        injectedStems: [...state.injectedStems],
+        injectedTools: [...state.injectedTools],
+        toolsUsed: [...state.toolsUsed],
+        actions: [...state.actions],
+        evicted: state.evicted,
+      });
+    }
+    return snapshots;
+  }
+
+  /**
+   * Replaces every session of the agent with the snapshots (none: forgets them), as a restore after a
+   * restart or a partition move does. Restored sessions count as the most recently opened.
+   */
+  restoreAgent(agentId: string, snapshots: readonly SessionSnapshot[]): void {
+    const prefix = sessionKey(agentId, "");
+    for (const key of [...this.sessions.keys()]) if (key.startsWith(prefix)) this.sessions.delete(key);
+    for (const snapshot of snapshots) {
+      const state = this.open(agentId, snapshot.sessionId);
+      for (const [value, source] of snapshot.values) state.values.set(value, { ...source });
+      for (const stem of snapshot.injectedStems) state.injectedStems.add(stem);
+      state.injectedTools.push(...snapshot.injectedTools);
+      for (const tool of snapshot.toolsUsed) state.toolsUsed.add(tool);
+      for (const [actionId, tool] of snapshot.actions) state.actions.set(actionId, tool);
+      state.evicted = snapshot.evicted;
+    }
   }
 
   /** The session's state, opened when missing. */

@@ -4,7 +4,7 @@ import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason } from "../../../common/src/decision.js";
 import { ed25519PublicKey, verifyEd25519 } from "../../../common/src/ed25519.js";
 import type { AgentKey, AgentRegistration } from "../../../common/src/registration.js";
-import { ReplayCache, type ReplayVerdict } from "./replay-cache.js";
+import { ReplayCache, type ReplayVerdict, type ReplayWindowSnapshot } from "./replay-cache.js";
 
 export interface IdentityOptions {
   /** How far `proposed_at` may be from the decision time, either way. */
@@ -121,6 +121,15 @@ export class IdentityCheck {
 
   abortBatch(): void {
     this.replay.abortBatch();
+  }
+
+  /** The agent's replay window, for the validator-state changelog. */
+  replayWindow(agentId: string, now: number): ReplayWindowSnapshot | undefined {
+    return this.replay.snapshot(agentId, now);
+  }
+
+  restoreReplayWindow(agentId: string, snapshot: ReplayWindowSnapshot | undefined): void {
+    this.replay.restore(agentId, snapshot);
   }
 
   private publicKeyOf(key: AgentKey): KeyObject | Error {

@@ -4,4 +4,4 @@ export {
   type IdentityOptions,
   type IdentityResult,
 } from "./identity-check.js";
-export { ReplayCache, type ReplayCacheOptions, type ReplayVerdict } from "./replay-cache.js";
+export { ReplayCache, type ReplayCacheOptions, type ReplayVerdict, type ReplayWindowSnapshot } from "./replay-cache.js";

@@ -15,6 +15,14 @@ export interface ReplayCacheOptions {
 
 export type ReplayVerdict = "fresh" | "replayed_nonce" | "replayed_action_id" | "window_full";
 
+/** One agent's window as plain data, oldest first: what the validator-state changelog carries. */
+export interface ReplayWindowSnapshot {
+  /** [nonce, expiry epoch ms] */
+  nonces: Array<[string, number]>;
+  /** [action id, expiry epoch ms] */
+  actionIds: Array<[string, number]>;
+}
+
 interface AgentWindow {
   /** nonce → expiry; insertion order is roughly expiry order, which is what pruning relies on. */
   nonces: Map<string, number>;
@@ -69,6 +77,28 @@ export class ReplayCache {
       window?.actionIds.delete(actionId);
     }
     this.journal = undefined;
+  }
+
+  /** The agent's unexpired entries at `now`, or undefined when it has none. */
+  snapshot(agentId: string, now: number): ReplayWindowSnapshot | undefined {
+    const window = this.agents.get(agentId);
+    if (window === undefined) return undefined;
+    prune(window, now);
+    if (window.nonces.size === 0 && window.actionIds.size === 0) return undefined;
+    return { nonces: [...window.nonces], actionIds: [...window.actionIds] };
+  }
+
+  /**
+   * Replaces the agent's window with a snapshot (undefined: forgets it), as a restore after a restart or
+   * a partition move does. Entries keep their recorded expiry, so a restored window refuses exactly what
+   * the lost one would have.
+   */
+  restore(agentId: string, snapshot: ReplayWindowSnapshot | undefined): void {
+    if (snapshot === undefined) {
+      this.agents.delete(agentId);
+      return;
+    }
+    this.agents.set(agentId, { nonces: new Map(snapshot.nonces), actionIds: new Map(snapshot.actionIds) });
   }
 
   /** Envelopes remembered, over all agents. */

@@ -1,0 +1,156 @@
+import crypto from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { ProposedAction } from "../../../services/common/src/action.js";
+import type { AgentObservation } from "../../../services/common/src/observation.js";
+import type { AgentRegistration } from "../../../services/common/src/registration.js";
+import { MandateDecisionEngine } from "../../../services/validator/src/mandate-decision-engine.js";
+import { decodeAgentState, encodeAgentState } from "../../../services/validator/src/validator-state/agent-state.js";
+import { actionSigner, signAction } from "../../../sdk/src/action-signing.js";
+import { agentKey } from "../../support/agent-keys.js";
+import { testRegistration } from "../../support/registrations.js";
+
+/*
+ * The four kinds of state the engine keeps per agent — replay window, proposal rate, drift baseline,
+ * session provenance — count a batch once: an aborted batch counts nothing, and the batch decided again
+ * gets the verdicts it would have got the first time. And all four survive a restore from the record
+ * the validator-state changelog keeps.
+ */
+
+const key = agentKey("state-bot-1");
+const signer = actionSigner(key.signingKey);
+const T0 = Date.UTC(2026, 4, 1, 12);
+
+function registration(rateLimit: number | null = null): AgentRegistration {
+  const base = testRegistration("state-bot", ["lookup_order", "send_email", "refund_order"]);
+  return { ...base, keys: [key.registered], scope: { ...base.scope, rate_limit_per_minute: rateLimit } };
+}
+
+function action(tool: string, at: number, overrides: Partial<ProposedAction> = {}): ProposedAction {
+  return signAction(
+    {
+      action_id: crypto.randomUUID(),
+      agent_id: "state-bot",
+      session_id: "s-1",
+      session_task: "Where is order A-1?",
+      tool,
+      operation: "read",
+      resource: null,
+      destination: null,
+      arguments_json: JSON.stringify({ order_id: "A-1" }),
+      intent: "check the order",
+      proposed_at: at,
+      nonce: crypto.randomBytes(12).toString("hex"),
+      signature: null,
+      executor_group: null,
+      ...overrides,
+    },
+    signer,
+  );
+}
+
+function observation(actionId: string, at: number): AgentObservation {
+  return {
+    observation_id: crypto.randomUUID(),
+    agent_id: "state-bot",
+    session_id: "s-1",
+    action_id: actionId,
+    tool: "lookup_order",
+    arguments_json: null,
+    output: JSON.stringify({ order_id: "A-1", email: "carol@example.org" }),
+    error: null,
+    truncated: false,
+    reporter: "executor:test",
+    observed_at: at,
+  };
+}
+
+const codes = (decision: { reasons: { code: string }[] }) => decision.reasons.map((r) => r.code);
+
+describe("engine state, batch by batch", () => {
+  it("an aborted batch counts nothing: the same batch decided again gets the same verdicts and counts once", () => {
+    const engine = new MandateDecisionEngine();
+    const reg = registration(3);
+    engine.beginBatch();
+    const first = action("lookup_order", T0);
+    expect(engine.decideAction(first, reg, T0).verdict).toBe("approved");
+    engine.commitBatch();
+    const before = engine.agentState("state-bot", T0 + 1);
+
+    const batch = [action("refund_order", T0 + 1000), action("lookup_order", T0 + 2000)];
+    const decideBatch = () => {
+      engine.beginBatch();
+      const seen = engine.observeSession(observation(first.action_id, T0 + 500), reg, T0 + 500);
+      const verdicts = batch.map((a, i) => engine.decideAction(a, reg, T0 + 1000 * (i + 1)));
+      return { seen, verdicts };
+    };
+    const once = decideBatch();
+    expect(once.seen.taken).toBe(true);
+    expect(once.verdicts.map((v) => v.verdict)).not.toContain("rejected");
+    engine.abortBatch();
+
+    // Nothing of the aborted batch stayed: no envelope, no proposal counted, no tool learned, no value seen.
+    const after = engine.agentState("state-bot", T0 + 1);
+    expect(after.replay).toEqual(before.replay);
+    expect(after.behaviour).toEqual(before.behaviour);
+    expect(after.sessions.flatMap((s) => s.values)).toEqual([]);
+
+    const again = decideBatch();
+    engine.commitBatch();
+    expect(again.verdicts.map((v) => v.verdict)).toEqual(once.verdicts.map((v) => v.verdict));
+    expect(again.verdicts.flatMap(codes)).not.toContain("identity.replayed_nonce");
+    expect(again.verdicts.flatMap(codes)).not.toContain("scope.rate_over_limit");
+    const committed = engine.agentState("state-bot", T0 + 3000);
+    expect(committed.replay?.nonces).toHaveLength(3);
+    expect(committed.behaviour?.approvedCount).toBe(before.behaviour!.approvedCount + 2);
+    expect(committed.behaviour?.rate.buckets.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(committed.sessions[0]?.values.map(([value]) => value)).toContain("carol@example.org");
+  });
+
+  it("a reviewer's approval that arrives while a batch is open survives the batch's abort", () => {
+    const engine = new MandateDecisionEngine();
+    const reg = registration();
+    engine.decideAction(action("lookup_order", T0), reg, T0);
+    const reviewed = action("send_email", T0 + 10, { destination: "mail.example.com" });
+
+    engine.beginBatch();
+    engine.decideAction(action("lookup_order", T0 + 1000), reg, T0 + 1000);
+    engine.recordReviewedApproval(reviewed, T0 + 1000);
+    engine.abortBatch();
+    expect(engine.agentState("state-bot", T0 + 2000).behaviour?.tools).toContain("send_email");
+  });
+});
+
+describe("engine state, restored from its changelog record", () => {
+  it("keeps the replay window, the rate, the baseline and the session", () => {
+    const reg = registration(2);
+    const engine = new MandateDecisionEngine();
+    const first = action("lookup_order", T0);
+    const second = action("refund_order", T0 + 1000);
+    expect(engine.decideAction(first, reg, T0).verdict).toBe("approved");
+    engine.observeSession(observation(first.action_id, T0 + 500), reg, T0 + 500);
+    expect(engine.decideAction(second, reg, T0 + 1000).verdict).not.toBe("rejected");
+
+    const record = encodeAgentState(engine.agentState("state-bot", T0 + 1000));
+    const restored = new MandateDecisionEngine();
+    restored.restoreAgentState("state-bot", decodeAgentState(record));
+    expect(restored.agentState("state-bot", T0 + 1000)).toEqual(engine.agentState("state-bot", T0 + 1000));
+
+    // The replay of a decided envelope is refused; a third proposal in the minute is over the limit of 2.
+    expect(codes(restored.decideAction(first, reg, T0 + 2000))).toEqual(["identity.replayed_nonce"]);
+    expect(codes(restored.decideAction(action("lookup_order", T0 + 3000), reg, T0 + 3000))).toContain(
+      "scope.rate_over_limit",
+    );
+    // A fresh engine, which is what the validator had after a restart before this, knows none of it.
+    const cold = new MandateDecisionEngine();
+    expect(cold.decideAction(first, reg, T0 + 2000).verdict).toBe("approved");
+  });
+
+  it("forgets the agent when the changelog has nothing for it", () => {
+    const reg = registration();
+    const engine = new MandateDecisionEngine();
+    const first = action("lookup_order", T0);
+    engine.decideAction(first, reg, T0);
+    engine.restoreAgentState("state-bot", undefined);
+    expect(engine.agentState("state-bot", T0)).toEqual({ behaviour: undefined, replay: undefined, sessions: [] });
+  });
+});
