@@ -1,7 +1,9 @@
+import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../infra/src/wait-until.js";
@@ -285,6 +287,27 @@ describe("review service trust", () => {
     // Only the second approval published anything.
     expect(records.filter((r) => r.supersedes === flagged.decision_id)).toHaveLength(1);
     expect(await metric("mandate_review_first_approvals_total")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a two-person tool through the CLI: the first approval says it waits for a second reviewer", async () => {
+    const flagged = await flag("pay-bot", "wire_transfer");
+    const cli = (token: string, comment: string) =>
+      promisify(execFile)(
+        process.execPath,
+        ["services/cli/bin/mandate.mjs", "review", "approve", flagged.decision_id, "--comment", comment],
+        {
+          env: {
+            ...process.env,
+            MANDATE_REVIEW_URL: `http://127.0.0.1:${review.httpPort}`,
+            MANDATE_REVIEW_TOKEN: token,
+          },
+        },
+      );
+    const first = await cli(tokens.alice, "The invoice matches the order.");
+    expect(first.stdout).toContain("needs a second reviewer's approval");
+    expect(records.some((r) => r.supersedes === flagged.decision_id)).toBe(false);
+    const second = await cli(tokens.bob, "Payee confirmed by phone.");
+    expect(second.stdout).toMatch(/^approved by alice, bob: decision \S+ supersedes flag /);
   });
 
   it("a two-person tool: a rejection by either reviewer rejects at once", async () => {

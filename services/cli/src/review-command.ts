@@ -72,9 +72,17 @@ export async function reviewCommand([sub, ...args]: string[]): Promise<void> {
   }
   const answer = (await call(config, "POST", `/reviews/${encodeURIComponent(request.id)}/${request.verdict}`, {
     comment: request.comment,
-  })) as { decision: { decision_id: string; verdict: string; reviewer: string } };
+  })) as {
+    decision: { decision_id: string; verdict: string; reviewer: string } | null;
+    awaiting?: string;
+  };
   if (request.format === "json") return void process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   const { decision } = answer;
+  if (decision === null) {
+    // A two-person tool: this approval is recorded, and the flag waits for a different reviewer's.
+    process.stdout.write(`approval recorded for flag ${request.id}; it needs a second reviewer's approval to run\n`);
+    return;
+  }
   process.stdout.write(
     `${decision.verdict} by ${decision.reviewer}: decision ${decision.decision_id} supersedes flag ${request.id}\n`,
   );
