@@ -37,8 +37,9 @@ function usage(): string {
 
 Times: now, now-<n><s|m|h|d|w>, YYYY-MM-DD, an ISO date-time (UTC unless it has an offset), epoch ms.
 --sql runs one read-only statement (the server enforces readonly = 1).
-The trail: CLICKHOUSE_URL (server) or MANDATE_CHDB_PATH (embedded, default .data/chdb; only while no
-sink holds its lock), database MANDATE_CLICKHOUSE_DATABASE (default mandate).
+The trail: CLICKHOUSE_URL (server, http or https; CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_CA_FILE)
+or MANDATE_CHDB_PATH (embedded, default .data/chdb; only while no sink holds its lock), database
+MANDATE_CLICKHOUSE_DATABASE (default mandate).
 
 saved queries:
 ${queries.join("\n")}`;
