@@ -49,8 +49,19 @@ describe("topic settings", () => {
     expect(() => topicSpecs(DEFAULT_TOPICS, { ...cluster, topicMinInsyncReplicas: 4 })).toThrow(ConfigError);
   });
 
-  it("compacts the registry, policies and validator keys, and nothing else", () => {
-    expect(specs.filter((s) => s.compacted).map((s) => s.role)).toEqual(["registry", "policies", "validatorKeys"]);
+  it("compacts the registry, policies, validator keys and validator state, and nothing else", () => {
+    expect(
+      specs
+        .filter((s) => s.compacted)
+        .map((s) => s.role)
+        .sort(),
+    ).toEqual(["policies", "registry", "validatorKeys", "validatorState"]);
+  });
+
+  it("partitions the validator state like the actions, and lets its records be larger than 1 MiB", () => {
+    const state = specs.find((s) => s.role === "validatorState");
+    expect(state).toMatchObject({ partitions: cluster.actionPartitions, partitionsMatter: true });
+    expect(state?.maxMessageBytes).toBeGreaterThan(4 * 1024 * 1024);
   });
 
   it("finds nothing wrong with topics as configured", () => {

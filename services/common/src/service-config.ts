@@ -16,6 +16,7 @@ export const topicNamesSchema = z.object({
   policies: z.string().min(1),
   deadLetters: z.string().min(1),
   validatorKeys: z.string().min(1),
+  validatorState: z.string().min(1),
   executions: z.string().min(1),
 });
 

@@ -28,12 +28,14 @@ export interface TopicSpec {
   role: keyof TopicNames;
   name: string;
   partitions: number;
-  /** Whether fewer partitions than `partitions` refuses a start (the action and decision topics). */
+  /** Whether fewer partitions than `partitions` refuses a start (actions, decisions, and the validator state written per action partition). */
   partitionsMatter: boolean;
   /** Compacted topics are a source of truth: the latest value per key must stay for ever. */
   compacted: boolean;
   replicationFactor: number | undefined;
   minInsyncReplicas: number | undefined;
+  /** Set at creation when larger records than the broker's default (1 MiB) must fit. */
+  maxMessageBytes?: number;
 }
 
 /** One topic as the cluster has it: partitions and replicas from the metadata, settings from describeConfigs. */
@@ -63,7 +65,18 @@ export interface TopicProblem {
 /** The configs `describeTopicConfigs` asks the broker for. */
 export const CHECKED_CONFIGS = ["cleanup.policy", "retention.ms", "retention.bytes", "min.insync.replicas"] as const;
 
-const COMPACTED_ROLES: ReadonlySet<keyof TopicNames> = new Set(["registry", "policies", "validatorKeys"]);
+const COMPACTED_ROLES: ReadonlySet<keyof TopicNames> = new Set([
+  "registry",
+  "policies",
+  "validatorKeys",
+  "validatorState",
+]);
+
+/**
+ * One agent's validator-state record holds its whole replay window (up to `replayWindowMaxPerAgent`
+ * envelopes, 20 000 by default: about 2 MB) besides its baseline and sessions (at most 2 MiB).
+ */
+const VALIDATOR_STATE_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 /** Every topic the services use, as the layout wants it. */
 export function topicSpecs(topics: TopicNames, layout: TopicLayout): TopicSpec[] {
@@ -79,6 +92,7 @@ export function topicSpecs(topics: TopicNames, layout: TopicLayout): TopicSpec[]
     actions: layout.actionPartitions,
     decisions: layout.actionPartitions,
     executions: layout.actionPartitions,
+    validatorState: layout.actionPartitions,
     registry: 1,
     policies: 1,
     deadLetters: 1,
@@ -88,10 +102,11 @@ export function topicSpecs(topics: TopicNames, layout: TopicLayout): TopicSpec[]
     role,
     name: topics[role],
     partitions: partitionsOf[role],
-    partitionsMatter: role === "actions" || role === "decisions",
+    partitionsMatter: role === "actions" || role === "decisions" || role === "validatorState",
     compacted: COMPACTED_ROLES.has(role),
     replicationFactor,
     minInsyncReplicas,
+    ...(role === "validatorState" ? { maxMessageBytes: VALIDATOR_STATE_MAX_MESSAGE_BYTES } : {}),
   }));
 }
 

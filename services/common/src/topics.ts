@@ -29,6 +29,12 @@ export interface TopicNames {
   validatorKeys: string;
   /** What executors did with each decision (executed, refused, failed), keyed by agent id. */
   executions: string;
+  /**
+   * Compacted: the validators' security state per agent (replay window, rate, drift baseline, sessions),
+   * keyed by agent id, partitioned like the actions; written in the decisions' transactions, read back
+   * after a restart or rebalance.
+   */
+  validatorState: string;
 }
 
 export const DEFAULT_TOPICS: TopicNames = {
@@ -39,6 +45,7 @@ export const DEFAULT_TOPICS: TopicNames = {
   deadLetters: "mandate.dead-letters.v1",
   validatorKeys: "mandate.validator-keys.v1",
   executions: "mandate.executions.v1",
+  validatorState: "mandate.validator-state.v1",
 };
 
 /** Random topic names, so test suites sharing one broker never see each other's messages. */
@@ -52,6 +59,7 @@ export function isolatedTopics(tag: string): TopicNames {
     deadLetters: `mandate.dead-letters.${suffix}`,
     validatorKeys: `mandate.validator-keys.${suffix}`,
     executions: `mandate.executions.${suffix}`,
+    validatorState: `mandate.validator-state.${suffix}`,
   };
 }
 
@@ -80,7 +88,8 @@ export async function inspectTopics(admin: Admin, topics: TopicNames, layout: To
  * Creates the missing topics with the layout's partitions, replication and `min.insync.replicas` (the broker
  * never auto-creates), after checking the existing ones: a topic whose settings would lose data refuses the
  * start with a `TopicSettingsError` listing every problem (see `topicProblems` for what is fatal). Registry,
- * policies and validator keys are compacted: Kafka is their source of truth and the latest value per key wins.
+ * policies, validator keys and validator state are compacted: Kafka is their source of truth and the latest
+ * value per key wins.
  * Returns what it created and the warnings about what exists.
  */
 export async function ensureTopics(
@@ -134,6 +143,7 @@ export async function createTopics(admin: Admin, specs: readonly TopicSpec[]): P
     replicationFactor: s.replicationFactor ?? -1,
     configEntries: [
       ...(s.compacted ? [{ name: "cleanup.policy", value: "compact" }] : []),
+      ...(s.maxMessageBytes === undefined ? [] : [{ name: "max.message.bytes", value: String(s.maxMessageBytes) }]),
       ...(s.minInsyncReplicas === undefined
         ? []
         : [{ name: "min.insync.replicas", value: String(s.minInsyncReplicas) }]),

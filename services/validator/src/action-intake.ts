@@ -53,6 +53,12 @@ export async function takeInRecord(
     if (!action.action_id || !action.agent_id) {
       return deadLetter(message, "invalid_record", "action has an empty action_id or agent_id");
     }
+    // NOTE: an agent's replay window, rate and baseline live with its partition, which its key picks: an
+    // action keyed to another id lands where none of that is known (another validator, or a partition
+    // restored from another part of the changelog), so a replayed envelope would look fresh there.
+    if (message.key?.toString() !== action.agent_id) {
+      return deadLetter(message, "key_mismatch", "action keyed by another id than its agent_id");
+    }
     return { kind: "action", action };
   } catch (error) {
     if (error instanceof UndecodableMessageError) return deadLetter(message, error.reason, error.message);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import crypto from "node:crypto";
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, Message } from "kafkajs";
 import type { ProposedAction } from "../../common/src/action.js";
 import { deadLetterMessage, type DeadLetterCause } from "../../common/src/dead-letter.js";
 import type { DecisionRecord, Reason } from "../../common/src/decision.js";
@@ -20,16 +20,44 @@ import { redactSecrets, redactSecretsInText } from "./payload-safety/index.js";
 import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
+import { PartitionProducers } from "./validator-state/partition-producers.js";
+import { StateChangelog } from "./validator-state/state-changelog.js";
+
+/** What a committed batch counts in the metrics. */
+interface CommittedBatch {
+  lastOffset: string;
+  verdicts: string[];
+  deadLetterCauses: DeadLetterCause[];
+  observationsTaken: number;
+  decisions: number;
+}
 
 /**
  * Consumes proposed actions, decides each, and publishes the decision record — all inside one Kafka
- * transaction per partition batch, together with the consumed offsets. A crash before the commit
- * aborts the decisions with the offsets, so the batch is decided again; after it, both are durable.
- * Each action therefore gets exactly one committed decision.
+ * transaction per partition batch, together with the consumed offsets and the state of the agents the
+ * batch touched (the validator-state changelog). A crash before the commit aborts the decisions with the
+ * offsets and the state, so the batch is decided again; after it, all three are durable. Each action
+ * therefore gets exactly one committed decision, and the engine's state counts it once.
+ *
+ * Before it decides anything of a newly assigned partition (at start, after a rebalance, after a
+ * consumer rebuild), the validator fences the partition's previous owner (PartitionProducers), restores
+ * the partition's agents from the changelog (StateChangelog) and reads the partition's committed offset
+ * again; /readyz answers 503 meanwhile.
  */
 export class ValidatorService {
+  private kafka: Kafka | undefined;
   private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
+  private producers: PartitionProducers | undefined;
+  private changelog: StateChangelog | undefined;
+  /** The action partitions of the latest group generation this consumer joined. */
+  private assignment = { generation: 0, partitions: [] as number[] };
+  /** The generation whose partitions are fenced and restored; batches wait until it is the latest. */
+  private preparedGeneration = -1;
+  private preparing: Promise<void> | undefined;
+  /** Action partition → first offset not yet decided by a committed transaction, read after fencing. */
+  private readonly committedFrom = new Map<number, number>();
+  /** Agent → the action partition its state was last written to or restored from. */
+  private readonly agentPartitions = new Map<string, number>();
   private directory: AgentDirectory | undefined;
   private policies: PolicyDirectory | undefined;
   private reviewedApprovals: TopicFollower<DecisionRecord> | undefined;
@@ -100,7 +128,10 @@ export class ValidatorService {
     if (config.httpPort !== null) {
       this.http = new ServiceHttp(
         this.metrics.registry,
-        { ready: () => this.started && this.consumerState === "running" },
+        {
+          ready: () =>
+            this.started && this.consumerState === "running" && this.preparedGeneration === this.assignment.generation,
+        },
         this.logger,
       );
       this.httpAddress = await this.http.listen(config.httpPort);
@@ -117,10 +148,11 @@ export class ValidatorService {
    */
   private async consume(kafka: Kafka): Promise<void> {
     const { config } = this;
+    this.kafka = kafka;
     await this.consumer?.disconnect().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
-    this.producer = kafka.producer({
-      transactionalId: `mandate-validator-${config.validatorId}`,
+    await this.producers?.close();
+    this.changelog = new StateChangelog(kafka, config.topics.validatorState, this.logger);
+    this.producers = new PartitionProducers(kafka, `mandate-validator-${config.groupId}-${config.topics.actions}`, {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: config.transactionTimeoutMs,
@@ -128,13 +160,18 @@ export class ValidatorService {
       // markers, typically for a few milliseconds; kafkajs's default 100 ms first retry would add that to every batch.
       retry: { initialRetryTime: 5, maxRetryTime: 1000 },
     });
-    await this.producer.connect();
     const consumer = kafka.consumer({
       groupId: config.groupId,
       readUncommitted: false,
       sessionTimeout: config.sessionTimeoutMs,
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assignment = {
+        generation: this.assignment.generation + 1,
+        partitions: payload.memberAssignment[config.topics.actions] ?? [],
+      };
+    });
     superviseConsumer(
       consumer,
       () => this.consume(kafka),
@@ -164,7 +201,7 @@ export class ValidatorService {
   async stop(): Promise<void> {
     this.started = false;
     await this.consumer?.disconnect();
-    await this.producer?.disconnect();
+    await this.producers?.close();
     await this.directory?.stop();
     await this.policies?.stop();
     await this.reviewedApprovals?.stop();
@@ -202,27 +239,108 @@ export class ValidatorService {
   }
 
   private async decideBatch(payload: EachBatchPayload): Promise<void> {
+    await this.prepareAssignment(payload.heartbeat);
     this.engine.beginBatch?.();
+    let committed: CommittedBatch | undefined;
     try {
-      await this.decideAndCommit(payload);
+      committed = await this.decideAndCommit(payload);
     } catch (error) {
-      // NOTE: the batch is fetched and decided again, so what it admitted to the replay window must not
-      // count as seen, or each of its actions would be rejected as its own replay. (After a commit that
-      // succeeded but reported an error, its envelopes are forgotten early: they can no longer be
-      // refused as replays, yet each still has its one committed decision.)
+      // NOTE: the batch is fetched and decided again, so nothing it did to the engine's state (replay
+      // window, rate, baseline, sessions) may count, or it would count twice — each action rejected as its
+      // own replay. (After a commit that succeeded but reported an error, the state goes back to before
+      // the batch only until the consumer is rebuilt: the rebuild restores it from the changelog, which
+      // the commit wrote.)
       this.engine.abortBatch?.();
       throw error;
     }
+    // Before anything else can fail: from here on the batch is committed, decisions, offsets and state.
     this.engine.commitBatch?.();
+    if (committed !== undefined) await this.countCommitted(payload, committed);
+  }
+
+  /**
+   * Fences the partitions of a new group generation, restores their agents' state and reads their
+   * committed offsets, once per generation and before the first batch of it is decided. NOTE: in this
+   * order. After the fence no previous owner can commit, so the changelog and the offsets read next are
+   * final; without re-reading the offsets, a batch the previous owner committed between this consumer's
+   * join and the fence would be decided twice.
+   */
+  private async prepareAssignment(heartbeat: () => Promise<void>): Promise<void> {
+    while (this.preparedGeneration !== this.assignment.generation) {
+      this.preparing ??= this.prepare(this.assignment, heartbeat).finally(() => (this.preparing = undefined));
+      await this.preparing;
+    }
+  }
+
+  private async prepare(
+    { generation, partitions }: { generation: number; partitions: number[] },
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const { config } = this;
+    await (this.producers as PartitionProducers).claim(partitions);
+    const owned = new Set(partitions);
+    // State of partitions this instance no longer holds goes: should one come back, it is restored afresh.
+    for (const [agentId, partition] of this.agentPartitions) {
+      if (owned.has(partition)) continue;
+      this.engine.restoreAgentState(agentId, undefined);
+      this.agentPartitions.delete(agentId);
+    }
+    await (this.changelog as StateChangelog).restore(
+      partitions,
+      (agentId, state, partition) => {
+        this.engine.restoreAgentState(agentId, state);
+        this.agentPartitions.set(agentId, partition);
+      },
+      heartbeat,
+    );
+    const admin = (this.kafka as Kafka).admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topics.actions] });
+      this.committedFrom.clear();
+      for (const { partition, offset } of offsets?.partitions ?? []) this.committedFrom.set(partition, Number(offset));
+    } finally {
+      await admin.disconnect();
+    }
+    this.preparedGeneration = generation;
+    this.logger.info(
+      { event: "partitions_prepared", generation, partitions },
+      "partitions fenced, state restored, committed offsets read",
+    );
+  }
+
+  private async countCommitted(
+    { batch, resolveOffset, heartbeat }: EachBatchPayload,
+    committed: CommittedBatch,
+  ): Promise<void> {
+    const { lastOffset, verdicts, deadLetterCauses, observationsTaken } = committed;
+    resolveOffset(lastOffset);
+    await heartbeat();
+    // Counted once committed: an aborted batch is decided again and must not count twice.
+    for (const verdict of verdicts) this.metrics.decisions.inc({ verdict });
+    for (const { step, reason } of deadLetterCauses) this.metrics.deadLetters.inc({ step, reason });
+    this.metrics.observationsTaken.inc(observationsTaken);
+    this.metrics.consumerLag.set(
+      { topic: batch.topic },
+      Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
+    );
+    this.logger.debug(
+      {
+        event: "decisions_published",
+        count: committed.decisions,
+        observations: observationsTaken,
+        partition: batch.partition,
+      },
+      "batch decided",
+    );
   }
 
   private async decideAndCommit({
     batch,
     resolveOffset,
-    heartbeat,
     isRunning,
     isStale,
-  }: EachBatchPayload): Promise<void> {
+  }: EachBatchPayload): Promise<CommittedBatch | undefined> {
     const { config } = this;
     const contracts = this.contracts as MandateContracts;
     const decisions: Message[] = [];
@@ -231,11 +349,22 @@ export class ValidatorService {
     const deadLetterCauses: DeadLetterCause[] = [];
     let observationsTaken = 0;
     let lastOffset: string | undefined;
+    /** Agents whose state the batch may have changed: their changelog records go in its transaction. */
+    const touched = new Set<string>();
+    const committedFrom = this.committedFrom.get(batch.partition) ?? 0;
+    let now = Date.now();
 
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
+      // Committed by the partition's previous owner after this consumer fetched its offsets: decided already.
+      if (Number(message.offset) < committedFrom) {
+        resolveOffset(message.offset);
+        continue;
+      }
       let intake = await takeInRecord(message, contracts, config);
-      const now = Date.now();
+      now = Date.now();
+      if (intake.kind === "observation") touched.add(intake.observation.agent_id);
+      if (intake.kind === "action") touched.add(intake.action.agent_id);
       if (intake.kind === "observation") {
         // NOTE: taken in offset order with the actions around it, so the next action of the same
         // agent on this partition is decided knowing it. It produces no decision record; one the
@@ -313,14 +442,19 @@ export class ValidatorService {
       }
       lastOffset = message.offset;
     }
-    if (lastOffset === undefined) return;
+    if (lastOffset === undefined) return undefined;
 
-    const transaction = await (this.producer as Producer).transaction();
+    const state = (this.changelog as StateChangelog).records(this.engine, touched, batch.partition, now);
+    for (const agentId of touched) this.agentPartitions.set(agentId, batch.partition);
+    const transaction = await (this.producers as PartitionProducers).of(batch.partition).transaction();
     try {
       for (const messages of boundedSends(decisions))
         await transaction.send({ topic: config.topics.decisions, messages });
       for (const messages of boundedSends(deadLetters)) {
         await transaction.send({ topic: config.topics.deadLetters, messages });
+      }
+      for (const messages of boundedSends(state)) {
+        await transaction.send({ topic: config.topics.validatorState, messages });
       }
       await transaction.sendOffsets({
         consumerGroupId: config.groupId,
@@ -333,25 +467,7 @@ export class ValidatorService {
       await transaction.abort().catch(() => undefined);
       throw error;
     }
-    resolveOffset(lastOffset);
-    await heartbeat();
-    // Counted once committed: an aborted batch is decided again and must not count twice.
-    for (const verdict of verdicts) this.metrics.decisions.inc({ verdict });
-    for (const { step, reason } of deadLetterCauses) this.metrics.deadLetters.inc({ step, reason });
-    this.metrics.observationsTaken.inc(observationsTaken);
-    this.metrics.consumerLag.set(
-      { topic: batch.topic },
-      Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
-    );
-    this.logger.debug(
-      {
-        event: "decisions_published",
-        count: decisions.length,
-        observations: observationsTaken,
-        partition: batch.partition,
-      },
-      "batch decided",
-    );
+    return { lastOffset, verdicts, deadLetterCauses, observationsTaken, decisions: decisions.length };
   }
 
   private decisionMessage(
