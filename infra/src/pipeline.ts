@@ -1,5 +1,9 @@
 import type { ClickHouseTarget } from "../../services/common/src/clickhouse-target.js";
-import type { TopicNames } from "../../services/common/src/topics.js";
+import { createKafka } from "../../services/common/src/kafka-client.js";
+import type { KafkaSecurity } from "../../services/common/src/kafka-security.js";
+import { createLogger } from "../../services/common/src/logger.js";
+import { topicSettingsSchema } from "../../services/common/src/topic-settings.js";
+import { prepareTopics, type TopicNames } from "../../services/common/src/topics.js";
 import { reviewConfigSchema, type ReviewConfig } from "../../services/review/src/review-config.js";
 import { ReviewService } from "../../services/review/src/review-service.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
@@ -25,6 +29,12 @@ export interface PipelineOptions {
   sinkGroupId?: string;
   logLevel?: "silent" | "error" | "warn" | "info" | "debug";
   engine?: () => DecisionEngine;
+  /**
+   * Each service's own Kafka principal, for a broker that enforces the roles (acl-plan.ts); plaintext
+   * and unauthenticated when left out. With `admin`, the admin creates the topics before the services
+   * start: their ACLs let them check the topics, not create them.
+   */
+  kafkaSecurity?: Partial<Record<"admin" | "validator" | "sink" | "review", KafkaSecurity>>;
   /** Validator settings beyond the connection (TTLs, clock skew, signing key), as in its config. */
   validatorSettings?: Partial<
     Pick<
@@ -84,6 +94,7 @@ export async function startPipeline(stack: InfraStack, options: PipelineOptions)
         validatorConfigSchema.parse({
           ...connection,
           ...options.validatorSettings,
+          kafkaSecurity: options.kafkaSecurity?.validator,
           validatorId: `validator-${i + 1}-${options.topics.actions}`.replace(/[^A-Za-z0-9._-]/g, "-"),
           groupId: options.validatorGroupId ?? `mandate-validator-${options.topics.actions}`,
         }),
@@ -95,6 +106,7 @@ export async function startPipeline(stack: InfraStack, options: PipelineOptions)
     ? new SinkService(
         sinkConfigSchema.parse({
           ...connection,
+          kafkaSecurity: options.kafkaSecurity?.sink,
           groupId: options.sinkGroupId ?? `mandate-sink-${options.topics.actions}`,
           clickhouse,
           database: options.database,
@@ -108,10 +120,21 @@ export async function startPipeline(stack: InfraStack, options: PipelineOptions)
           httpPort: 0,
           httpHost: "127.0.0.1",
           ...options.review,
+          kafkaSecurity: options.kafkaSecurity?.review,
           reviewServiceId: `review-${options.topics.actions}`.replace(/[^A-Za-z0-9._-]/g, "-"),
         }),
       )
     : undefined;
+  const admin = options.kafkaSecurity?.admin;
+  if (admin) {
+    const logger = createLogger("pipeline", options.logLevel ?? "warn");
+    await prepareTopics(
+      createKafka({ ...connection, kafkaSecurity: admin }, "mandate-pipeline", logger),
+      options.topics,
+      topicSettingsSchema.parse(connection),
+      logger,
+    );
+  }
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
     for (const service of [...validators, ...(sink ? [sink] : []), ...(review ? [review] : [])]) {

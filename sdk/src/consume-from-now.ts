@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { Consumer, EachMessageHandler, Kafka, PartitionMetadata } from "kafkajs";
+import { SDK_GROUP_PREFIX } from "../../services/common/src/consumer-groups.js";
 
 /** Which of the topic's partitions to read (all when `partitions` is left out), and how. */
 export interface FromNowReading {
@@ -28,7 +29,7 @@ export async function consumeFromNow(
     .finally(() => admin.disconnect());
   const { partitions: read = partitions.map((p) => p.partitionId), eachMessage } = reading(partitions);
 
-  const consumer = kafka.consumer({ groupId: `mandate-sdk-${crypto.randomUUID()}`, readUncommitted: false });
+  const consumer = kafka.consumer({ groupId: `${SDK_GROUP_PREFIX}${crypto.randomUUID()}`, readUncommitted: false });
   try {
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();

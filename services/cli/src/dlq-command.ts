@@ -3,6 +3,7 @@ import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Produc
 import { pino } from "pino";
 import { DEAD_LETTER_HEADERS, headerText } from "../../common/src/dead-letter.js";
 import type { UndecodableMessageError } from "../../common/src/errors.js";
+import { CLI_GROUP_PREFIX } from "../../common/src/consumer-groups.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger } from "../../common/src/logger.js";
 import { cliConfigFromEnv } from "./cli-config.js";
@@ -155,7 +156,7 @@ async function readDeadLetters(
   const remaining = new Set([...ranges].filter(([, r]) => r.end > r.low).map(([partition]) => partition));
   if (remaining.size === 0) return;
 
-  const consumer = kafka.consumer({ groupId: `mandate-cli-dlq-${crypto.randomUUID()}` });
+  const consumer = kafka.consumer({ groupId: `${CLI_GROUP_PREFIX}dlq-${crypto.randomUUID()}` });
   let lastProgress = Date.now();
   let stallTimer: NodeJS.Timeout | undefined;
   const caughtUp = new Promise<void>((resolve, reject) => {

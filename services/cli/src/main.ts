@@ -1,3 +1,4 @@
+import { aclsCommand } from "./acls-command.js";
 import { agentCommand } from "./agent-command.js";
 import { dlqCommand } from "./dlq-command.js";
 import { explainCommand } from "./explain-command.js";
@@ -24,6 +25,7 @@ const usage = `mandate — runtime governance for AI agents
   mandate review approve|reject <decision_id> --comment "why"  decide one: a signed decision supersedes the flag
   mandate review token <name> [--role reviewer|viewer] a token for the review API (file entry on stdout)
   mandate topics check|apply                           verify, or create the missing, topics with their settings
+  mandate acls print|apply --agent P --validator P …   the Kafka ACLs of each role's principals: print or create them
 
 Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.
 Topic settings: MANDATE_TOPIC_REPLICATION_FACTOR, MANDATE_TOPIC_MIN_INSYNC_REPLICAS, MANDATE_ACTION_PARTITIONS.
@@ -45,6 +47,7 @@ try {
   else if (command === "dlq") await dlqCommand(rest);
   else if (command === "review") await reviewCommand(rest);
   else if (command === "topics") await topicsCommand(rest);
+  else if (command === "acls") await aclsCommand(rest);
   else {
     process.stdout.write(`${usage}\n`);
     process.exitCode = command && command !== "help" && command !== "--help" ? 2 : 0;

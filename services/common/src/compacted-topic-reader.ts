@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { Admin, Consumer, Kafka } from "kafkajs";
+import { READER_GROUP_PREFIX } from "./consumer-groups.js";
 import { superviseConsumer } from "./consumer-supervisor.js";
 import type { Logger } from "./logger.js";
 
@@ -52,7 +53,7 @@ export class CompactedTopicReader {
    */
   private async consume(onRead: (partition: number, offset: number) => void): Promise<void> {
     await this.consumer?.disconnect().catch(() => undefined);
-    const consumer = this.kafka.consumer({ groupId: `mandate-view-${crypto.randomUUID()}` });
+    const consumer = this.kafka.consumer({ groupId: `${READER_GROUP_PREFIX}${crypto.randomUUID()}` });
     this.consumer = consumer;
     superviseConsumer(consumer, () => this.consume(onRead), this.logger);
     // A batch's last offset counts records compaction removed, which eachMessage never sees.

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import type { AvroCodec } from "./avro-codec.js";
+import { FOLLOWER_GROUP_PREFIX } from "./consumer-groups.js";
 import { superviseConsumer } from "./consumer-supervisor.js";
 import { DependencyUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -98,7 +99,7 @@ export class TopicFollower<T> {
   private async consume(starts: Map<number, number>, since: () => number): Promise<void> {
     await this.consumer?.disconnect().catch(() => undefined);
     const consumer = this.kafka.consumer({
-      groupId: `mandate-follower-${crypto.randomUUID()}`,
+      groupId: `${FOLLOWER_GROUP_PREFIX}${crypto.randomUUID()}`,
       readUncommitted: false,
     });
     this.consumer = consumer;
