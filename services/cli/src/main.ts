@@ -28,8 +28,13 @@ const usage = `mandate — runtime governance for AI agents
   mandate acls print|apply --agent P --validator P …   the Kafka ACLs of each role's principals: print or create them
 
 Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.
+A secured cluster (README: Connecting to a secured cluster): MANDATE_KAFKA_TLS, MANDATE_KAFKA_TLS_CA_FILE,
+MANDATE_KAFKA_TLS_CERT_FILE, MANDATE_KAFKA_TLS_KEY_FILE, MANDATE_KAFKA_SASL_MECHANISM, MANDATE_KAFKA_SASL_USERNAME,
+MANDATE_KAFKA_SASL_PASSWORD, MANDATE_SCHEMA_REGISTRY_USERNAME, MANDATE_SCHEMA_REGISTRY_PASSWORD,
+MANDATE_SCHEMA_REGISTRY_CA_FILE.
 Topic settings: MANDATE_TOPIC_REPLICATION_FACTOR, MANDATE_TOPIC_MIN_INSYNC_REPLICAS, MANDATE_ACTION_PARTITIONS.
-The trail: CLICKHOUSE_URL, or MANDATE_CHDB_PATH while no sink holds it; MANDATE_CLICKHOUSE_DATABASE.
+The trail: CLICKHOUSE_URL (CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_CA_FILE), or MANDATE_CHDB_PATH while no
+sink holds it; MANDATE_CLICKHOUSE_DATABASE.
 The review service: MANDATE_REVIEW_URL (default http://127.0.0.1:8088), MANDATE_REVIEW_TOKEN.`;
 
 // A reader that stops early (`mandate explain --jsonl … | head`) is not an error.
