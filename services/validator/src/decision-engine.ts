@@ -4,7 +4,9 @@ import type { AxisScores, Reason, Verdict } from "../../common/src/decision.js";
 import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
 import type { AgentRegistration } from "../../common/src/registration.js";
 import type { PayloadFinding } from "./payload-safety/index.js";
-import type { AgentState } from "./validator-state/agent-state.js";
+import type { SessionSnapshot } from "./provenance/index.js";
+import type { AgentRecord, AgentState } from "./validator-state/agent-state.js";
+import type { ReplayEntry } from "./workload-identity/index.js";
 
 /** What deciding one action yields, before it is wrapped into a signed, timestamped decision record. */
 export interface ActionDecision {
@@ -68,8 +70,23 @@ export interface DecisionEngine {
   beginBatch?(): void;
   commitBatch?(): void;
   abortBatch?(): void;
-  /** What the engine remembers about one agent, for the validator-state changelog. */
+  /** Everything the engine remembers about one agent, its sessions included (tests, benchmarks). */
   agentState(agentId: string, now: number): AgentState;
-  /** Replaces what the engine remembers about one agent with a restored record (undefined: nothing). */
-  restoreAgentState(agentId: string, state: AgentState | undefined): void;
+  /**
+   * The validator-state changelog's records (validator-state/): one agent's baseline and rate, each
+   * envelope in its replay window, each of its sessions; restored after a restart or rebalance, undefined
+   * meaning nothing is known. What the window and the session bound forget is taken so that its records
+   * can be deleted too.
+   */
+  agentRecord(agentId: string): AgentRecord;
+  restoreAgentRecord(agentId: string, record: AgentRecord | undefined): void;
+  /** The envelopes the open batch admitted to the replay window. */
+  readonly replayAdmissions: readonly ReplayEntry[];
+  takeExpiredReplays(): Array<{ agentId: string; nonce: string }>;
+  restoreReplayEntry(entry: ReplayEntry): void;
+  sessionState(agentId: string, sessionId: string): SessionSnapshot | undefined;
+  restoreSessionState(agentId: string, sessionId: string, session: SessionSnapshot | undefined): void;
+  takeEvictedSessions(): Array<{ agentId: string; sessionId: string }>;
+  /** Forgets everything about the agent: its partition is now another validator's. */
+  forgetAgent(agentId: string): void;
 }

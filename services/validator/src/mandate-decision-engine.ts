@@ -37,8 +37,14 @@ import {
 import { explainSessionSecrets } from "./provenance/session-secrets.js";
 import { PolicyStore, readDefaultPolicySet, readScopeSchema, type PolicyEvaluation } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
-import type { AgentState } from "./validator-state/agent-state.js";
-import { DEFAULT_IDENTITY_OPTIONS, IdentityCheck, type IdentityOptions } from "./workload-identity/index.js";
+import type { AgentRecord, AgentState } from "./validator-state/agent-state.js";
+import type { SessionSnapshot } from "./provenance/index.js";
+import {
+  DEFAULT_IDENTITY_OPTIONS,
+  IdentityCheck,
+  type IdentityOptions,
+  type ReplayEntry,
+} from "./workload-identity/index.js";
 
 /** A decision with the per-axis detail `mandate explain` prints; the validator publishes the `ActionDecision` part. */
 export interface ExplainedDecision extends ActionDecision {
@@ -159,21 +165,54 @@ export class MandateDecisionEngine implements DecisionEngine {
     this.applyReviewedDuringBatch();
   }
 
-  /** What the engine remembers about the agent: the record the validator-state changelog keeps. */
+  /** Everything the engine remembers about the agent, its sessions included. */
   agentState(agentId: string, now: number): AgentState {
     return {
-      behaviour: this.behaviour.snapshot(agentId),
+      ...this.agentRecord(agentId),
       replay: this.identity.replayWindow(agentId, now),
       sessions: this.provenance.snapshotAgent(agentId),
     };
   }
 
-  /** Replaces what the engine remembers about the agent (undefined: nothing is known of it). */
-  restoreAgentState(agentId: string, state: AgentState | undefined): void {
-    if (state?.behaviour) this.behaviour.restore({ ...state.behaviour, agentId });
+  agentRecord(agentId: string): AgentRecord {
+    return { behaviour: this.behaviour.snapshot(agentId) };
+  }
+
+  /** Replaces the agent's baseline and rate (undefined: nothing is known of them). */
+  restoreAgentRecord(agentId: string, record: AgentRecord | undefined): void {
+    if (record?.behaviour) this.behaviour.restore({ ...record.behaviour, agentId });
     else this.behaviour.forget(agentId);
-    this.identity.restoreReplayWindow(agentId, state?.replay);
-    this.provenance.restoreAgent(agentId, state?.sessions ?? []);
+  }
+
+  get replayAdmissions(): readonly ReplayEntry[] {
+    return this.identity.replayAdmissions;
+  }
+
+  takeExpiredReplays(): Array<{ agentId: string; nonce: string }> {
+    return this.identity.takeExpiredReplays();
+  }
+
+  restoreReplayEntry(entry: ReplayEntry): void {
+    this.identity.restoreReplayEntry(entry);
+  }
+
+  sessionState(agentId: string, sessionId: string): SessionSnapshot | undefined {
+    return this.provenance.snapshotSession(agentId, sessionId);
+  }
+
+  restoreSessionState(agentId: string, sessionId: string, session: SessionSnapshot | undefined): void {
+    this.provenance.restoreSession(agentId, sessionId, session);
+  }
+
+  takeEvictedSessions(): Array<{ agentId: string; sessionId: string }> {
+    return this.provenance.takeEvicted();
+  }
+
+  /** Forgets everything about the agent: its partition is now another validator's. */
+  forgetAgent(agentId: string): void {
+    this.restoreAgentRecord(agentId, undefined);
+    this.identity.forgetReplayWindow(agentId);
+    this.provenance.forgetAgent(agentId);
   }
 
   private applyReviewedDuringBatch(): void {

@@ -21,7 +21,8 @@ import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
 import { PartitionProducers } from "./validator-state/partition-producers.js";
-import { StateChangelog } from "./validator-state/state-changelog.js";
+import { StateChangelog, type TouchedState } from "./validator-state/state-changelog.js";
+import { stateKey } from "./validator-state/agent-state.js";
 
 /** What a committed batch counts in the metrics. */
 interface CommittedBatch {
@@ -278,19 +279,14 @@ export class ValidatorService {
   ): Promise<void> {
     const { config } = this;
     await (this.producers as PartitionProducers).claim(partitions);
-    const owned = new Set(partitions);
-    // State of partitions this instance no longer holds goes: should one come back, it is restored afresh.
-    for (const [agentId, partition] of this.agentPartitions) {
-      if (owned.has(partition)) continue;
-      this.engine.restoreAgentState(agentId, undefined);
-      this.agentPartitions.delete(agentId);
-    }
+    // Everything is forgotten and read again from the changelog: a partition held before may have been
+    // another validator's meanwhile (this one paused past its session timeout without noticing).
+    for (const agentId of this.agentPartitions.keys()) this.engine.forgetAgent(agentId);
+    this.agentPartitions.clear();
     await (this.changelog as StateChangelog).restore(
       partitions,
-      (agentId, state, partition) => {
-        this.engine.restoreAgentState(agentId, state);
-        this.agentPartitions.set(agentId, partition);
-      },
+      this.engine,
+      (agentId, partition) => this.agentPartitions.set(agentId, partition),
       heartbeat,
     );
     const admin = (this.kafka as Kafka).admin();
@@ -307,6 +303,14 @@ export class ValidatorService {
       { event: "partitions_prepared", generation, partitions },
       "partitions fenced, state restored, committed offsets read",
     );
+  }
+
+  /** Each with its agent's partition; those of agents this instance does not hold are left to their owner. */
+  private withPartition<T extends { agentId: string }>(items: T[]): Array<T & { partition: number }> {
+    return items.flatMap((item) => {
+      const partition = this.agentPartitions.get(item.agentId);
+      return partition === undefined ? [] : [{ ...item, partition }];
+    });
   }
 
   private async countCommitted(
@@ -349,10 +353,13 @@ export class ValidatorService {
     const deadLetterCauses: DeadLetterCause[] = [];
     let observationsTaken = 0;
     let lastOffset: string | undefined;
-    /** Agents whose state the batch may have changed: their changelog records go in its transaction. */
-    const touched = new Set<string>();
+    /** What the batch may have changed: its changelog records go in its transaction. */
+    const touched: TouchedState = { agents: new Set(), sessions: new Map() };
+    const touch = (agentId: string, sessionId: string) => {
+      touched.agents.add(agentId);
+      touched.sessions.set(stateKey({ kind: "session", agentId, sessionId }), { agentId, sessionId });
+    };
     const committedFrom = this.committedFrom.get(batch.partition) ?? 0;
-    let now = Date.now();
 
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
@@ -362,9 +369,9 @@ export class ValidatorService {
         continue;
       }
       let intake = await takeInRecord(message, contracts, config);
-      now = Date.now();
-      if (intake.kind === "observation") touched.add(intake.observation.agent_id);
-      if (intake.kind === "action") touched.add(intake.action.agent_id);
+      const now = Date.now();
+      if (intake.kind === "observation") touch(intake.observation.agent_id, intake.observation.session_id);
+      if (intake.kind === "action") touch(intake.action.agent_id, intake.action.session_id);
       if (intake.kind === "observation") {
         // NOTE: taken in offset order with the actions around it, so the next action of the same
         // agent on this partition is decided knowing it. It produces no decision record; one the
@@ -444,8 +451,11 @@ export class ValidatorService {
     }
     if (lastOffset === undefined) return undefined;
 
-    const state = (this.changelog as StateChangelog).records(this.engine, touched, batch.partition, now);
-    for (const agentId of touched) this.agentPartitions.set(agentId, batch.partition);
+    for (const agentId of touched.agents) this.agentPartitions.set(agentId, batch.partition);
+    const state = (this.changelog as StateChangelog).records(this.engine, touched, batch.partition, {
+      sessions: this.withPartition(this.engine.takeEvictedSessions()),
+      replays: this.withPartition(this.engine.takeExpiredReplays()),
+    });
     const transaction = await (this.producers as PartitionProducers).of(batch.partition).transaction();
     try {
       for (const messages of boundedSends(decisions))

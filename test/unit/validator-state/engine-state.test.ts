@@ -4,7 +4,16 @@ import type { ProposedAction } from "../../../services/common/src/action.js";
 import type { AgentObservation } from "../../../services/common/src/observation.js";
 import type { AgentRegistration } from "../../../services/common/src/registration.js";
 import { MandateDecisionEngine } from "../../../services/validator/src/mandate-decision-engine.js";
-import { decodeAgentState, encodeAgentState } from "../../../services/validator/src/validator-state/agent-state.js";
+import {
+  decodeAgentRecord,
+  decodeSessionRecord,
+  decodeReplayRecord,
+  encodeAgentRecord,
+  encodeReplayRecord,
+  encodeSessionRecord,
+  parseStateKey,
+  stateKey,
+} from "../../../services/validator/src/validator-state/agent-state.js";
 import { actionSigner, signAction } from "../../../sdk/src/action-signing.js";
 import { agentKey } from "../../support/agent-keys.js";
 import { testRegistration } from "../../support/registrations.js";
@@ -120,7 +129,7 @@ describe("engine state, batch by batch", () => {
   });
 });
 
-describe("engine state, restored from its changelog record", () => {
+describe("engine state, restored from its changelog records", () => {
   it("keeps the replay window, the rate, the baseline and the session", () => {
     const reg = registration(2);
     const engine = new MandateDecisionEngine();
@@ -130,9 +139,18 @@ describe("engine state, restored from its changelog record", () => {
     engine.observeSession(observation(first.action_id, T0 + 500), reg, T0 + 500);
     expect(engine.decideAction(second, reg, T0 + 1000).verdict).not.toBe("rejected");
 
-    const record = encodeAgentState(engine.agentState("state-bot", T0 + 1000));
+    // The records the validator writes: the agent's, each envelope's, and the session's.
+    const agentRecord = encodeAgentRecord(engine.agentRecord("state-bot"));
+    const sessionRecord = encodeSessionRecord(engine.sessionState("state-bot", "s-1")!);
+    const envelopes = engine.agentState("state-bot", T0 + 1000).replay!;
     const restored = new MandateDecisionEngine();
-    restored.restoreAgentState("state-bot", decodeAgentState(record));
+    restored.restoreAgentRecord("state-bot", decodeAgentRecord(agentRecord));
+    restored.restoreSessionState("state-bot", "s-1", decodeSessionRecord(sessionRecord));
+    envelopes.nonces.forEach(([nonce, expiry], i) => {
+      const actionId = envelopes.actionIds[i]![0];
+      const record = decodeReplayRecord(encodeReplayRecord({ actionId, expiry }));
+      restored.restoreReplayEntry({ agentId: "state-bot", nonce, ...record });
+    });
     expect(restored.agentState("state-bot", T0 + 1000)).toEqual(engine.agentState("state-bot", T0 + 1000));
 
     // The replay of a decided envelope is refused; a third proposal in the minute is over the limit of 2.
@@ -150,7 +168,47 @@ describe("engine state, restored from its changelog record", () => {
     const engine = new MandateDecisionEngine();
     const first = action("lookup_order", T0);
     engine.decideAction(first, reg, T0);
-    engine.restoreAgentState("state-bot", undefined);
+    engine.forgetAgent("state-bot");
     expect(engine.agentState("state-bot", T0)).toEqual({ behaviour: undefined, replay: undefined, sessions: [] });
+  });
+
+  it("names agent and session records apart, whatever the ids hold", () => {
+    for (const key of [
+      { kind: "agent" as const, agentId: "a:b" },
+      { kind: "replay" as const, agentId: "a", nonce: "n-1" },
+      { kind: "session" as const, agentId: "a", sessionId: "s\u0000with-separator" },
+    ]) {
+      expect(parseStateKey(stateKey(key))).toEqual(key);
+    }
+    expect(parseStateKey("state-bot")).toBeUndefined();
+  });
+
+  it("names the envelopes a batch admitted, and those the window forgot, for their records and tombstones", () => {
+    const engine = new MandateDecisionEngine();
+    const reg = registration();
+    engine.takeExpiredReplays();
+    const first = action("lookup_order", T0);
+    engine.beginBatch();
+    engine.decideAction(first, reg, T0);
+    expect(engine.replayAdmissions).toEqual([
+      { agentId: "state-bot", nonce: first.nonce, actionId: first.action_id, expiry: T0 + 120_000 },
+    ]);
+    engine.commitBatch();
+    expect(engine.replayAdmissions).toEqual([]);
+    // Past twice the clock skew the first envelope is forgotten: its record is to be deleted.
+    const later = T0 + 121_000;
+    engine.decideAction(action("lookup_order", later), reg, later);
+    expect(engine.takeExpiredReplays()).toEqual([{ agentId: "state-bot", nonce: first.nonce }]);
+  });
+
+  it("gives a session the bound evicted to the changelog, so its record can be deleted", () => {
+    const engine = new MandateDecisionEngine({
+      provenance: { maxSessions: 1, maxValuesPerSession: 64, maxActionsPerSession: 64 },
+    });
+    const reg = registration();
+    engine.decideAction(action("lookup_order", T0, { session_id: "old" }), reg, T0);
+    engine.decideAction(action("lookup_order", T0 + 1, { session_id: "new" }), reg, T0 + 1);
+    expect(engine.takeEvictedSessions()).toEqual([{ agentId: "state-bot", sessionId: "old" }]);
+    expect(engine.takeEvictedSessions()).toEqual([]);
   });
 });

@@ -64,6 +64,8 @@ export class SessionProvenance {
   private readonly sessions = new Map<string, SessionState>();
   /** Sessions changed since `beginBatch`, while a batch is open. */
   private touched: Set<string> | null = null;
+  /** Sessions evicted since `takeEvicted` was last called, for the validator-state changelog's tombstones. */
+  private evictedKeys: Array<{ agentId: string; sessionId: string }> = [];
   /** Sessions and values evicted since start, for the metric. */
   evictedSessions = 0;
   evictedValues = 0;
@@ -108,41 +110,46 @@ export class SessionProvenance {
     this.touched = null;
   }
 
-  /** The agent's sessions, oldest opened first: for the validator-state changelog. */
+  /** The agent's sessions, oldest opened first: for tests and the restore benchmark. */
   snapshotAgent(agentId: string): SessionSnapshot[] {
     const prefix = sessionKey(agentId, "");
     const snapshots: SessionSnapshot[] = [];
     for (const [key, state] of this.sessions) {
-      if (!key.startsWith(prefix)) continue;
-      snapshots.push({
-        sessionId: key.slice(prefix.length),
-        values: [...state.values].map(([value, source]) => [value, { ...source }]),
-        injectedStems: [...state.injectedStems],
-        injectedTools: [...state.injectedTools],
-        toolsUsed: [...state.toolsUsed],
-        actions: [...state.actions],
-        evicted: state.evicted,
-      });
+      if (key.startsWith(prefix)) snapshots.push(snapshotOf(key.slice(prefix.length), state));
     }
     return snapshots;
   }
 
-  /**
-   * Replaces every session of the agent with the snapshots (none: forgets them), as a restore after a
-   * restart or a partition move does. Restored sessions count as the most recently opened.
-   */
-  restoreAgent(agentId: string, snapshots: readonly SessionSnapshot[]): void {
+  /** One session as plain data (undefined when it is not held): its validator-state changelog record. */
+  snapshotSession(agentId: string, sessionId: string): SessionSnapshot | undefined {
+    const state = this.find(agentId, sessionId);
+    return state && snapshotOf(sessionId, state);
+  }
+
+  /** Replaces one session with a snapshot (undefined: forgets it), as a restore after a restart or a partition move does. */
+  restoreSession(agentId: string, sessionId: string, snapshot: SessionSnapshot | undefined): void {
+    this.sessions.delete(sessionKey(agentId, sessionId));
+    if (snapshot === undefined) return;
+    const state = this.open(agentId, sessionId);
+    for (const [value, source] of snapshot.values) state.values.set(value, { ...source });
+    for (const stem of snapshot.injectedStems) state.injectedStems.add(stem);
+    state.injectedTools.push(...snapshot.injectedTools);
+    for (const tool of snapshot.toolsUsed) state.toolsUsed.add(tool);
+    for (const [actionId, tool] of snapshot.actions) state.actions.set(actionId, tool);
+    state.evicted = snapshot.evicted;
+  }
+
+  /** Forgets every session of the agent (its partition went to another validator). */
+  forgetAgent(agentId: string): void {
     const prefix = sessionKey(agentId, "");
     for (const key of [...this.sessions.keys()]) if (key.startsWith(prefix)) this.sessions.delete(key);
-    for (const snapshot of snapshots) {
-      const state = this.open(agentId, snapshot.sessionId);
-      for (const [value, source] of snapshot.values) state.values.set(value, { ...source });
-      for (const stem of snapshot.injectedStems) state.injectedStems.add(stem);
-      state.injectedTools.push(...snapshot.injectedTools);
-      for (const tool of snapshot.toolsUsed) state.toolsUsed.add(tool);
-      for (const [actionId, tool] of snapshot.actions) state.actions.set(actionId, tool);
-      state.evicted = snapshot.evicted;
-    }
+  }
+
+  /** The sessions the bound evicted since the last call: their changelog records are to be deleted too. */
+  takeEvicted(): Array<{ agentId: string; sessionId: string }> {
+    const evicted = this.evictedKeys;
+    this.evictedKeys = [];
+    return evicted;
   }
 
   /** The session's state, opened when missing. */
@@ -156,6 +163,11 @@ export class SessionProvenance {
       const oldest = this.sessions.keys().next().value as string;
       this.sessions.delete(oldest);
       this.evictedSessions++;
+      const separator = oldest.indexOf("\u0000");
+      this.evictedKeys.push({ agentId: oldest.slice(0, separator), sessionId: oldest.slice(separator + 1) });
+      // Bounded for callers that never take them (the CLI, the evaluation). A tombstone missed this way
+      // leaves a stale session in the changelog: restored, it is the oldest and the bound evicts it again.
+      if (this.evictedKeys.length > this.limits.maxSessions) this.evictedKeys.shift();
     }
     return state;
   }
@@ -209,6 +221,18 @@ export class SessionProvenance {
 }
 
 const sessionKey = (agentId: string, sessionId: string): string => `${agentId}\u0000${sessionId}`;
+
+function snapshotOf(sessionId: string, state: SessionState): SessionSnapshot {
+  return {
+    sessionId,
+    values: [...state.values].map(([value, source]) => [value, { ...source }]),
+    injectedStems: [...state.injectedStems],
+    injectedTools: [...state.injectedTools],
+    toolsUsed: [...state.toolsUsed],
+    actions: [...state.actions],
+    evicted: state.evicted,
+  };
+}
 
 function emptyState(): SessionState {
   return {

@@ -1,51 +1,92 @@
 import type { AgentBehaviourSnapshot } from "../behaviour-drift/index.js";
 import type { SessionSnapshot } from "../provenance/index.js";
-import type { ReplayWindowSnapshot } from "../workload-identity/index.js";
+import type { ReplayEntry, ReplayWindowSnapshot } from "../workload-identity/index.js";
 
 /**
- * Everything the decision engine remembers about one agent, as plain data: the drift baseline and
- * proposal rate, the replay window, and the agent's open sessions. One record per agent on the
- * validator-state changelog (key = agent id), written with every committed batch that touched the agent.
+ * What the decision engine remembers about one agent as plain data: the drift baseline and proposal
+ * rate, the replay window, and its open sessions.
  */
-export interface AgentState {
-  behaviour: AgentBehaviourSnapshot | undefined;
+export interface AgentState extends AgentRecord {
   replay: ReplayWindowSnapshot | undefined;
   sessions: SessionSnapshot[];
 }
 
-const FORMAT_VERSION = 1;
-
-/**
- * Bytes the sessions of one record may take; the oldest-opened sessions beyond it are left out. The
- * baseline, rate and replay window are bounded by their own limits (`maxValues`, the 60 s rate ring,
- * `replayWindowMaxPerAgent`) and are never cut: a replay window written short would accept a replay.
- * NOTE: a session left out is restored as unknown, which fails closed (its values are unexplained and
- * its results are refused as results of actions it never had decided).
- */
-export const SESSION_BYTES_PER_RECORD = 2 * 1024 * 1024;
-
-/** The record's bytes: versioned JSON. Internal to validators (only they may read or write the topic). */
-export function encodeAgentState(state: AgentState): Buffer {
-  let sessions = state.sessions;
-  let sessionBytes = Buffer.byteLength(JSON.stringify(sessions));
-  while (sessionBytes > SESSION_BYTES_PER_RECORD && sessions.length > 0) {
-    sessions = sessions.slice(1);
-    sessionBytes = Buffer.byteLength(JSON.stringify(sessions));
-  }
-  const record = { v: FORMAT_VERSION, behaviour: state.behaviour ?? null, replay: state.replay ?? null, sessions };
-  return Buffer.from(JSON.stringify(record));
+/** The agent's own record on the validator-state changelog: its baseline and rate. */
+export interface AgentRecord {
+  behaviour: AgentBehaviourSnapshot | undefined;
 }
 
-/** The state in a changelog record. Throws on a record this version cannot read: forgetting it would reopen replays. */
-export function decodeAgentState(bytes: Buffer): AgentState {
-  const record = JSON.parse(bytes.toString("utf8")) as {
-    v?: unknown;
-    behaviour?: AgentBehaviourSnapshot | null;
-    replay?: ReplayWindowSnapshot | null;
-    sessions?: SessionSnapshot[];
-  };
-  if (record.v !== FORMAT_VERSION || !Array.isArray(record.sessions)) {
-    throw new Error(`validator-state record of unknown format (v=${String(record.v)})`);
+/**
+ * A changelog key: an agent's record, one envelope of its replay window, or one of its sessions. Envelopes
+ * and sessions have records of their own, so a batch writes only what it admitted and the sessions it
+ * touched, not the agent's whole window (up to 20 000 envelopes) and every session it still has open;
+ * an envelope's record is deleted when it expires, a session's when the bound evicts it.
+ */
+export type StateKey =
+  | { kind: "agent"; agentId: string }
+  | { kind: "replay"; agentId: string; nonce: string }
+  | { kind: "session"; agentId: string; sessionId: string };
+
+const FORMAT_VERSION = 1;
+const SEPARATOR = "\u0000";
+
+export function stateKey(key: StateKey): string {
+  if (key.kind === "agent") return `a${SEPARATOR}${key.agentId}`;
+  if (key.kind === "replay") return `r${SEPARATOR}${key.agentId}${SEPARATOR}${key.nonce}`;
+  return `s${SEPARATOR}${key.agentId}${SEPARATOR}${key.sessionId}`;
+}
+
+/** The key a changelog record was written under; undefined for one this version does not know. */
+export function parseStateKey(key: string): StateKey | undefined {
+  const [kind, agentId, ...rest] = key.split(SEPARATOR);
+  if (kind === "a" && agentId !== undefined && rest.length === 0) return { kind: "agent", agentId };
+  if (kind === "s" && agentId !== undefined && rest.length > 0) {
+    return { kind: "session", agentId, sessionId: rest.join(SEPARATOR) };
   }
-  return { behaviour: record.behaviour ?? undefined, replay: record.replay ?? undefined, sessions: record.sessions };
+  if (kind === "r" && agentId !== undefined && rest.length > 0) {
+    return { kind: "replay", agentId, nonce: rest.join(SEPARATOR) };
+  }
+  return undefined;
+}
+
+/** A record's bytes: versioned JSON. Internal to validators (only they may read or write the topic). */
+export function encodeAgentRecord(record: AgentRecord): Buffer {
+  return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, behaviour: record.behaviour ?? null }));
+}
+
+/** An envelope's record: the nonce is in the key. */
+export function encodeReplayRecord(entry: Pick<ReplayEntry, "actionId" | "expiry">): Buffer {
+  return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, action_id: entry.actionId, expiry: entry.expiry }));
+}
+
+export function decodeReplayRecord(bytes: Buffer): Pick<ReplayEntry, "actionId" | "expiry"> {
+  const record = parseVersioned(bytes);
+  if (typeof record.action_id !== "string" || typeof record.expiry !== "number") {
+    throw new Error("validator-state replay record without an action id or expiry");
+  }
+  return { actionId: record.action_id, expiry: record.expiry };
+}
+
+export function encodeSessionRecord(session: SessionSnapshot): Buffer {
+  return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, session }));
+}
+
+/** Throws on a record this version cannot read: skipping it would forget what it holds, and reopen replays. */
+export function decodeAgentRecord(bytes: Buffer): AgentRecord {
+  const record = parseVersioned(bytes) as { behaviour?: AgentBehaviourSnapshot | null };
+  return { behaviour: record.behaviour ?? undefined };
+}
+
+export function decodeSessionRecord(bytes: Buffer): SessionSnapshot {
+  const record = parseVersioned(bytes) as { session?: SessionSnapshot };
+  if (record.session === undefined || !Array.isArray(record.session.values)) {
+    throw new Error("validator-state session record without a session");
+  }
+  return record.session;
+}
+
+function parseVersioned(bytes: Buffer): Record<string, unknown> {
+  const record = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+  if (record.v !== FORMAT_VERSION) throw new Error(`validator-state record of unknown format (v=${String(record.v)})`);
+  return record;
 }

@@ -2,23 +2,47 @@ import crypto from "node:crypto";
 import type { Kafka, Message } from "kafkajs";
 import type { Logger } from "../../../common/src/logger.js";
 import type { DecisionEngine } from "../decision-engine.js";
-import { decodeAgentState, encodeAgentState, type AgentState } from "./agent-state.js";
+import {
+  decodeAgentRecord,
+  decodeReplayRecord,
+  decodeSessionRecord,
+  encodeAgentRecord,
+  encodeReplayRecord,
+  encodeSessionRecord,
+  parseStateKey,
+  stateKey,
+} from "./agent-state.js";
+
+/** What records the transaction deletes: by agent, to the agent's partition. */
+export interface ForgottenState {
+  sessions: ReadonlyArray<{ agentId: string; sessionId: string; partition: number }>;
+  replays: ReadonlyArray<{ agentId: string; nonce: string; partition: number }>;
+}
+
+/** What a batch may have changed: its agents, and the sessions its actions and observations belong to. */
+export interface TouchedState {
+  agents: Set<string>;
+  /** Keyed by the session's changelog key. */
+  sessions: Map<string, { agentId: string; sessionId: string }>;
+}
 
 /** What one restore read and how long it took. */
 export interface RestoreReport {
   partitions: number[];
-  /** Agent records applied (a key written many times counts each time compaction has not yet merged it). */
+  /** Records read (a key written many times counts each time compaction has not yet merged it). */
   records: number;
-  agents: number;
+  /** Distinct keys applied: agents and sessions. */
+  keys: number;
   bytes: number;
   durationMs: number;
 }
 
 /**
  * The validator's security state (replay window, proposal rate, drift baseline, sessions) as a compacted
- * changelog topic, the way Kafka Streams keeps a state store: one record per agent, key = agent id, in the
- * partition of the agent's actions, written in the same transaction as the decisions and the consumed
- * offsets. So the changelog holds exactly the state of the committed decisions: an aborted batch wrote
+ * changelog topic, the way Kafka Streams keeps a state store: one record per agent (baseline and rate),
+ * one per envelope in its replay window and one per session, in the partition of the agent's actions,
+ * written in the same transaction as the decisions and the consumed offsets; an expired envelope and a
+ * session the bound evicted get a tombstone. So the changelog holds exactly the state of the committed decisions: an aborted batch wrote
  * nothing to it, and a fenced ("zombie") validator's writes are aborted with its decisions.
  *
  * Why a changelog rather than deciding the partition's history again on restore: the drift baseline is
@@ -34,28 +58,59 @@ export class StateChangelog {
     private readonly logger: Logger,
   ) {}
 
-  /** The records of the agents a batch touched, for the batch's transaction (to the batch's partition). */
-  records(engine: DecisionEngine, agentIds: Iterable<string>, partition: number, now: number): Message[] {
-    return [...agentIds].map((agentId) => ({
-      key: agentId,
-      partition,
-      value: encodeAgentState(engine.agentState(agentId, now)),
-    }));
+  /**
+   * The records of what a batch touched, for the batch's transaction (to the batch's partition): each
+   * agent's record, each envelope the batch admitted, each session's record (a tombstone for one no longer
+   * held). Tombstones for what expired or was evicted go first, to their agents' partitions, so a session
+   * evicted and opened again within the batch keeps its new record.
+   */
+  records(
+    engine: DecisionEngine,
+    touched: TouchedState,
+    partition: number,
+    forgotten: ForgottenState = { sessions: [], replays: [] },
+  ): Message[] {
+    const messages: Message[] = [
+      ...forgotten.replays.map(({ agentId, nonce, partition: of }) => ({
+        key: stateKey({ kind: "replay", agentId, nonce }),
+        partition: of,
+        value: null,
+      })),
+      ...forgotten.sessions.map(({ agentId, sessionId, partition: of }) => ({
+        key: stateKey({ kind: "session", agentId, sessionId }),
+        partition: of,
+        value: null,
+      })),
+    ];
+    for (const agentId of touched.agents) {
+      const value = encodeAgentRecord(engine.agentRecord(agentId));
+      messages.push({ key: stateKey({ kind: "agent", agentId }), partition, value });
+    }
+    for (const { agentId, nonce, actionId, expiry } of engine.replayAdmissions) {
+      const value = encodeReplayRecord({ actionId, expiry });
+      messages.push({ key: stateKey({ kind: "replay", agentId, nonce }), partition, value });
+    }
+    for (const [key, { agentId, sessionId }] of touched.sessions) {
+      const session = engine.sessionState(agentId, sessionId);
+      messages.push({ key, partition, value: session === undefined ? null : encodeSessionRecord(session) });
+    }
+    return messages;
   }
 
   /**
    * Reads `partitions` of the changelog from the beginning up to their current end (read-committed) and
-   * hands each agent's latest state to `apply`. The caller fences the partitions' previous owner first,
+   * restores the latest record of each key into `engine`; `onAgent` hears each agent and its partition. The caller fences the partitions' previous owner first,
    * so no transaction of it is still open and the end read here is final. `whileReading` runs every
    * second meanwhile (the consumer group's heartbeat).
    */
   async restore(
     partitions: readonly number[],
-    apply: (agentId: string, state: AgentState | undefined, partition: number) => void,
+    engine: DecisionEngine,
+    onAgent: (agentId: string, partition: number) => void = () => undefined,
     whileReading: () => Promise<void> = async () => undefined,
   ): Promise<RestoreReport> {
     const started = performance.now();
-    const report: RestoreReport = { partitions: [...partitions], records: 0, agents: 0, bytes: 0, durationMs: 0 };
+    const report: RestoreReport = { partitions: [...partitions], records: 0, keys: 0, bytes: 0, durationMs: 0 };
     const wanted = new Set(partitions);
     const admin = this.kafka.admin();
     await admin.connect();
@@ -75,7 +130,7 @@ export class StateChangelog {
       return report;
     }
 
-    // Latest state per agent; applied once the partitions are read to their end, so an agent is set once.
+    // Latest record per key; applied once the partitions are read to their end, so each key is set once.
     const latest = new Map<string, { value: Buffer | null; partition: number }>();
     const consumer = this.kafka.consumer({
       groupId: `mandate-validator-restore-${crypto.randomUUID()}`,
@@ -107,9 +162,9 @@ export class StateChangelog {
         eachBatch: async ({ batch }) => {
           if (!wanted.has(batch.partition)) return;
           for (const message of batch.messages) {
-            const agentId = message.key?.toString();
-            if (agentId === undefined) continue;
-            latest.set(agentId, { value: message.value, partition: batch.partition });
+            const key = message.key?.toString();
+            if (key === undefined) continue;
+            latest.set(key, { value: message.value, partition: batch.partition });
             report.records += 1;
             report.bytes += message.value?.length ?? 0;
           }
@@ -120,10 +175,21 @@ export class StateChangelog {
       clearInterval(beat);
       await consumer.disconnect().catch(() => undefined);
     }
-    for (const [agentId, { value, partition }] of latest) {
-      apply(agentId, value === null ? undefined : decodeAgentState(value), partition);
+    for (const [key, { value, partition }] of latest) {
+      const parsed = parseStateKey(key);
+      if (parsed === undefined) throw new Error(`validator-state key of unknown format: ${JSON.stringify(key)}`);
+      if (parsed.kind === "agent") {
+        engine.restoreAgentRecord(parsed.agentId, value === null ? undefined : decodeAgentRecord(value));
+      } else if (parsed.kind === "replay") {
+        // In the order first written, which is the order of expiry the window prunes by.
+        if (value !== null) engine.restoreReplayEntry({ ...parsed, ...decodeReplayRecord(value) });
+      } else {
+        const session = value === null ? undefined : decodeSessionRecord(value);
+        engine.restoreSessionState(parsed.agentId, parsed.sessionId, session);
+      }
+      onAgent(parsed.agentId, partition);
     }
-    report.agents = latest.size;
+    report.keys = latest.size;
     report.durationMs = performance.now() - started;
     this.logger.info({ event: "validator_state_restored", ...report }, "validator state restored from the changelog");
     return report;

@@ -4,7 +4,7 @@ import type { ProposedAction } from "../../../common/src/action.js";
 import type { Reason } from "../../../common/src/decision.js";
 import { ed25519PublicKey, verifyEd25519 } from "../../../common/src/ed25519.js";
 import type { AgentKey, AgentRegistration } from "../../../common/src/registration.js";
-import { ReplayCache, type ReplayVerdict, type ReplayWindowSnapshot } from "./replay-cache.js";
+import { ReplayCache, type ReplayEntry, type ReplayVerdict, type ReplayWindowSnapshot } from "./replay-cache.js";
 
 export interface IdentityOptions {
   /** How far `proposed_at` may be from the decision time, either way. */
@@ -123,13 +123,26 @@ export class IdentityCheck {
     this.replay.abortBatch();
   }
 
-  /** The agent's replay window, for the validator-state changelog. */
+  /** The agent's replay window (tests, benchmarks). */
   replayWindow(agentId: string, now: number): ReplayWindowSnapshot | undefined {
     return this.replay.snapshot(agentId, now);
   }
 
-  restoreReplayWindow(agentId: string, snapshot: ReplayWindowSnapshot | undefined): void {
-    this.replay.restore(agentId, snapshot);
+  /** The replay window as the validator-state changelog keeps it: see ReplayCache. */
+  get replayAdmissions(): readonly ReplayEntry[] {
+    return this.replay.batchAdmissions;
+  }
+
+  takeExpiredReplays(): Array<{ agentId: string; nonce: string }> {
+    return this.replay.takeExpired();
+  }
+
+  restoreReplayEntry(entry: ReplayEntry): void {
+    this.replay.restoreEntry(entry);
+  }
+
+  forgetReplayWindow(agentId: string): void {
+    this.replay.restore(agentId, undefined);
   }
 
   private publicKeyOf(key: AgentKey): KeyObject | Error {

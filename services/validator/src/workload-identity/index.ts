@@ -4,4 +4,10 @@ export {
   type IdentityOptions,
   type IdentityResult,
 } from "./identity-check.js";
-export { ReplayCache, type ReplayCacheOptions, type ReplayVerdict, type ReplayWindowSnapshot } from "./replay-cache.js";
+export {
+  ReplayCache,
+  type ReplayCacheOptions,
+  type ReplayEntry,
+  type ReplayVerdict,
+  type ReplayWindowSnapshot,
+} from "./replay-cache.js";

@@ -15,7 +15,22 @@ export interface ReplayCacheOptions {
 
 export type ReplayVerdict = "fresh" | "replayed_nonce" | "replayed_action_id" | "window_full";
 
-/** One agent's window as plain data, oldest first: what the validator-state changelog carries. */
+/** One remembered envelope: one record of the validator-state changelog. */
+export interface ReplayEntry {
+  agentId: string;
+  nonce: string;
+  actionId: string;
+  /** Epoch ms after which it is forgotten. */
+  expiry: number;
+}
+
+/**
+ * Expired entries kept for `takeExpired` at most; beyond it the oldest go untold. NOTE: a changelog
+ * record whose tombstone was missed this way is restored already expired, and dropped at first use.
+ */
+const MAX_EXPIRED_KEPT = 100_000;
+
+/** One agent's window as plain data, oldest first. */
 export interface ReplayWindowSnapshot {
   /** [nonce, expiry epoch ms] */
   nonces: Array<[string, number]>;
@@ -41,7 +56,9 @@ interface AgentWindow {
  */
 export class ReplayCache {
   private readonly agents = new Map<string, AgentWindow>();
-  private journal: Array<{ agentId: string; nonce: string; actionId: string }> | undefined;
+  private journal: ReplayEntry[] | undefined;
+  /** Entries pruned since `takeExpired` was last called: their changelog records are to be deleted. */
+  private expired: Array<{ agentId: string; nonce: string }> = [];
   private lastSweep = 0;
 
   constructor(private readonly options: ReplayCacheOptions) {}
@@ -50,7 +67,7 @@ export class ReplayCache {
   admit(agentId: string, nonce: string, actionId: string, proposedAt: number, now: number): ReplayVerdict {
     this.sweep(now);
     const window = this.agents.get(agentId) ?? { nonces: new Map(), actionIds: new Map() };
-    prune(window, now);
+    this.prune(agentId, window, now);
     if (window.nonces.has(nonce)) return "replayed_nonce";
     if (window.actionIds.has(actionId)) return "replayed_action_id";
     if (window.nonces.size >= this.options.maxEntriesPerAgent) return "window_full";
@@ -58,7 +75,7 @@ export class ReplayCache {
     window.nonces.set(nonce, expiry);
     window.actionIds.set(actionId, expiry);
     this.agents.set(agentId, window);
-    this.journal?.push({ agentId, nonce, actionId });
+    this.journal?.push({ agentId, nonce, actionId, expiry });
     return "fresh";
   }
 
@@ -79,11 +96,34 @@ export class ReplayCache {
     this.journal = undefined;
   }
 
+  /** What the open batch admitted so far, oldest first: its changelog records. */
+  get batchAdmissions(): readonly ReplayEntry[] {
+    return this.journal ?? [];
+  }
+
+  /** Entries forgotten since the last call, for their changelog tombstones. */
+  takeExpired(): Array<{ agentId: string; nonce: string }> {
+    const expired = this.expired;
+    this.expired = [];
+    return expired;
+  }
+
+  /** Remembers a restored entry (a restore after a restart or partition move); entries come oldest first. */
+  restoreEntry({ agentId, nonce, actionId, expiry }: ReplayEntry): void {
+    let window = this.agents.get(agentId);
+    if (window === undefined) {
+      window = { nonces: new Map(), actionIds: new Map() };
+      this.agents.set(agentId, window);
+    }
+    window.nonces.set(nonce, expiry);
+    window.actionIds.set(actionId, expiry);
+  }
+
   /** The agent's unexpired entries at `now`, or undefined when it has none. */
   snapshot(agentId: string, now: number): ReplayWindowSnapshot | undefined {
     const window = this.agents.get(agentId);
     if (window === undefined) return undefined;
-    prune(window, now);
+    this.prune(agentId, window, now);
     if (window.nonces.size === 0 && window.actionIds.size === 0) return undefined;
     return { nonces: [...window.nonces], actionIds: [...window.actionIds] };
   }
@@ -117,21 +157,25 @@ export class ReplayCache {
     if (now - this.lastSweep < this.options.retentionMs) return;
     this.lastSweep = now;
     for (const [agentId, window] of this.agents) {
-      prune(window, now);
+      this.prune(agentId, window, now);
       if (window.nonces.size === 0) this.agents.delete(agentId);
     }
   }
-}
 
-/**
- * Drops expired entries from the front. An entry behind a longer-lived one waits for it, so an
- * entry may be kept a little past its expiry, never dropped before it.
- */
-function prune(window: AgentWindow, now: number): void {
-  for (const map of [window.nonces, window.actionIds]) {
-    for (const [key, expiry] of map) {
+  /**
+   * Drops expired entries from the front. An entry behind a longer-lived one waits for it, so an
+   * entry may be kept a little past its expiry, never dropped before it.
+   */
+  private prune(agentId: string, window: AgentWindow, now: number): void {
+    for (const [nonce, expiry] of window.nonces) {
       if (expiry > now) break;
-      map.delete(key);
+      window.nonces.delete(nonce);
+      this.expired.push({ agentId, nonce });
+    }
+    if (this.expired.length > MAX_EXPIRED_KEPT) this.expired.splice(0, this.expired.length - MAX_EXPIRED_KEPT);
+    for (const [actionId, expiry] of window.actionIds) {
+      if (expiry > now) break;
+      window.actionIds.delete(actionId);
     }
   }
 }
