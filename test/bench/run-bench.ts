@@ -12,13 +12,14 @@ import { benchDecisions } from "./decision-bench.js";
 import { benchSessionDecisions } from "./session-bench.js";
 import { KafkaEcho } from "./kafka-echo.js";
 import { benchTrail } from "./trail-bench.js";
+import { benchRestore, formatRestoreRow } from "./restore-bench.js";
 import { atFixedRate, formatRow, percentiles } from "./latency-stats.js";
 
 /**
  * `npm run bench`: end-to-end latency (propose → verdict in the agent's hands) of the pipeline at a
  * fixed rate, next to a bare Kafka echo with the same broker and client settings and no decision,
- * both measured in this run on this machine; then the trail's figures (trail-bench.ts). Figures are
- * reported, not asserted.
+ * both measured in this run on this machine; then the trail's figures (trail-bench.ts) and the
+ * validator state's restore time (restore-bench.ts). Figures are reported, not asserted.
  */
 const RATE = Number(process.env.MANDATE_BENCH_RATE ?? 200);
 const COUNT = Number(process.env.MANDATE_BENCH_COUNT ?? 3000);
@@ -27,6 +28,7 @@ const PARTITIONS = 6;
 
 const DECISIONS = Number(process.env.MANDATE_BENCH_DECISIONS ?? 100_000);
 const AGENTS = Number(process.env.MANDATE_BENCH_AGENTS ?? 1000);
+const RESTORE_ACTIONS = Number(process.env.MANDATE_BENCH_RESTORE_ACTIONS ?? 100_000);
 
 progress(`in-process decisions: ${DECISIONS} over ${AGENTS} agents`);
 const decisions = benchDecisions(DECISIONS, AGENTS);
@@ -148,6 +150,19 @@ try {
     `\nThe trail (targets: sink ≥ 50,000 rows/s; ingest delay p99 ≤ 2,000 ms at 5,000 decisions/s; verify 1M rows in seconds):\n`,
   );
   console.table(trail);
+
+  progress(`validator state: ${RESTORE_ACTIONS} actions decided, then restored by a cold validator`);
+  const restore = await benchRestore(stack.kafkaBrokers, {
+    actions: RESTORE_ACTIONS,
+    agents: 100,
+    batch: 100,
+    ratePerSecond: 500,
+    partitions: PARTITIONS,
+  });
+  process.stdout.write(
+    `\nValidator state restore (the changelog read back into a cold engine, before any compaction: the worst case):\n`,
+  );
+  console.table([formatRestoreRow(restore)]);
 } finally {
   await stack.stop();
 }
