@@ -168,10 +168,16 @@ export class ValidatorService {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (this.consumer !== consumer) return;
       this.assignment = {
         generation: this.assignment.generation + 1,
         partitions: payload.memberAssignment[config.topics.actions] ?? [],
       };
+      // At once, not only with the first batch: a validator whose partitions are idle must become ready
+      // too. A failure is retried by the next batch, which waits for the preparation either way.
+      this.prepareAssignment().catch((error: unknown) =>
+        this.logger.error({ event: "partitions_prepare_failed", err: error }, "fencing or restore failed"),
+      );
     });
     superviseConsumer(
       consumer,
@@ -202,6 +208,7 @@ export class ValidatorService {
   async stop(): Promise<void> {
     this.started = false;
     await this.consumer?.disconnect();
+    await this.preparing?.catch(() => undefined);
     await this.producers?.close();
     await this.directory?.stop();
     await this.policies?.stop();
@@ -240,7 +247,13 @@ export class ValidatorService {
   }
 
   private async decideBatch(payload: EachBatchPayload): Promise<void> {
-    await this.prepareAssignment(payload.heartbeat);
+    // kafkajs heartbeats only between batches: a long restore must not cost this consumer its partitions.
+    const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1000);
+    try {
+      await this.prepareAssignment();
+    } finally {
+      clearInterval(beat);
+    }
     this.engine.beginBatch?.();
     let committed: CommittedBatch | undefined;
     try {
@@ -266,28 +279,22 @@ export class ValidatorService {
    * final; without re-reading the offsets, a batch the previous owner committed between this consumer's
    * join and the fence would be decided twice.
    */
-  private async prepareAssignment(heartbeat: () => Promise<void>): Promise<void> {
+  private async prepareAssignment(): Promise<void> {
     while (this.preparedGeneration !== this.assignment.generation) {
-      this.preparing ??= this.prepare(this.assignment, heartbeat).finally(() => (this.preparing = undefined));
+      this.preparing ??= this.prepare(this.assignment).finally(() => (this.preparing = undefined));
       await this.preparing;
     }
   }
 
-  private async prepare(
-    { generation, partitions }: { generation: number; partitions: number[] },
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
+  private async prepare({ generation, partitions }: { generation: number; partitions: number[] }): Promise<void> {
     const { config } = this;
     await (this.producers as PartitionProducers).claim(partitions);
     // Everything is forgotten and read again from the changelog: a partition held before may have been
     // another validator's meanwhile (this one paused past its session timeout without noticing).
     for (const agentId of this.agentPartitions.keys()) this.engine.forgetAgent(agentId);
     this.agentPartitions.clear();
-    await (this.changelog as StateChangelog).restore(
-      partitions,
-      this.engine,
-      (agentId, partition) => this.agentPartitions.set(agentId, partition),
-      heartbeat,
+    await (this.changelog as StateChangelog).restore(partitions, this.engine, (agentId, partition) =>
+      this.agentPartitions.set(agentId, partition),
     );
     const admin = (this.kafka as Kafka).admin();
     await admin.connect();

@@ -100,14 +100,12 @@ export class StateChangelog {
   /**
    * Reads `partitions` of the changelog from the beginning up to their current end (read-committed) and
    * restores the latest record of each key into `engine`; `onAgent` hears each agent and its partition. The caller fences the partitions' previous owner first,
-   * so no transaction of it is still open and the end read here is final. `whileReading` runs every
-   * second meanwhile (the consumer group's heartbeat).
+   * so no transaction of it is still open and the end read here is final.
    */
   async restore(
     partitions: readonly number[],
     engine: DecisionEngine,
     onAgent: (agentId: string, partition: number) => void = () => undefined,
-    whileReading: () => Promise<void> = async () => undefined,
   ): Promise<RestoreReport> {
     const started = performance.now();
     const report: RestoreReport = { partitions: [...partitions], records: 0, keys: 0, bytes: 0, durationMs: 0 };
@@ -153,7 +151,6 @@ export class StateChangelog {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.topic === this.topic) progress(payload.partition, Number(payload.lastOffset) + 1);
     });
-    const beat = setInterval(() => void whileReading().catch(() => undefined), 1000);
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });
@@ -172,7 +169,6 @@ export class StateChangelog {
       });
       await finished;
     } finally {
-      clearInterval(beat);
       await consumer.disconnect().catch(() => undefined);
     }
     for (const [key, { value, partition }] of latest) {
