@@ -117,6 +117,21 @@ describe("validator intake: actions and observations on one topic", () => {
     expect(sessionless).toMatchObject({ kind: "dead_letter", cause: { reason: "invalid_record" } });
   });
 
+  it("dead-letters an action keyed by another agent, and rejects it under the key it came with", async () => {
+    const c = await codecs();
+    // A replay keyed elsewhere would land on a partition (and validator) that never saw the agent's envelopes.
+    const elsewhere = await takeInRecord(
+      message(c.action.encode(action), { [ACTION_ID_HEADER]: action.action_id }, "other-bot"),
+      c,
+      limits,
+    );
+    expect(elsewhere).toMatchObject({
+      kind: "dead_letter",
+      cause: { step: "validator.intake", reason: "key_mismatch" },
+      identified: { actionId: action.action_id, agentId: "other-bot" },
+    });
+  });
+
   it("dead-letters an unreadable observation body", async () => {
     const c = await codecs();
     const result = await takeInRecord(message(framed(2, Buffer.from([0xff, 0xff, 0xff]))), c, limits);
