@@ -55,6 +55,8 @@ export class ValidatorService {
   /** The generation whose partitions are fenced and restored; batches wait until it is the latest. */
   private preparedGeneration = -1;
   private preparing: Promise<void> | undefined;
+  /** The batch being decided, if any: a new generation's preparation waits for it before touching state. */
+  private batchInFlight: Promise<void> | undefined;
   /** Action partition → first offset not yet decided by a committed transaction, read after fencing. */
   private readonly committedFrom = new Map<number, number>();
   /** Agent → the action partition its state was last written to or restored from. */
@@ -254,6 +256,16 @@ export class ValidatorService {
     } finally {
       clearInterval(beat);
     }
+    const deciding = this.decideInBatch(payload);
+    this.batchInFlight = deciding;
+    try {
+      await deciding;
+    } finally {
+      if (this.batchInFlight === deciding) this.batchInFlight = undefined;
+    }
+  }
+
+  private async decideInBatch(payload: EachBatchPayload): Promise<void> {
     this.engine.beginBatch?.();
     let committed: CommittedBatch | undefined;
     try {
@@ -288,6 +300,9 @@ export class ValidatorService {
 
   private async prepare({ generation, partitions }: { generation: number; partitions: number[] }): Promise<void> {
     const { config } = this;
+    // NOTE: kafkajs may rejoin while another broker's fetcher is still in a batch; that batch's commit or
+    // abort must not land on the state restored below (an abort puts back what it saw before the batch).
+    await this.batchInFlight?.catch(() => undefined);
     await (this.producers as PartitionProducers).claim(partitions);
     // Everything is forgotten and read again from the changelog: a partition held before may have been
     // another validator's meanwhile (this one paused past its session timeout without noticing).
