@@ -22,8 +22,12 @@ export class KafkaCluster {
   }
 
   private static async startOnce(nodes: number): Promise<KafkaCluster> {
-    const ports = [];
-    for (let i = 0; i < nodes; i += 1) ports.push({ port: await freePort(), controllerPort: await freePort() });
+    // NOTE: the kernel may hand out a port it just gave, once the probe closed it: every node needs
+    // two ports no other node has, so repeats are asked again.
+    const distinct = new Set<number>();
+    while (distinct.size < 2 * nodes) distinct.add(await freePort());
+    const free = [...distinct];
+    const ports = Array.from({ length: nodes }, (_, i) => ({ port: free[2 * i]!, controllerPort: free[2 * i + 1]! }));
     const quorumVoters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(",");
     // NOTE: a KRaft cluster id is a UUID in URL-safe base64 without padding (Kafka's Uuid.toString).
     const clusterId = crypto.randomBytes(16).toString("base64url");
