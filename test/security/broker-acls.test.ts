@@ -65,6 +65,7 @@ describe("roles enforced by the broker", () => {
   let plan: PlannedAcl[];
   let created: PlannedAcl[];
   let pipeline: RunningPipeline | undefined;
+  let successor: RunningPipeline | undefined;
   let executor: MandateExecutor | undefined;
   let agent: MandateAgent | undefined;
   const ran: string[] = [];
@@ -80,6 +81,12 @@ describe("roles enforced by the broker", () => {
       connectionTimeout: 5_000,
       ...kafkaClientSecurity(kafkaSecurity),
     });
+  /** What the broker's authorizer refused so far (it logs each denial). */
+  const deniedRequests = () =>
+    fs
+      .readFileSync(path.join(broker.dir, "broker.log"), "utf8")
+      .split("\n")
+      .filter((line) => line.includes(" is Denied operation "));
   const connection = () => ({
     kafkaBrokers: [broker.bootstrap],
     schemaRegistryUrl: shared.schemaRegistryUrl,
@@ -115,7 +122,7 @@ describe("roles enforced by the broker", () => {
 
   afterAll(async () => {
     // Side by side: each stop mostly waits for its consumers' fetches to end.
-    await Promise.allSettled([agent?.close(), executor?.stop(), pipeline?.stop()]);
+    await Promise.allSettled([agent?.close(), executor?.stop(), pipeline?.stop(), successor?.stop()]);
     await broker?.destroy();
     shared.cleanup();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -146,10 +153,16 @@ describe("roles enforced by the broker", () => {
     expect(stdout).toBe(`0 ACL(s) created, ${plan.length} already present\n`);
   });
 
-  it("refuses a client without credentials, and one with a wrong password", async () => {
-    const tlsOnly = rawClient({ tls: { caFile: security("admin").tls?.caFile }, sasl: null }).admin();
-    await expect(tlsOnly.connect().then(() => tlsOnly.listTopics())).rejects.toThrow();
-    await tlsOnly.disconnect();
+  it("refuses a client without credentials, without TLS, or with a wrong password", async () => {
+    // No SASL, or SASL without TLS: the listener hangs up on both.
+    for (const half of [
+      { tls: security("admin").tls, sasl: null },
+      { tls: null, sasl: security("admin").sasl },
+    ]) {
+      const client = rawClient(half).admin();
+      await expect(client.connect().then(() => client.listTopics())).rejects.toThrow(/Closed connection/);
+      await client.disconnect();
+    }
     const wrong = rawClient({
       ...security("agent-1"),
       sasl: { mechanism: "scram-sha-512", username: "agent-1", password: "not-the-password" },
@@ -158,7 +171,7 @@ describe("roles enforced by the broker", () => {
     await wrong.disconnect();
   });
 
-  it("runs the pipeline with each role on its own principal: propose, decide, execute, result, trail", async () => {
+  it("runs the pipeline with each role on its own principal: propose, decide, execute, result, trail, a validator taking over", async () => {
     const tokensFile = path.join(dir, "reviewers.yaml");
     const token = crypto.randomBytes(32).toString("base64url");
     fs.writeFileSync(tokensFile, `- name: alice\n  role: reviewer\n  token_sha256: ${tokenSha256(token)}\n`);
@@ -224,6 +237,28 @@ describe("roles enforced by the broker", () => {
       const [row] = (await rows.json()) as Array<{ decisions: string; executions: string }>;
       return Number(row?.decisions) === 1 && Number(row?.executions) === 1;
     });
+
+    // A validator that takes over reads the agents' security state back first (its restore groups).
+    await pipeline.validators[0]!.stop();
+    successor = await startPipeline(
+      { ...shared, clickhouse: undefined, kafkaBrokers: [broker.bootstrap] },
+      {
+        topics,
+        database,
+        logLevel: "silent",
+        validatorGroupId: validatorGroup,
+        kafkaSecurity: { validator: security("validator") },
+      },
+    );
+    const next = await agent.run(
+      { tool: "lookup_order", operation: "read", arguments: { order_id: "A-2" } },
+      { timeoutMs: 30_000 },
+    );
+    expect(next.decision.verdict).toBe("approved");
+    expect(next.result?.output).toEqual({ order_id: "A-2", status: "shipped" });
+
+    // Nothing any part asked for on the way was refused, not even what a retry got past.
+    expect(deniedRequests()).toEqual([]);
   });
 
   it("refuses an agent that writes decisions, validator keys, registrations or policies: the broker, not the code", async () => {
@@ -239,6 +274,9 @@ describe("roles enforced by the broker", () => {
           .catch(brokerError);
         expect(refused, topic).toBe("TOPIC_AUTHORIZATION_FAILED");
       }
+      const denied = deniedRequests();
+      expect(denied).toHaveLength(4);
+      expect(denied.every((line) => line.includes("Principal = User:agent-1 "))).toBe(true);
     } finally {
       await rogue.disconnect();
     }
