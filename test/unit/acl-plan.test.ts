@@ -8,6 +8,8 @@ import {
   type MandateRole,
 } from "../../services/common/src/acl-plan.js";
 import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
+import { aclsCommand, formatAcls } from "../../services/cli/src/acls-command.js";
+import { UsageError } from "../../services/cli/src/usage-error.js";
 import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
 import { validatorConfigSchema } from "../../services/validator/src/validator-config.js";
 
@@ -78,5 +80,18 @@ describe("the ACL plan", () => {
       operation: 4,
       permissionType: 3,
     });
+  });
+
+  it("mandate acls: a usage error without principals, for executors without their groups, for another verb", async () => {
+    await expect(aclsCommand(["print"])).rejects.toThrow(/name at least one role's principal/);
+    await expect(aclsCommand(["print", "--executor", "exec"])).rejects.toThrow(/--executor needs --executor-group/);
+    await expect(aclsCommand(["delete", "--agent", "a"])).rejects.toBeInstanceOf(UsageError);
+    await expect(aclsCommand(["print", "--agnet", "a"])).rejects.toThrow(/unknown option --agnet/);
+  });
+
+  it("prints one JSON line an ACL", () => {
+    const plan = aclPlan(options({ agent: ["agent-1"] }));
+    const lines = formatAcls(plan, "json").trimEnd().split("\n");
+    expect(lines.map((line) => JSON.parse(line))).toEqual(plan);
   });
 });
