@@ -156,8 +156,12 @@ export class StateChangelog {
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          if (!wanted.has(batch.partition)) return;
+        eachBatch: async ({ batch, pause }) => {
+          // The group gets every partition (kafkajs cannot assign some by hand); the others are not read on.
+          if (!wanted.has(batch.partition)) {
+            pause();
+            return;
+          }
           for (const message of batch.messages) {
             const key = message.key?.toString();
             if (key === undefined) continue;
