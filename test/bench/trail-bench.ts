@@ -126,7 +126,7 @@ async function prepareTopics(kafka: Kafka, stack: Connection, topics: TopicNames
   await admin.connect();
   await ensureTopics(admin, topics, { actionPartitions: PARTITIONS });
   await admin.disconnect();
-  return openContracts(stack.schemaRegistryUrl, topics);
+  return openContracts(stack, topics);
 }
 
 async function produceDecisions(

@@ -88,7 +88,7 @@ describe("results back to the agent", () => {
       executorGroup: `executor-${database}`,
       sessionTask: "Where is order A-1?",
     });
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     producer = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true });
     await producer.connect();
   });

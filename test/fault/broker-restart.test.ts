@@ -29,7 +29,7 @@ describe("broker stopped and restarted mid-stream", () => {
     await publisher.publish(testRegistration("restart-bot"));
     await publisher.close();
     await waitUntil("registration", async () => pipeline.validators[0]?.registrationVersion("restart-bot") === 1);
-    contracts = await openContracts(stack.schemaRegistryUrl, DEFAULT_TOPICS);
+    contracts = await openContracts(stack, DEFAULT_TOPICS);
   });
 
   afterAll(async () => {

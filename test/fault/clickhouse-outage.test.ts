@@ -39,7 +39,7 @@ describe("ClickHouse outage", () => {
     await publisher.publish(testRegistration("outage-bot"));
     await publisher.close();
     await waitUntil("registration", async () => pipeline.validators[0]?.registrationVersion("outage-bot") === 1);
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     producer = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
   });

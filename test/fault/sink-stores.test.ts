@@ -77,7 +77,7 @@ describe("the sink's stores in flight", () => {
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, topics, { actionPartitions: 6 });
-    const contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    const contracts = await openContracts(stack, topics);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const start = Date.now() - 3_600_000;

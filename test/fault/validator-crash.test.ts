@@ -71,7 +71,7 @@ describe("validator crash (kill -9) with two instances", () => {
       async () => validators.every((v) => fs.readFileSync(v.logFile, "utf8").includes('"event":"validator_started"')),
       { timeoutMs: 60_000, intervalMs: 250 },
     );
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     producer = kafka.producer();
     await producer.connect();
   });

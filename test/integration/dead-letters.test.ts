@@ -28,7 +28,7 @@ describe("dead letters", () => {
 
   beforeAll(async () => {
     pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish(testRegistration("dlq-bot"));
     await publisher.close();

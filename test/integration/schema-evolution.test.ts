@@ -78,7 +78,7 @@ describe("schema evolution", () => {
     });
     await producer.disconnect();
 
-    const contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    const contracts = await openContracts(stack, topics);
     const [message] = await readTopic(stack.kafkaBrokers, topics.decisions, (m) => m.length >= 1);
     const decision = await contracts.decision.decode(message!.value);
     expect(decision.action.action_id).toBe("from-the-future");

@@ -41,7 +41,7 @@ describe("agent identity", () => {
 
   beforeAll(async () => {
     pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish({
       ...testRegistration("alice"),

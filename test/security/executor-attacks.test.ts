@@ -58,7 +58,7 @@ describe("an executor group under attack", () => {
 
   beforeAll(async () => {
     pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     const publisher = await GovernancePublisher.connect(connection);
     for (const id of ["order-bot", "mallory-bot", "stranger-bot"]) await publisher.publish(testRegistration(id));
     await publisher.close();

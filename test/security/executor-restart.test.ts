@@ -52,7 +52,7 @@ describe("an executor group runs an action once across restarts and instances", 
 
   beforeAll(async () => {
     pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish(testRegistration("order-bot"));
     await publisher.close();

@@ -51,7 +51,7 @@ describe("an attacker with write access to the decision topic", () => {
       logLevel: "silent",
       validatorSettings: { decisionTtlSeconds: TTL_SECONDS, capabilityTtlSeconds: TTL_SECONDS },
     });
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish({ ...testRegistration("pay-bot"), keys: [key.registered] });
     await publisher.close();

@@ -78,7 +78,7 @@ describe("human review of flagged actions", () => {
       review: { tokensFile, reviewDeadlineSeconds: DEADLINE_SECONDS, deadlineCheckIntervalMs: 200 },
     });
     review = pipeline.review as ReviewService;
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish({ ...testRegistration("desk-bot"), keys: [key.registered] });
     await publisher.close();

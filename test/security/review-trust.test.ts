@@ -86,7 +86,7 @@ describe("review service trust", () => {
       }),
     );
     await review.start();
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
     await validator.publishKey(
       kafka,

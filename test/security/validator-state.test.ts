@@ -69,7 +69,7 @@ describe("validator state across restarts and rebalances", () => {
     const publisher = await GovernancePublisher.connect({ ...stack, topics });
     await publisher.publish(registration);
     await publisher.close();
-    const contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    const contracts = await openContracts(stack, topics);
     const decisions: DecisionRecord[] = [];
     const log: Consumer = kafka.consumer({ groupId: `state-log-${crypto.randomUUID()}` });
     await log.connect();

@@ -107,7 +107,7 @@ export class ValidatorService {
     const kafka = createKafka(config, `mandate-validator-${config.validatorId}`, this.logger);
     await prepareTopics(kafka, config.topics, config, this.logger);
 
-    this.contracts = await openContracts(config.schemaRegistryUrl, config.topics);
+    this.contracts = await openContracts(config, config.topics);
     this.directory = new AgentDirectory(kafka, config.topics.registry, this.contracts.registration, this.logger);
     this.policies = new PolicyDirectory(
       kafka,
