@@ -105,6 +105,16 @@ export class TopicFollower<T> {
     this.consumer = consumer;
     // A rebuilt consumer reads the window again from its start, measured anew.
     superviseConsumer(consumer, async () => this.consume(await this.startsAt(since()), since), this.logger);
+    // NOTE: kafkajs restarts a consumer by itself after a retriable crash (a broker gone), and the
+    // restarted one, having committed nothing, would read on from the end: whatever was written
+    // meanwhile would be skipped, and catchUp would wait for it for ever. Every join therefore seeks
+    // each partition back to where this follower stopped reading it.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (this.consumer !== consumer) return;
+      for (const [partition, offset] of this.handled) {
+        consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+      }
+    });
     // NOTE: transactional writers may end a partition in a commit marker that eachMessage never sees;
     // only this event's lastOffset counts it.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
