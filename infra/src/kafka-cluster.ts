@@ -1,6 +1,8 @@
 import crypto from "node:crypto";
+import { Kafka, logLevel } from "kafkajs";
 import { freePort, PortTaken, startOnFreePorts } from "./free-port.js";
 import { KafkaBroker } from "./kafka-broker.js";
+import { waitUntil } from "./wait-until.js";
 
 export interface KafkaClusterOptions {
   /** How many combined broker+controller nodes; 3 lets one be lost without losing anything acknowledged. */
@@ -40,10 +42,43 @@ export class KafkaCluster {
     );
     const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
-    if (failures.length === 0) return new KafkaCluster(started);
+    if (failures.length === 0) {
+      const cluster = new KafkaCluster(started);
+      try {
+        await cluster.waitForAllBrokers();
+        return cluster;
+      } catch (error) {
+        await cluster.destroy();
+        throw error;
+      }
+    }
     await Promise.allSettled(started.map((b) => b.destroy()));
     // A taken port is worth another try on new ports (startOnFreePorts); any other failure is not.
     throw failures.find((f) => f instanceof PortTaken) ?? failures[0];
+  }
+
+  /**
+   * Each node is up once it serves its own listener, but it may not yet see the others registered:
+   * a topic with 3 replicas could then not be created. Ready when the metadata lists every node.
+   */
+  private async waitForAllBrokers(): Promise<void> {
+    const admin = new Kafka({
+      brokers: [...this.bootstrap],
+      logLevel: logLevel.NOTHING,
+      requestTimeout: 3_000,
+    }).admin();
+    try {
+      await waitUntil(
+        `all ${this.brokers.length} Kafka nodes registered`,
+        async () => {
+          await admin.connect();
+          return (await admin.describeCluster()).brokers.length === this.brokers.length;
+        },
+        { timeoutMs: 60_000, intervalMs: 300 },
+      );
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Every node's address: clients find the others, and the partition leaders, through any of them. */
