@@ -112,7 +112,7 @@ describe("a 3-broker cluster loses a broker (kill -9) mid-stream", () => {
         }),
       );
     }
-    contracts = await openContracts(stack.schemaRegistryUrl, topics);
+    contracts = await openContracts(stack, topics);
     // Idempotent, so each send is retried through the failover for as long as it takes; every send is acks=all.
     producer = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).producer({
       idempotent: true,

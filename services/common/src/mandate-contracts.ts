@@ -36,16 +36,13 @@ export const OBSERVATION_RECORD_NAME = "dev.mandate.v1.AgentObservation";
 
 /**
  * Opens the registry at `connection` (its URL, basic auth and CA, as every service config and SDK
- * option carries them) and registers every contract. A bare URL is an open registry reached in the
- * clear: a local one, as the test stacks run.
+ * option carries them) and registers every contract.
  */
 export async function openContracts(
-  connection: SchemaRegistryConnection | string,
+  connection: SchemaRegistryConnection,
   topics: TopicNames,
 ): Promise<MandateContracts> {
-  const { registry, setCompatibility } = openSchemaRegistry(
-    typeof connection === "string" ? { schemaRegistryUrl: connection } : connection,
-  );
+  const { registry, setCompatibility } = openSchemaRegistry(connection);
   const schemas = mandateSchemas();
   const contracts: MandateContracts = {
     action: new AvroCodec<ProposedAction>(registry, `${topics.actions}-value`, schemas.action),
