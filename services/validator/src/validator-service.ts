@@ -57,7 +57,11 @@ export class ValidatorService {
   private preparing: Promise<void> | undefined;
   /** The batch being decided, if any: a new generation's preparation waits for it before touching state. */
   private batchInFlight: Promise<void> | undefined;
-  /** Action partition → first offset not yet decided by a committed transaction, read after fencing. */
+  /**
+   * Action partition → first offset not yet decided by a committed transaction: read after fencing, then
+   * moved on by each commit. Offsets below it are decided already; a batch that starts above it skipped
+   * actions, and is not decided (see decideAndCommit).
+   */
   private readonly committedFrom = new Map<number, number>();
   /** Agent → the action partition its state was last written to or restored from. */
   private readonly agentPartitions = new Map<string, number>();
@@ -327,6 +331,21 @@ export class ValidatorService {
     );
   }
 
+  /**
+   * The first offset of `partition` at or after `from` still in the log (retention may have deleted the
+   * ones before). One offsets request; asked only when a batch starts past the offset expected next.
+   */
+  private async firstKept(partition: number, from: number): Promise<number> {
+    const admin = (this.kafka as Kafka).admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(this.config.topics.actions);
+      return Math.max(from, Number(offsets.find((o) => o.partition === partition)?.low ?? 0));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Each with its agent's partition; those of agents this instance does not hold are left to their owner. */
   private withPartition<T extends { agentId: string }>(items: T[]): Array<T & { partition: number }> {
     return items.flatMap((item) => {
@@ -381,14 +400,31 @@ export class ValidatorService {
       touched.agents.add(agentId);
       touched.sessions.set(stateKey({ kind: "session", agentId, sessionId }), { agentId, sessionId });
     };
-    const committedFrom = this.committedFrom.get(batch.partition) ?? 0;
+    const committedFrom = this.committedFrom.get(batch.partition) ?? -1;
+    /** Where the partition must be read again from, when this batch skipped actions. */
+    let readAgainFrom: number | undefined;
 
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
-      // Committed by the partition's previous owner after this consumer fetched its offsets: decided already.
-      if (Number(message.offset) < committedFrom) {
+      const offset = Number(message.offset);
+      // Decided in a committed transaction already: by this instance (a batch fetched again) or by the
+      // partition's previous owner after this consumer fetched its offsets.
+      if (offset < committedFrom) {
         resolveOffset(message.offset);
         continue;
+      }
+      const expected = lastOffset === undefined ? committedFrom : Number(lastOffset) + 1;
+      const undecidedFrom =
+        expected >= 0 && offset > expected ? await this.firstKept(batch.partition, expected) : offset;
+      if (undecidedFrom < offset) {
+        // The actions between were never decided: deciding this one and committing its offset would
+        // lose them for good. (Seen when kafkajs fetched ahead while a broker failed.)
+        this.logger.warn(
+          { event: "action_gap", partition: batch.partition, expected: undecidedFrom, offset },
+          "batch starts past actions not yet decided; reading the partition again from the first of them",
+        );
+        readAgainFrom = undecidedFrom;
+        break;
       }
       let intake = await takeInRecord(message, contracts, config);
       const now = Date.now();
@@ -471,6 +507,13 @@ export class ValidatorService {
       }
       lastOffset = message.offset;
     }
+    if (readAgainFrom !== undefined) {
+      (this.consumer as Consumer).seek({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: String(readAgainFrom),
+      });
+    }
     if (lastOffset === undefined) return undefined;
 
     for (const agentId of touched.agents) this.agentPartitions.set(agentId, batch.partition);
@@ -495,8 +538,15 @@ export class ValidatorService {
         ],
       });
       await transaction.commit();
+      this.committedFrom.set(batch.partition, Number(lastOffset) + 1);
     } catch (error) {
       await transaction.abort().catch(() => undefined);
+      // NOTE: a commit that failed may still have committed (its request timed out while a broker died,
+      // say), and kafkajs fetches the batch again from where this consumer stood, not from the committed
+      // offset: decided again, it would get a second decision. So the partitions are prepared again first,
+      // as for a new generation: claiming them waits for this transaction to end either way, then the
+      // state and the committed offsets are read back, and what did commit is skipped.
+      this.preparedGeneration = -1;
       throw error;
     }
     return { lastOffset, verdicts, deadLetterCauses, observationsTaken, decisions: decisions.length };
