@@ -16,6 +16,7 @@ import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { orderLookup, streamActions } from "../support/test-actions.js";
 import { ACTION_ID_HEADER } from "../../services/common/src/action.js";
 import { headerText } from "../../services/common/src/dead-letter.js";
+import { alive } from "../support/process-alive.js";
 
 /** Every action id on the actions topic, read to its end (read-committed). */
 async function actionIdsOnTopic(brokers: string[], topic: string): Promise<Set<string>> {
@@ -54,15 +55,6 @@ const STEP_PAUSE_MS = 250;
 const DOWN_MS = 15_000;
 /** Executor instances in one group: the decisions' partitions are shared out between them. */
 const EXECUTORS = 3;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** What Kafka's Utils.abs(String.hashCode) gives: which `__consumer_offsets` partition coordinates a group. */
 function javaStringHash(text: string): number {

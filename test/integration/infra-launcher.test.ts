@@ -2,15 +2,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { startLocalStack } from "../../infra/src/local-stack.js";
 import { inject } from "vitest";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../support/process-alive.js";
 
 describe("local infrastructure launcher", () => {
   it("starts a second, independent stack beside the shared one and leaves no process when stopped", async () => {
