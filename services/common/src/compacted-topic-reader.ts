@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
-import type { Admin, Consumer, Kafka } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
 import { READER_GROUP_PREFIX } from "./consumer-groups.js";
 import { superviseConsumer } from "./consumer-supervisor.js";
 import type { Logger } from "./logger.js";
+import { SharedAdmin } from "./shared-admin.js";
 
 /**
  * Reads a whole compacted topic (registrations, policy sets) into the caller's memory and keeps
@@ -13,8 +14,8 @@ import type { Logger } from "./logger.js";
  */
 export class CompactedTopicReader {
   private consumer: Consumer | undefined;
-  /** Kept connected once `catchUp` is first used: a reader asked often must not pay a connection each time. */
-  private admin: Promise<Admin> | undefined;
+  /** Kept connected once first used: a reader asked often must not pay a connection each time. */
+  private readonly admin: SharedAdmin;
   /** partition → the offset after the last record applied. */
   private readonly read = new Map<number, number>();
   private readonly waiters = new Set<() => void>();
@@ -24,13 +25,12 @@ export class CompactedTopicReader {
     private readonly topic: string,
     private readonly apply: (key: string, value: Buffer | null) => Promise<void>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.admin = new SharedAdmin(kafka);
+  }
 
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(this.topic);
-    await admin.disconnect();
+    const ends = await this.admin.use((admin) => admin.fetchTopicOffsets(this.topic));
     const remaining = new Map(ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high)]));
 
     let markReady: () => void = () => {};
@@ -79,8 +79,7 @@ export class CompactedTopicReader {
    */
   async catchUp(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    this.admin ??= this.connectedAdmin();
-    const ends = await (await this.admin).fetchTopicOffsets(this.topic);
+    const ends = await this.admin.use((admin) => admin.fetchTopicOffsets(this.topic));
     const isCaughtUp = () =>
       ends.every(({ partition, low, high }) => Math.max(this.read.get(partition) ?? 0, Number(low)) >= Number(high));
     while (!isCaughtUp() && Date.now() < deadline) {
@@ -92,17 +91,6 @@ export class CompactedTopicReader {
     return isCaughtUp();
   }
 
-  private async connectedAdmin(): Promise<Admin> {
-    const admin = this.kafka.admin();
-    try {
-      await admin.connect();
-    } catch (error) {
-      this.admin = undefined;
-      throw error;
-    }
-    return admin;
-  }
-
   private progress(partition: number, nextOffset: number): void {
     if (nextOffset > (this.read.get(partition) ?? 0)) this.read.set(partition, nextOffset);
     for (const wake of this.waiters) wake();
@@ -111,8 +99,6 @@ export class CompactedTopicReader {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
-    const admin = this.admin;
-    this.admin = undefined;
-    await (await admin?.catch(() => undefined))?.disconnect();
+    await this.admin.close();
   }
 }

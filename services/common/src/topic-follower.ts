@@ -1,10 +1,11 @@
 import crypto from "node:crypto";
-import type { Admin, Consumer, Kafka } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
 import type { AvroCodec } from "./avro-codec.js";
 import { FOLLOWER_GROUP_PREFIX } from "./consumer-groups.js";
 import { superviseConsumer } from "./consumer-supervisor.js";
 import { DependencyUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { SharedAdmin } from "./shared-admin.js";
 
 /**
  * Reads a topic (read-committed) from a point in time on, and keeps following it, for state derived
@@ -17,11 +18,8 @@ import type { Logger } from "./logger.js";
  */
 export class TopicFollower<T> {
   private consumer: Consumer | undefined;
-  /**
-   * One admin client for the follower's life: `catchUp` runs before every executor run, and a new
-   * connection each time would cost a round of connects for one offsets request.
-   */
-  private admin: Promise<Admin> | undefined;
+  /** `catchUp` runs before every executor run: one admin client for the follower's life. */
+  private readonly admin: SharedAdmin;
   /** partition → the offset after the last one handled. */
   private readonly handled = new Map<number, number>();
   private readonly waiters = new Set<() => void>();
@@ -34,7 +32,9 @@ export class TopicFollower<T> {
     private readonly logger: Logger,
     /** What the records are, for the log line about one that cannot be read. */
     private readonly what: string,
-  ) {}
+  ) {
+    this.admin = new SharedAdmin(kafka);
+  }
 
   /** Reads from the first record at or after `since()` (epoch ms); resolves once caught up. */
   async start(since: () => number): Promise<void> {
@@ -45,7 +45,7 @@ export class TopicFollower<T> {
 
   /** Resolves once every record committed before this call has been handled. */
   async catchUp(): Promise<void> {
-    const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.topic));
+    const ends = await this.admin.use((admin) => admin.fetchTopicOffsets(this.topic));
     const isCaughtUp = () =>
       ends.every(({ partition, low, high }) => (this.handled.get(partition) ?? Number(low)) >= Number(high));
     while (!isCaughtUp()) {
@@ -59,35 +59,16 @@ export class TopicFollower<T> {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
-    const admin = this.admin;
-    this.admin = undefined;
-    await (await admin?.catch(() => undefined))?.disconnect();
+    await this.admin.close();
   }
 
   private async startsAt(since: number): Promise<Map<number, number>> {
-    const byTime = await this.withAdmin((admin) => admin.fetchTopicOffsetsByTimestamp(this.topic, since));
+    const byTime = await this.admin.use((admin) => admin.fetchTopicOffsetsByTimestamp(this.topic, since));
     const starts = new Map(byTime.map((p) => [p.partition, Number(p.offset)]));
     for (const [partition, offset] of starts) {
       if (offset > (this.handled.get(partition) ?? -1)) this.handled.set(partition, offset);
     }
     return starts;
-  }
-
-  private async withAdmin<R>(work: (admin: Admin) => Promise<R>): Promise<R> {
-    this.admin ??= this.connectedAdmin();
-    return work(await this.admin);
-  }
-
-  private async connectedAdmin(): Promise<Admin> {
-    const admin = this.kafka.admin();
-    try {
-      await admin.connect();
-    } catch (error) {
-      // The next call tries again rather than failing forever on one broker hiccup.
-      this.admin = undefined;
-      throw error;
-    }
-    return admin;
   }
 
   private progress(partition: number, nextOffset: number): void {
