@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Producer } from "kafkajs";
+import { AssignerProtocol, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../infra/src/local-stack.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
@@ -42,6 +42,28 @@ async function actionIdsOnTopic(brokers: string[], topic: string): Promise<Set<s
   ).catch(() => undefined);
   await consumer.disconnect();
   return ids;
+}
+
+/** Where the executor group stands on the decisions topic: its members' partitions, and each partition's lag. */
+async function executorGroupState(brokers: string[], groupId: string, topic: string): Promise<string> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const lag = ends.map(({ partition, high }) => {
+      const at = committed?.partitions.find((p) => p.partition === partition)?.offset ?? "-1";
+      return `${partition}:${Number(high) - Math.max(0, Number(at))}`;
+    });
+    const { groups } = await admin.describeGroups([groupId]);
+    const members = (groups[0]?.members ?? []).map((m) => {
+      const assignment = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+      return `${m.clientId}@${m.clientHost} [${assignment?.assignment[topic]?.join(",") ?? ""}]`;
+    });
+    return `executor group ${groups[0]?.state}: members ${members.join(" ")}; lag by partition ${lag.join(" ")}`;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const ACTIONS = 3000;
@@ -246,7 +268,11 @@ describe.skipIf(process.env.MANDATE_CLUSTER_FAULT !== "1")(
           "an outcome for every decision",
           () => [...counts.keys()].every((id) => handled.has(id)),
           150_000,
-        );
+        ).catch(async (error: Error) => {
+          throw new Error(
+            `${error.message}; ${await executorGroupState(stack.kafkaBrokers, executorGroup, topics.decisions)}`,
+          );
+        });
         // Give a late duplicate decision or run, if there were one, time to show up.
         await new Promise((r) => setTimeout(r, 3000));
       } finally {

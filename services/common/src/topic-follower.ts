@@ -16,6 +16,9 @@ import { SharedAdmin } from "./shared-admin.js";
  * `start` resolves once everything committed before it was called has been handled; `catchUp` does
  * the same again later (after a rebalance, before acting on what the state says).
  */
+/** How long a follower that is behind may read nothing before its consumer is replaced. */
+const FOLLOWER_STALL_MS = 15_000;
+
 export class TopicFollower<T> {
   private consumer: Consumer | undefined;
   /** `catchUp` runs before every executor run: one admin client for the follower's life. */
@@ -23,6 +26,11 @@ export class TopicFollower<T> {
   /** partition → the offset after the last one handled. */
   private readonly handled = new Map<number, number>();
   private readonly waiters = new Set<() => void>();
+  /** Where the window starts (epoch ms), for a consumer rebuilt later. */
+  private since: () => number = () => 0;
+  /** A rebuild under way: callers that find the follower stalled meanwhile wait for this one. */
+  private rebuilding: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -38,26 +46,53 @@ export class TopicFollower<T> {
 
   /** Reads from the first record at or after `since()` (epoch ms); resolves once caught up. */
   async start(since: () => number): Promise<void> {
-    const starts = await this.startsAt(since());
-    await this.consume(starts, since);
+    this.since = since;
+    await this.consume(await this.startsAt(since()));
     await this.catchUp();
   }
 
-  /** Resolves once every record committed before this call has been handled. */
-  async catchUp(): Promise<void> {
+  /**
+   * Resolves once every record committed before this call has been handled. A follower that is behind
+   * and reads nothing for `stallMs` gets a new consumer, resuming where this one stopped reading.
+   */
+  async catchUp(stallMs = FOLLOWER_STALL_MS): Promise<void> {
     const ends = await this.admin.use((admin) => admin.fetchTopicOffsets(this.topic));
-    const isCaughtUp = () =>
-      ends.every(({ partition, low, high }) => (this.handled.get(partition) ?? Number(low)) >= Number(high));
-    while (!isCaughtUp()) {
+    const behind = () =>
+      ends.filter(({ partition, low, high }) => (this.handled.get(partition) ?? Number(low)) < Number(high));
+    let lastProgress = Date.now();
+    let position = this.position();
+    while (behind().length > 0) {
+      if (this.stopped) throw new DependencyUnavailableError(`the ${this.what} follower was stopped`);
       await new Promise<void>((resolve) => {
         this.waiters.add(resolve);
         // Re-checked at least every 200 ms: a partition whose reading started past its end never reports.
         setTimeout(resolve, 200).unref();
       });
+      if (this.position() !== position) {
+        position = this.position();
+        lastProgress = Date.now();
+      } else if (Date.now() - lastProgress >= stallMs) {
+        // NOTE: in the 3-broker kill test an executor waited here for good after a broker died, with its
+        // follower's consumer restarted by kafkajs and then silent; why it read nothing is not known.
+        // A new consumer reads again from where this one stopped; a record read twice is a no-op.
+        this.logger.warn(
+          {
+            event: "follower_stalled",
+            topic: this.topic,
+            stalled_ms: Date.now() - lastProgress,
+            behind: behind().map(({ partition, high }) => ({ partition, at: this.handled.get(partition), end: high })),
+          },
+          `${this.what}s not read for a while; reading them with a new consumer`,
+        );
+        await this.rebuild(new Map(this.handled));
+        lastProgress = Date.now();
+      }
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.rebuilding?.catch(() => undefined);
     await this.consumer?.disconnect();
     await this.admin.close();
   }
@@ -71,21 +106,43 @@ export class TopicFollower<T> {
     return starts;
   }
 
+  /** A number that grows whenever any partition is read further. */
+  private position(): number {
+    let sum = 0;
+    for (const offset of this.handled.values()) sum += offset;
+    return sum;
+  }
+
+  /** One rebuild at a time: the consumer is replaced by one reading from `starts`. */
+  private async rebuild(starts: Map<number, number>): Promise<void> {
+    this.rebuilding ??= this.consume(starts).finally(() => {
+      this.rebuilding = undefined;
+    });
+    await this.rebuilding;
+  }
+
   private progress(partition: number, nextOffset: number): void {
     if (nextOffset > (this.handled.get(partition) ?? -1)) this.handled.set(partition, nextOffset);
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
 
-  private async consume(starts: Map<number, number>, since: () => number): Promise<void> {
-    await this.consumer?.disconnect().catch(() => undefined);
+  private async consume(starts: Map<number, number>): Promise<void> {
+    // Bounded: a consumer stuck in a fetch from a dead broker must not hold its replacement back.
+    const previous = this.consumer;
+    if (previous) {
+      await Promise.race([
+        previous.disconnect().catch(() => undefined),
+        new Promise((r) => setTimeout(r, 5000).unref()),
+      ]);
+    }
     const consumer = this.kafka.consumer({
       groupId: `${FOLLOWER_GROUP_PREFIX}${crypto.randomUUID()}`,
       readUncommitted: false,
     });
     this.consumer = consumer;
     // A rebuilt consumer reads the window again from its start, measured anew.
-    superviseConsumer(consumer, async () => this.consume(await this.startsAt(since()), since), this.logger);
+    superviseConsumer(consumer, async () => this.rebuild(await this.startsAt(this.since())), this.logger);
     // NOTE: kafkajs restarts a consumer by itself after a retriable crash (a broker gone), and the
     // restarted one, having committed nothing, would read on from the end: whatever was written
     // meanwhile would be skipped, and catchUp would wait for it for ever. Every join therefore seeks
