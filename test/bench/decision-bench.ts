@@ -22,7 +22,12 @@ import { microsecondRow as row } from "./latency-stats.js";
 export function benchDecisions(
   count: number,
   agents: number,
-): { rows: Record<string, string | number>[]; bytesPerAgent: number } {
+): {
+  rows: Record<string, string | number>[];
+  /** µs per decision, keyed as in the bench's JSON (`<key>_p50_us`). */
+  samples: Record<"decision" | "decision_cedar_wasm" | "decision_signed", Float64Array>;
+  bytesPerAgent: number;
+} {
   const unsigned = runDecisions(count, agents, undefined, "javascript-first");
   const cedarOnly = runDecisions(count, agents, undefined, "cedar-wasm");
   const key = agentKey("bench-key");
@@ -34,6 +39,7 @@ export function benchDecisions(
       row("decision (unsigned, every policy request to cedar-wasm), µs", cedarOnly.samples),
       row("decision (5 axes incl. scope policies, signed), µs", signed.samples),
     ],
+    samples: { decision: unsigned.samples, decision_cedar_wasm: cedarOnly.samples, decision_signed: signed.samples },
     bytesPerAgent: unsigned.bytesPerAgent,
   };
 }

@@ -1,168 +1,289 @@
-import crypto from "node:crypto";
-import { Kafka, logLevel } from "kafkajs";
 import { startLocalStack } from "../../infra/src/local-stack.js";
-import { startPipeline } from "../../infra/src/pipeline.js";
+import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 import { progress } from "../../infra/src/progress.js";
-import { waitUntil } from "../../infra/src/wait-until.js";
-import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { testRegistration } from "../support/registrations.js";
+import { validatorConfigSchema } from "../../services/validator/src/validator-config.js";
+import { BenchResults } from "./bench-results.js";
 import { benchDecisions } from "./decision-bench.js";
-import { benchSessionDecisions } from "./session-bench.js";
-import { KafkaEcho } from "./kafka-echo.js";
-import { benchTrail } from "./trail-bench.js";
+import { benchEcho } from "./echo-bench.js";
+import { PLAIN_ECHO, TXN_ECHO, validatorEcho } from "./echo-settings.js";
+import { formatRow, percentiles } from "./latency-stats.js";
+import { PipelineBench, type PipelineRun } from "./pipeline-bench.js";
+import { hopFigures } from "./pipeline-hops.js";
 import { benchRestore, formatRestoreRow } from "./restore-bench.js";
-import { atFixedRate, formatRow, percentiles } from "./latency-stats.js";
+import { benchSessionDecisions } from "./session-bench.js";
+import { benchTrail } from "./trail-bench.js";
 
 /**
- * `npm run bench`: end-to-end latency (propose → verdict in the agent's hands) of the pipeline at a
- * fixed rate, next to a bare Kafka echo with the same broker and client settings and no decision,
- * both measured in this run on this machine; then the trail's figures (trail-bench.ts) and the
- * validator state's restore time (restore-bench.ts). Figures are reported, not asserted.
+ * `npm run bench`: the in-process decision cost; the pipeline's end-to-end latency (propose → verdict
+ * in the agent's hands) at a fixed rate, where the time goes hop by hop, next to three Kafka echoes
+ * measured in the same run (plain, transactional as first benched, transactional with the validator's
+ * settings); the rate one validator sustains; then the trail's figures (trail-bench.ts) and the
+ * validator state's restore time (restore-bench.ts). Figures are reported, not asserted; with
+ * MANDATE_BENCH_JSON=<file> they are also written as one flat JSON object (bench-results.ts).
+ * MANDATE_BENCH_ONLY=<part>[,<part>] runs some of: decision, pipeline, trail, restore.
  */
+const PARTS = ["decision", "pipeline", "trail", "restore"] as const;
+type Part = (typeof PARTS)[number];
+const ONLY = (process.env.MANDATE_BENCH_ONLY ?? PARTS.join(",")).split(",").map((p) => p.trim());
+for (const part of ONLY) {
+  if (!(PARTS as readonly string[]).includes(part)) throw new Error(`MANDATE_BENCH_ONLY: ${part} is none of ${PARTS}`);
+}
+const runs = (part: Part) => ONLY.includes(part);
+
 const RATE = Number(process.env.MANDATE_BENCH_RATE ?? 200);
 const COUNT = Number(process.env.MANDATE_BENCH_COUNT ?? 3000);
 const WARMUP = Math.min(300, Math.floor(COUNT / 10));
 const PARTITIONS = 6;
+/** The sustained run: 2000 actions/s through one validator, for this long (0 skips it). */
+const SUSTAINED_RATE = 2000;
+const SUSTAIN_SECONDS = Number(process.env.MANDATE_BENCH_SUSTAIN_SECONDS ?? 60);
+/** The rate search: each rate for this long (0 skips it), up to the first whose p99 exceeds P99_LIMIT_MS. */
+const SEARCH_SECONDS = Number(process.env.MANDATE_BENCH_SEARCH_SECONDS ?? 15);
+const SEARCH_RATES = (process.env.MANDATE_BENCH_SEARCH_RATES ?? "250,500,1000,1500,2000,3000,4000")
+  .split(",")
+  .map(Number);
+const P99_LIMIT_MS = 250;
 
 const DECISIONS = Number(process.env.MANDATE_BENCH_DECISIONS ?? 100_000);
 const AGENTS = Number(process.env.MANDATE_BENCH_AGENTS ?? 1000);
 const RESTORE_ACTIONS = Number(process.env.MANDATE_BENCH_RESTORE_ACTIONS ?? 100_000);
 
-progress(`in-process decisions: ${DECISIONS} over ${AGENTS} agents`);
-const decisions = benchDecisions(DECISIONS, AGENTS);
-process.stdout.write(`\nIn-process decision, one core, decode excluded (targets: p50 ≤ 100 µs, p99 ≤ 500 µs):\n`);
-console.table(decisions.rows);
-process.stdout.write(
-  `memory per registered agent (purpose model, Cedar entity, drift state): ${(decisions.bytesPerAgent / 1024).toFixed(1)} KiB\n\n`,
-);
+const results = new BenchResults();
 
-progress(`in-process decisions with provenance: ${DECISIONS} actions of recorded sessions`);
-const withProvenance = benchSessionDecisions(DECISIONS);
-if (withProvenance === null) {
+if (runs("decision")) {
+  progress(`in-process decisions: ${DECISIONS} over ${AGENTS} agents`);
+  const decisions = benchDecisions(DECISIONS, AGENTS);
+  process.stdout.write(`\nIn-process decision, one core, decode excluded (targets: p50 ≤ 100 µs, p99 ≤ 500 µs):\n`);
+  console.table(decisions.rows);
   process.stdout.write(
-    "decision with provenance: skipped, no eval datasets (../shared/datasets or MANDATE_DATASETS_DIR)\n\n",
+    `memory per registered agent (purpose model, Cedar entity, drift state): ${(decisions.bytesPerAgent / 1024).toFixed(1)} KiB\n\n`,
   );
-} else {
-  process.stdout.write(
-    `\nIn-process decision with provenance, ${withProvenance.sessions} recorded sessions of ≥ 5 observations replayed (targets: p50 ≤ 60 µs, p99 ≤ 300 µs):\n`,
-  );
-  console.table(withProvenance.rows);
-  process.stdout.write(
-    `memory per open session (provenance state): ${(withProvenance.bytesPerSession / 1024).toFixed(1)} KiB\n\n`,
+  for (const [prefix, samples] of Object.entries(decisions.samples)) {
+    const p = percentiles(Array.from(samples), [50, 99]);
+    results.set(`${prefix}_p50_us`, p.p50);
+    results.set(`${prefix}_p99_us`, p.p99);
+  }
+  results.set("decision_bytes_per_agent", decisions.bytesPerAgent);
+
+  progress(`in-process decisions with provenance: ${DECISIONS} actions of recorded sessions`);
+  const withProvenance = benchSessionDecisions(DECISIONS);
+  if (withProvenance === null) {
+    const why = "no eval datasets (../shared/datasets or MANDATE_DATASETS_DIR)";
+    process.stdout.write(`decision with provenance: skipped, ${why}\n\n`);
+    results.notMeasured("decision_provenance_p50_us", why);
+    results.notMeasured("decision_provenance_p99_us", why);
+  } else {
+    process.stdout.write(
+      `\nIn-process decision with provenance, ${withProvenance.sessions} recorded sessions of ≥ 5 observations replayed (targets: p50 ≤ 60 µs, p99 ≤ 300 µs):\n`,
+    );
+    console.table(withProvenance.rows);
+    process.stdout.write(
+      `memory per open session (provenance state): ${(withProvenance.bytesPerSession / 1024).toFixed(1)} KiB\n\n`,
+    );
+    results.set("decision_provenance_p50_us", Number(withProvenance.rows[0]?.p50));
+    results.set("decision_provenance_p99_us", Number(withProvenance.rows[0]?.p99));
+  }
+}
+
+if (runs("pipeline") || runs("trail") || runs("restore")) {
+  const stack = await startLocalStack({ clickhouse: runs("trail") ? "server" : "none" });
+  try {
+    if (runs("pipeline")) await benchPipeline(stack);
+
+    if (runs("trail")) {
+      const trail = await benchTrail(
+        {
+          kafkaBrokers: stack.kafkaBrokers,
+          schemaRegistryUrl: stack.schemaRegistryUrl,
+          clickhouseUrl: stack.clickhouseServer!.url,
+        },
+        { clickhouseServerPid: stack.clickhouseServer?.pid, brokerPid: stack.broker.pid },
+      );
+      process.stdout.write(
+        `\nThe trail (targets: sink ≥ 50,000 rows/s; ingest delay p99 ≤ 2,000 ms at 5,000 decisions/s; verify 1M rows in seconds):\n`,
+      );
+      console.table(trail.rows);
+      for (const [key, value] of Object.entries(trail.figures)) results.set(key, value);
+    }
+
+    if (runs("restore")) {
+      progress(`validator state: ${RESTORE_ACTIONS} actions decided, then restored by a cold validator`);
+      const restore = await benchRestore(stack.kafkaBrokers, {
+        actions: RESTORE_ACTIONS,
+        agents: 100,
+        batch: 100,
+        ratePerSecond: 500,
+        partitions: PARTITIONS,
+      });
+      process.stdout.write(
+        `\nValidator state restore (the changelog read back into a cold engine, before any compaction: the worst case):\n`,
+      );
+      console.table([formatRestoreRow(restore)]);
+      results.set("restore_ms_per_100k_actions", restore.restoreMsPer100k);
+      results.set("decide_again_ms_per_100k_actions", restore.decideMsPer100k);
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+const notMeasured = results.notMeasuredLines();
+if (notMeasured.length > 0)
+  process.stdout.write(`\nNot measured in this run:\n${notMeasured.map((l) => `  ${l}\n`).join("")}`);
+const jsonFile = process.env.MANDATE_BENCH_JSON;
+if (jsonFile) {
+  results.write(jsonFile);
+  process.stdout.write(`\nfigures written to ${jsonFile}\n`);
+}
+
+async function benchPipeline(stack: Awaited<ReturnType<typeof startLocalStack>>): Promise<void> {
+  // The validator's settings as the pipeline below parses them (its defaults, unless the env says otherwise).
+  const validatorConfig = validatorConfigSchema.parse({
+    kafkaBrokers: stack.kafkaBrokers,
+    schemaRegistryUrl: stack.schemaRegistryUrl,
+    validatorId: "bench",
+    ...SINGLE_BROKER_TOPIC_SETTINGS,
+  });
+  const echoes = [PLAIN_ECHO, TXN_ECHO, validatorEcho(validatorConfig)];
+  const echoLatencies = new Map<string, number[]>();
+  for (const settings of echoes) {
+    progress(`baseline: Kafka echo (${settings.name}) at ${RATE}/s, ${COUNT} messages`);
+    const latencies = await benchEcho(stack.kafkaBrokers, settings, {
+      rate: RATE,
+      count: COUNT,
+      warmup: WARMUP,
+      partitions: PARTITIONS,
+    });
+    echoLatencies.set(settings.name, latencies);
+    const p = percentiles(latencies, [50, 99]);
+    results.set(`echo_${settings.name}_${RATE}_p50_ms`, p.p50);
+    results.set(`echo_${settings.name}_${RATE}_p99_ms`, p.p99);
+  }
+
+  const bench = await PipelineBench.start(stack, PARTITIONS);
+  try {
+    progress(`pipeline: propose → verdict at ${RATE}/s, ${COUNT} actions, each hop timed`);
+    const measured = await bench.run(RATE, COUNT, WARMUP, { hops: true });
+    const pipeP = percentiles(measured.latencies, [50, 99]);
+    results.set(`pipeline_${RATE}_p50_ms`, pipeP.p50);
+    results.set(`pipeline_${RATE}_p99_ms`, pipeP.p99);
+    results.set(`pipeline_${RATE}_timeouts`, measured.timeouts);
+    process.stdout.write(
+      `\nEnd-to-end latency at ${RATE} actions/s (${COUNT} measured after ${WARMUP} warm-up), ${PARTITIONS} partitions, one broker:\n`,
+    );
+    console.table([
+      ...echoes.map((e) => formatRow(`kafka echo: ${e.name}`, echoLatencies.get(e.name) ?? [])),
+      formatRow("mandate pipeline", measured.latencies),
+    ]);
+    for (const e of echoes) {
+      const echoP = percentiles(echoLatencies.get(e.name) ?? [], [50, 99]);
+      process.stdout.write(
+        `ratio pipeline / echo ${e.name}: p50 ${(pipeP.p50! / echoP.p50!).toFixed(2)}x, p99 ${(pipeP.p99! / echoP.p99!).toFixed(2)}x\n`,
+      );
+    }
+    if (measured.timeouts > 0) process.stdout.write(`${measured.timeouts} proposals had no verdict in time\n`);
+
+    const hops = hopFigures(measured.timelines);
+    process.stdout.write(
+      `\nWhere the time goes at ${RATE} actions/s, ms (each point from propose(), and from the point before):\n`,
+    );
+    console.table(
+      hops.map((h) => ({
+        hop: h.hop,
+        n: h.n,
+        "from propose p50": h.fromProposeP50 ?? "not measurable",
+        "from propose p99": h.fromProposeP99 ?? "not measurable",
+        "step p50": h.stepP50 ?? "-",
+        "step p99": h.stepP99 ?? "-",
+      })),
+    );
+    for (const h of hops) {
+      const why = h.why ?? "no sample";
+      results.set(`hop_${h.key}_p50_ms`, h.fromProposeP50, why);
+      results.set(`hop_${h.key}_p99_ms`, h.fromProposeP99, why);
+      results.set(`hop_${h.key}_step_p50_ms`, h.stepP50, why);
+      results.set(`hop_${h.key}_step_p99_ms`, h.stepP99, why);
+    }
+    for (const h of hops.filter((h) => h.why !== undefined)) process.stdout.write(`${h.hop}: ${h.why}\n`);
+
+    await searchRate(bench);
+    await sustain(bench);
+  } finally {
+    await bench.stop();
+  }
+  results.notMeasured(
+    "validators_2_speedup",
+    "needs validators in separate processes (in this process two validators share one event loop)",
   );
 }
 
-const stack = await startLocalStack({ clickhouse: "server" });
-try {
-  const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
-
-  progress(`baseline: Kafka echo at ${RATE}/s, ${COUNT} messages`);
-  const echoTopics = { in: `bench.echo.in.${crypto.randomUUID()}`, out: `bench.echo.out.${crypto.randomUUID()}` };
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic: echoTopics.in, numPartitions: PARTITIONS },
-      { topic: echoTopics.out, numPartitions: PARTITIONS },
-    ],
-  });
-  const echo = new KafkaEcho(kafka, echoTopics.in, echoTopics.out);
-  await echo.start();
-  const waiting = new Map<string, () => void>();
-  const listener = kafka.consumer({ groupId: `bench-listener-${crypto.randomUUID()}` });
-  await listener.connect();
-  await listener.subscribe({ topic: echoTopics.out, fromBeginning: true });
-  await listener.run({
-    eachMessage: async ({ message }) => waiting.get(message.headers?.id?.toString() ?? "")?.(),
-  });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const payload = Buffer.alloc(350, 1); // about the size of an encoded demo action
-  const echoLatencies: number[] = [];
-  await atFixedRate(RATE, COUNT + WARMUP, async (i) => {
-    const id = String(i);
-    const started = performance.now();
-    const received = new Promise<void>((resolve) => waiting.set(id, resolve));
-    await producer.send({
-      topic: echoTopics.in,
-      acks: -1,
-      messages: [{ key: `agent-${i % 12}`, value: payload, headers: { id } }],
+/** The highest rate of SEARCH_RATES, tried in order, whose run kept p99 ≤ P99_LIMIT_MS with every verdict in time. */
+async function searchRate(bench: PipelineBench): Promise<void> {
+  if (SEARCH_SECONDS <= 0) {
+    results.notMeasured("max_sustained_actions_per_s", "rate search skipped (MANDATE_BENCH_SEARCH_SECONDS=0)");
+    return;
+  }
+  const rows = [];
+  let sustained: number | undefined;
+  for (const rate of SEARCH_RATES) {
+    progress(`rate search: ${rate}/s for ${SEARCH_SECONDS} s`);
+    await bench.drain();
+    const run = await timedRun(bench, rate, SEARCH_SECONDS);
+    const p99 = percentiles(run.latencies, [99]).p99!;
+    // A generator that fell short did not offer the rate: that rate is not shown to be sustained.
+    const held = run.timeouts === 0 && p99 <= P99_LIMIT_MS && run.offeredPerSecond >= rate * 0.95;
+    rows.push({
+      ...formatRow(`${rate}/s`, run.latencies),
+      offered: Math.round(run.offeredPerSecond),
+      timeouts: run.timeouts,
+      held,
     });
-    await received;
-    waiting.delete(id);
-    if (i >= WARMUP) echoLatencies.push(performance.now() - started);
-  });
-  await Promise.all([producer.disconnect(), listener.disconnect(), echo.stop()]);
-
-  progress(`pipeline: propose → verdict at ${RATE}/s, ${COUNT} actions`);
-  const topics = isolatedTopics("bench");
-  await ensureTopics(admin, topics, { actionPartitions: PARTITIONS });
-  await admin.disconnect();
-  // The verdict path only: no sink (the trail has its own figures below).
-  const pipeline = await startPipeline(
-    { ...stack, clickhouse: undefined },
-    { topics, database: "unused", logLevel: "silent" },
-  );
-  const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics };
-  const publisher = await GovernancePublisher.connect(connection);
-  const agentIds = Array.from({ length: 12 }, (_, i) => `bench-agent-${i}`);
-  for (const id of agentIds) await publisher.publish(testRegistration(id));
-  await publisher.close();
-  await waitUntil("registrations", async () =>
-    agentIds.every((id) => pipeline.validators[0]?.registrationVersion(id) === 1),
-  );
-  const agents = await Promise.all(agentIds.map((agentId) => MandateAgent.connect({ ...connection, agentId })));
-  const pipelineLatencies: number[] = [];
-  await atFixedRate(RATE, COUNT + WARMUP, async (i) => {
-    const started = performance.now();
-    await (agents[i % agents.length] as MandateAgent).propose({
-      tool: i % 7 === 0 ? "delete_everything" : "lookup_order",
-      operation: "read",
-      arguments: { order_id: `A-${i}` },
-      intent: "benchmark",
-    });
-    if (i >= WARMUP) pipelineLatencies.push(performance.now() - started);
-  });
-  await Promise.all(agents.map((a) => a.close()));
-  await pipeline.stop();
-
-  const echoP = percentiles(echoLatencies);
-  const pipeP = percentiles(pipelineLatencies);
+    results.set(`rate_search_${rate}_p99_ms`, p99);
+    if (!held) break;
+    sustained = rate;
+  }
   process.stdout.write(
-    `\nEnd-to-end latency at ${RATE} actions/s (${COUNT} measured after ${WARMUP} warm-up), ${PARTITIONS} partitions, one broker:\n`,
+    `\nRate search, one validator, ${SEARCH_SECONDS} s per rate (held: p99 ≤ ${P99_LIMIT_MS} ms, no timeout):\n`,
   );
-  console.table([formatRow("kafka echo (baseline)", echoLatencies), formatRow("mandate pipeline", pipelineLatencies)]);
-  process.stdout.write(
-    `ratio pipeline / echo: p50 ${(pipeP.p50! / echoP.p50!).toFixed(2)}x, p99 ${(pipeP.p99! / echoP.p99!).toFixed(2)}x\n`,
-  );
+  console.table(rows);
+  if (sustained === undefined) {
+    results.notMeasured("max_sustained_actions_per_s", `even ${SEARCH_RATES[0]}/s was not held`);
+  } else {
+    results.set("max_sustained_actions_per_s", sustained);
+    if (sustained === SEARCH_RATES.at(-1)) {
+      process.stdout.write(`every rate tried was held: the maximum is at least ${sustained}/s\n`);
+    }
+  }
+}
 
-  const trail = await benchTrail(
+async function sustain(bench: PipelineBench): Promise<void> {
+  if (SUSTAIN_SECONDS <= 0) {
+    const why = "sustained run skipped (MANDATE_BENCH_SUSTAIN_SECONDS=0)";
+    for (const key of ["p50_ms", "p99_ms"]) results.notMeasured(`pipeline_${SUSTAINED_RATE}_${key}`, why);
+    return;
+  }
+  progress(`pipeline: ${SUSTAINED_RATE}/s for ${SUSTAIN_SECONDS} s through one validator`);
+  await bench.drain();
+  const run = await timedRun(bench, SUSTAINED_RATE, SUSTAIN_SECONDS);
+  const p = percentiles(run.latencies, [50, 99]);
+  results.set(`pipeline_${SUSTAINED_RATE}_p50_ms`, p.p50);
+  results.set(`pipeline_${SUSTAINED_RATE}_p99_ms`, p.p99);
+  results.set(`pipeline_${SUSTAINED_RATE}_timeouts`, run.timeouts);
+  results.set(`pipeline_${SUSTAINED_RATE}_offered_per_s`, run.offeredPerSecond);
+  results.set(`pipeline_${SUSTAINED_RATE}_seconds`, SUSTAIN_SECONDS);
+  process.stdout.write(`\nSustained ${SUSTAINED_RATE} actions/s for ${SUSTAIN_SECONDS} s, one validator:\n`);
+  console.table([
     {
-      kafkaBrokers: stack.kafkaBrokers,
-      schemaRegistryUrl: stack.schemaRegistryUrl,
-      clickhouseUrl: stack.clickhouseServer!.url,
+      ...formatRow("mandate pipeline", run.latencies),
+      offered: Math.round(run.offeredPerSecond),
+      timeouts: run.timeouts,
     },
-    { clickhouseServerPid: stack.clickhouseServer?.pid, brokerPid: stack.broker.pid },
-  );
-  process.stdout.write(
-    `\nThe trail (targets: sink ≥ 50,000 rows/s; ingest delay p99 ≤ 2,000 ms at 5,000 decisions/s; verify 1M rows in seconds):\n`,
-  );
-  console.table(trail);
+  ]);
+}
 
-  progress(`validator state: ${RESTORE_ACTIONS} actions decided, then restored by a cold validator`);
-  const restore = await benchRestore(stack.kafkaBrokers, {
-    actions: RESTORE_ACTIONS,
-    agents: 100,
-    batch: 100,
-    ratePerSecond: 500,
-    partitions: PARTITIONS,
-  });
-  process.stdout.write(
-    `\nValidator state restore (the changelog read back into a cold engine, before any compaction: the worst case):\n`,
-  );
-  console.table([formatRestoreRow(restore)]);
-} finally {
-  await stack.stop();
+/** `seconds` at `rate`, the first tenth as warm-up. */
+function timedRun(bench: PipelineBench, rate: number, seconds: number): Promise<PipelineRun> {
+  const total = Math.round(rate * seconds);
+  const warmup = Math.floor(total / 10);
+  return bench.run(rate, total - warmup, warmup, { hops: false });
 }

@@ -64,7 +64,7 @@ export interface TrailBenchRow {
 export async function benchTrail(
   stack: Connection & { clickhouseUrl: string },
   processes: BenchProcesses,
-): Promise<TrailBenchRow[]> {
+): Promise<{ rows: TrailBenchRow[]; figures: Record<string, number> }> {
   const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
   const embeddedDir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-bench-chdb-"));
   const targets: Array<[string, ClickHouseTarget]> = [
@@ -72,6 +72,8 @@ export async function benchTrail(
     ["server (clickhouse-server)", { mode: "server", url: stack.clickhouseUrl }],
   ];
   const rows: TrailBenchRow[] = [];
+  /** The same figures for the bench's JSON, keyed `trail_<embedded|server>_…`. */
+  const figures: Record<string, number> = {};
   try {
     const filled = isolatedTopics("bench-trail");
     progress(`trail: filling a decisions topic with ${THROUGHPUT_ROWS} decisions`);
@@ -114,11 +116,21 @@ export async function benchTrail(
         [`verify ${VERIFY_ROWS} rows s`]: Number((verify.verifyMs / 1000).toFixed(2)),
         "bytes/decision": Number(verify.bytesPerDecision.toFixed(1)),
       });
+      const prefix = `trail_${target.mode}`;
+      Object.assign(figures, {
+        [`${prefix}_sink_rows_per_s`]: drain.rate,
+        [`${prefix}_bare_consumer_rows_per_s`]: readRate,
+        [`${prefix}_bare_insert_rows_per_s`]: insertRate,
+        [`${prefix}_ingest_delay_p50_ms`]: delay.p50!,
+        [`${prefix}_ingest_delay_p99_ms`]: delay.p99!,
+        [`${prefix}_verify_s`]: verify.verifyMs / 1000,
+        [`${prefix}_bytes_per_decision`]: verify.bytesPerDecision,
+      });
     }
   } finally {
     fs.rmSync(embeddedDir, { recursive: true, force: true });
   }
-  return rows;
+  return { rows, figures };
 }
 
 async function prepareTopics(kafka: Kafka, stack: Connection, topics: TopicNames): Promise<MandateContracts> {

@@ -1,0 +1,260 @@
+import crypto from "node:crypto";
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type Producer } from "kafkajs";
+import type { InfraStack } from "../../infra/src/infra-stack.js";
+import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
+import { waitUntil } from "../../infra/src/wait-until.js";
+import { ACTION_ID_HEADER } from "../../services/common/src/action.js";
+import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
+import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
+import { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { VerdictTimeoutError } from "../../sdk/src/sdk-errors.js";
+import { testRegistration } from "../support/registrations.js";
+import { atFixedRate } from "./latency-stats.js";
+import type { ActionTimeline } from "./pipeline-hops.js";
+
+const AGENTS = 12;
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable with the validator's Date.now(). */
+const now = () => performance.timeOrigin + performance.now();
+
+export interface PipelineRun {
+  /** propose() → verdict in the agent's hands, ms, warm-up left out; a timed-out proposal counts as its timeout. */
+  latencies: number[];
+  /** Proposals with no verdict within the timeout (their latency is a lower bound). */
+  timeouts: number;
+  /** The rate the generator managed to offer, which on a loaded machine can fall short of the one asked. */
+  offeredPerSecond: number;
+  /** Per measured action, when it passed each point; empty unless the run was asked for hops. */
+  timelines: ActionTimeline[];
+}
+
+/**
+ * The pipeline's verdict path (validators, no sink: the trail has its own figures) on fresh topics,
+ * with AGENTS registered SDK agents proposing at a fixed rate. NOTE: everything runs in this process —
+ * the validator, the agents (each with its own DecisionListener, which decodes every decision of the
+ * topic) and the generator — so on a small machine they take CPU from each other; in production the
+ * agents are elsewhere.
+ */
+export class PipelineBench {
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly topics: TopicNames,
+    private readonly contracts: MandateContracts,
+    private readonly pipeline: RunningPipeline,
+    private readonly agents: MandateAgent[],
+    private readonly acked: Map<string, number>,
+  ) {}
+
+  static async start(stack: InfraStack, partitions: number): Promise<PipelineBench> {
+    const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const topics = isolatedTopics("bench");
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, topics, { actionPartitions: partitions });
+    } finally {
+      await admin.disconnect();
+    }
+    const pipeline = await startPipeline(
+      { ...stack, clickhouse: undefined },
+      { topics, database: "unused", logLevel: "silent" },
+    );
+    const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics };
+    const publisher = await GovernancePublisher.connect(connection);
+    const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-agent-${i}`);
+    for (const id of agentIds) await publisher.publish(testRegistration(id));
+    await publisher.close();
+    await waitUntil("registrations", async () =>
+      agentIds.every((id) => pipeline.validators[0]?.registrationVersion(id) === 1),
+    );
+    const agents = await Promise.all(agentIds.map((agentId) => MandateAgent.connect({ ...connection, agentId })));
+    const acked = new Map<string, number>();
+    for (const agent of agents) onActionAcknowledged(agent, (actionId, at) => acked.set(actionId, at));
+    const contracts = await openContracts(connection, topics);
+    return new PipelineBench(kafka, topics, contracts, pipeline, agents, acked);
+  }
+
+  /**
+   * `count` proposals (after `warmup` more) at `rate` per second. With `hops`, three consumers follow the
+   * action and decision topics meanwhile to time each action's way (pipeline-hops.ts); they add a little
+   * load, so runs for a rate limit go without.
+   */
+  async run(rate: number, count: number, warmup: number, options: { hops: boolean }): Promise<PipelineRun> {
+    const observers = options.hops ? await this.observe() : undefined;
+    const timelines = new Map<string, ActionTimeline>();
+    const latencies: number[] = [];
+    let timeouts = 0;
+    let lastFired = 0;
+    const started = performance.now();
+    this.acked.clear();
+    process.on("unhandledRejection", ignoreVerdictTimeout);
+    try {
+      await atFixedRate(rate, count + warmup, async (i) => {
+        lastFired = performance.now();
+        const actionId = crypto.randomUUID();
+        const timeline: ActionTimeline = { proposed: now() };
+        if (i >= warmup) timelines.set(actionId, timeline);
+        const agent = this.agents[i % this.agents.length] as MandateAgent;
+        try {
+          await agent.propose(
+            {
+              actionId,
+              tool: i % 7 === 0 ? "delete_everything" : "lookup_order",
+              operation: "read",
+              arguments: { order_id: `A-${i}` },
+              intent: "benchmark",
+            },
+            { timeoutMs: PROPOSE_TIMEOUT_MS },
+          );
+          timeline.received = now();
+        } catch (error) {
+          if (!(error instanceof VerdictTimeoutError)) throw error;
+          if (i >= warmup) timeouts += 1;
+        }
+        if (i >= warmup) latencies.push((timeline.received ?? now()) - timeline.proposed);
+      });
+      // The agents' listeners may have their last verdicts before the observers do.
+      await observers?.settle();
+    } finally {
+      process.off("unhandledRejection", ignoreVerdictTimeout);
+      await observers?.stop();
+    }
+    const offeredPerSecond = (count + warmup - 1) / ((lastFired - started) / 1000);
+    if (observers === undefined) return { latencies, timeouts, offeredPerSecond, timelines: [] };
+    for (const [actionId, timeline] of timelines) timeline.acked = this.acked.get(actionId);
+    return { latencies, timeouts, offeredPerSecond, timelines: observers.complete(timelines) };
+  }
+
+  /**
+   * Waits until every agent's next proposal is decided, so that a backlog left by an overloaded run
+   * (proposals that timed out are still decided later) does not count against the next one.
+   */
+  async drain(): Promise<void> {
+    await Promise.all(
+      this.agents.map((agent) =>
+        agent.propose({ tool: "lookup_order", operation: "read", arguments: {} }, { timeoutMs: DRAIN_TIMEOUT_MS }),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.agents.map((a) => a.close()));
+    await this.pipeline.stop();
+  }
+
+  /** Consumers that hear of actions and decisions as they are appended and as they are committed. */
+  private async observe(): Promise<HopObservers> {
+    const actionReadable = new Map<string, number>();
+    /** partition:offset of a decision → its action, decided_at, CreateTime and when it was seen uncommitted. */
+    const uncommitted = new Map<string, { actionId: string; decided: number; produced: number; appended: number }>();
+    const committed = new Map<string, number>();
+    // NOTE: one arrival time per batch, taken before any decoding, so a record's time does not include
+    // the decoding of the records before it.
+    const consumers = await Promise.all([
+      this.follow(this.topics.actions, true, async ({ batch }) => {
+        const at = now();
+        for (const m of batch.messages) {
+          const actionId = m.headers?.[ACTION_ID_HEADER]?.toString();
+          if (actionId !== undefined) actionReadable.set(actionId, at);
+        }
+      }),
+      this.follow(this.topics.decisions, true, async ({ batch }) => {
+        const at = now();
+        for (const m of batch.messages) {
+          const decision = await this.contracts.decision.decode(m.value);
+          uncommitted.set(`${batch.partition}:${m.offset}`, {
+            actionId: decision.action.action_id,
+            decided: decision.decided_at,
+            produced: Number(m.timestamp),
+            appended: at,
+          });
+        }
+      }),
+      this.follow(this.topics.decisions, false, async ({ batch }) => {
+        const at = now();
+        for (const m of batch.messages) committed.set(`${batch.partition}:${m.offset}`, at);
+      }),
+    ]);
+    return {
+      settle: () =>
+        waitUntil("hop observers", async () => [...uncommitted.keys()].every((position) => committed.has(position)), {
+          timeoutMs: OBSERVERS_SETTLE_MS,
+          intervalMs: 20,
+        }).catch(() => undefined),
+      stop: () => Promise.all(consumers.map((c) => c.disconnect())).then(() => undefined),
+      complete: (timelines) => {
+        for (const [actionId, timeline] of timelines) timeline.readable = actionReadable.get(actionId);
+        for (const [position, seen] of uncommitted) {
+          const timeline = timelines.get(seen.actionId);
+          if (timeline === undefined) continue;
+          timeline.decided = seen.decided;
+          timeline.decisionProduced = seen.produced;
+          timeline.decisionAppended = seen.appended;
+          timeline.decisionReadable = committed.get(position);
+        }
+        return [...timelines.values()];
+      },
+    };
+  }
+
+  /** A consumer of `topic` from its current end, joined before this resolves. */
+  private async follow(
+    topic: string,
+    readUncommitted: boolean,
+    eachBatch: (payload: EachBatchPayload) => Promise<void>,
+  ): Promise<Consumer> {
+    const consumer = this.kafka.consumer({ groupId: `bench-observer-${crypto.randomUUID()}`, readUncommitted });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.run({ eachBatch });
+    await joined;
+    return consumer;
+  }
+}
+
+interface HopObservers {
+  /** Waits (up to OBSERVERS_SETTLE_MS; a point not seen by then is left out) until every decision seen uncommitted is seen committed. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+  /** Fills in what the consumers saw of each action. */
+  complete(timelines: Map<string, ActionTimeline>): ActionTimeline[];
+}
+
+/** Long enough that an overloaded run shows up as latency; a timed-out proposal is counted apart too. */
+const PROPOSE_TIMEOUT_MS = 30_000;
+const DRAIN_TIMEOUT_MS = 180_000;
+const OBSERVERS_SETTLE_MS = 15_000;
+
+/**
+ * NOTE: propose() arms its deadline before its send completes and leaves the deadline's rejection
+ * unhandled while the send is pending, so an overloaded run would end the process. The same
+ * VerdictTimeoutError also reaches propose()'s caller, which counts it; anything else still ends the process.
+ */
+function ignoreVerdictTimeout(reason: unknown): void {
+  if (!(reason instanceof VerdictTimeoutError)) throw reason;
+}
+
+/**
+ * Calls `acknowledged` with each action's id when the broker acknowledges the agent's send. NOTE: the
+ * SDK does not tell when a proposal was appended (propose() resolves with the verdict), and this bench
+ * does not change the SDK, so the agent's producer's send is wrapped: it sends the same request and
+ * only notes the time its acknowledgement came back.
+ */
+function onActionAcknowledged(agent: MandateAgent, acknowledged: (actionId: string, at: number) => void): void {
+  const producer = (agent as unknown as { producer?: Producer }).producer;
+  if (typeof producer?.send !== "function") {
+    throw new Error("MandateAgent keeps its producer elsewhere now: the bench cannot time the proposal's append");
+  }
+  const send = producer.send.bind(producer);
+  producer.send = async (record) => {
+    const metadata = await send(record);
+    const at = now();
+    for (const message of record.messages) {
+      const actionId = message.headers?.[ACTION_ID_HEADER];
+      if (actionId !== undefined) acknowledged(String(actionId), at);
+    }
+    return metadata;
+  };
+}
