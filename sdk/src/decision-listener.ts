@@ -1,11 +1,12 @@
 import type { Consumer, Kafka } from "kafkajs";
 import type { AvroCodec } from "../../services/common/src/avro-codec.js";
 import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { consumeFromNow } from "./consume-from-now.js";
+import { consumeFromNow, ownPartition } from "./consume-from-now.js";
 
 /**
- * Reads the decision topic from "now" on (consumeFromNow) and hands each decision to whoever waits
- * for its action.
+ * Reads one agent's decisions from "now" on (consumeFromNow) and hands each to whoever waits for its
+ * action. Decisions are keyed by agent, so only the agent's own partition is read; the others, which
+ * hold other agents' decisions, are paused and never fetched or decoded here.
  */
 export class DecisionListener {
   private readonly waiting = new Map<string, (decision: DecisionRecord) => void>();
@@ -15,11 +16,14 @@ export class DecisionListener {
     private readonly kafka: Kafka,
     private readonly topic: string,
     private readonly codec: AvroCodec<DecisionRecord>,
+    private readonly agentId: string,
   ) {}
 
   async start(): Promise<void> {
-    this.consumer = await consumeFromNow(this.kafka, this.topic, () => ({
+    this.consumer = await consumeFromNow(this.kafka, this.topic, (partitions) => ({
+      partitions: [ownPartition(this.topic, partitions, this.agentId)],
       eachMessage: async ({ message }) => {
+        if (message.key?.toString() !== this.agentId) return;
         // An unreadable decision can never approve anything; the sink dead-letters it for the record.
         const decision = await this.codec.decode(message.value).catch(() => undefined);
         if (!decision) return;

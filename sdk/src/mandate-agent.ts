@@ -120,7 +120,7 @@ export class MandateAgent {
     const contracts = await openContracts(options, topics);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const listener = new DecisionListener(kafka, topics.decisions, contracts.decision);
+    const listener = new DecisionListener(kafka, topics.decisions, contracts.decision, options.agentId);
     await listener.start();
     return new MandateAgent(
       options,

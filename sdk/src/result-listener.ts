@@ -1,8 +1,8 @@
-import { Partitioners, type Consumer, type Kafka } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
 import type { AvroCodec } from "../../services/common/src/avro-codec.js";
 import { headerText } from "../../services/common/src/dead-letter.js";
 import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
-import { consumeFromNow } from "./consume-from-now.js";
+import { consumeFromNow, ownPartition } from "./consume-from-now.js";
 
 /**
  * Reads the executors' results for one agent's actions back from where they were written: the
@@ -25,12 +25,7 @@ export class ResultListener {
 
   async start(): Promise<void> {
     this.consumer = await consumeFromNow(this.kafka, this.topic, (partitions) => {
-      // The partition a kafkajs producer (the agent's, an executor's) writes this agent's key to.
-      const own = Partitioners.DefaultPartitioner()({
-        topic: this.topic,
-        partitionMetadata: partitions,
-        message: { key: this.agentId, value: null },
-      });
+      const own = ownPartition(this.topic, partitions, this.agentId);
       return {
         partitions: [own],
         eachMessage: async ({ partition, message }) => {
