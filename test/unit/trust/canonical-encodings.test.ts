@@ -1,3 +1,5 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   ACTION_CANONICAL_FIELDS,
@@ -7,6 +9,9 @@ import {
 import type { ProposedAction } from "../../../services/common/src/action.js";
 import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../../services/common/src/decision-canonical.js";
 import type { DecisionRecord } from "../../../services/common/src/decision.js";
+import { ed25519PublicKey, signEd25519 } from "../../../services/common/src/ed25519.js";
+import { verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
+import { CANONICAL_VECTORS_FILE, type CanonicalVectors } from "../../support/canonical-vectors.js";
 
 /** SHA-256 of `action` below; an independent implementation of the documented format must give the same. */
 const ACTION_VECTOR_HASH = "26d529a4a56a18388bb9ddeae6540e502aae5b88e6bc78bf83d758770029af60";
@@ -145,5 +150,42 @@ describe("decision and capability canonical encodings", () => {
     for (const change of [{ action_hash: "00" }, { agent_id: "other" }, { expires_at: 2 }]) {
       expect(canonicalCapabilityBytes({ ...grant, ...change }).equals(bytes)).toBe(false);
     }
+  });
+});
+
+/**
+ * The vectors other languages check their implementation against (examples/python/check_vectors.py
+ * does). Written by test/support/canonical-vectors.ts; read back here and every output recomputed, so
+ * a change to an encoding fails this test instead of silently moving the target.
+ */
+describe("published test vectors (test/fixtures/canonical-vectors.json)", () => {
+  const vectors = JSON.parse(fs.readFileSync(CANONICAL_VECTORS_FILE, "utf8")) as CanonicalVectors;
+  const agentKey = crypto.createPrivateKey(vectors.keys.agent.private_key);
+  const validatorKey = crypto.createPrivateKey(vectors.keys.validator.private_key);
+
+  it("holds the action vector pinned above", () => {
+    expect(vectors.actions[0]?.sha256).toBe(ACTION_VECTOR_HASH);
+  });
+
+  it.each(vectors.actions.map((v) => [v.name, v] as const))("action %s", (_, vector) => {
+    const bytes = canonicalActionBytes(vector.action);
+    expect(bytes.toString("hex")).toBe(vector.canonical_hex);
+    expect(actionHash(vector.action)).toBe(vector.sha256);
+    expect(signEd25519(bytes, agentKey)).toBe(vector.signature);
+  });
+
+  it.each(vectors.capabilities.map((v) => [v.name, v] as const))("capability %s", (_, vector) => {
+    expect(canonicalCapabilityBytes(vector.capability).toString("hex")).toBe(vector.canonical_hex);
+  });
+
+  it.each(vectors.decisions.map((v) => [v.name, v] as const))("decision %s", (_, vector) => {
+    expect(canonicalDecisionBytes(vector.decision).toString("hex")).toBe(vector.canonical_hex);
+  });
+
+  it.each(vectors.signed_decisions.map((v) => [v.name, v] as const))("signed decision %s", (_, vector) => {
+    const publicKey = ed25519PublicKey(vectors.keys.validator.public_key);
+    expect(crypto.createPublicKey(validatorKey).equals(publicKey)).toBe(true);
+    expect(verifyVerdict(vector.decision, publicKey, vector.now, "order-executor")).toEqual({ ok: true });
+    expect(verifyVerdict({ ...vector.decision, verdict: "rejected" }, publicKey, vector.now).ok).toBe(false);
   });
 });
