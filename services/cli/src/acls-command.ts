@@ -5,18 +5,20 @@ import {
   DEFAULT_SINK_GROUP,
   DEFAULT_VALIDATOR_GROUP,
   MANDATE_ROLES,
+  type MandateRole,
   type PlannedAcl,
 } from "../../common/src/acl-plan.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger } from "../../common/src/logger.js";
 import { cliConfigFromEnv } from "./cli-config.js";
-import { parseFlags, type CliFlags, type FlagKind } from "./cli-flags.js";
+import { parseFlags, parseSubcommand, type CliFlags } from "./cli-flags.js";
 import { formatResult } from "./trail-command.js";
 import { UsageError } from "./usage-error.js";
 
 function usage(): string {
-  return `usage: mandate acls print|apply [--agent P]… [--validator P]… [--executor P]… [--sink P]… [--review P]… [--admin P]…
-                                [--executor-group G]… [--validator-group G] [--sink-group G] [--format table|json]
+  return `usage: mandate acls print [--agent P]… [--validator P]… [--executor P]… [--sink P]… [--review P]… [--admin P]…
+                          [--executor-group G]… [--validator-group G] [--sink-group G] [--format table|json]
+       mandate acls apply (the same flags)
 
 print  the Kafka ACLs each role's principals need, with why: least privilege for each role; an agent
        may write proposals and observations only, never decisions, validator keys, registrations or policies.
@@ -32,20 +34,22 @@ The topics must exist first (mandate topics apply, as the admin): services only 
 The topic names: MANDATE_TOPIC_<NAME>; Kafka is MANDATE_KAFKA_BROKERS (MANDATE_KAFKA_SASL_*, MANDATE_KAFKA_TLS_*).`;
 }
 
-const FLAGS: Record<string, FlagKind> = {
-  ...Object.fromEntries(MANDATE_ROLES.map((role) => [`--${role}`, "values" as const])),
-  "--executor-group": "values",
-  "--validator-group": "value",
-  "--sink-group": "value",
-  "--format": "value",
-};
+const FLAGS = {
+  ...(Object.fromEntries(MANDATE_ROLES.map((role) => [role, "values"])) as Record<MandateRole, "values">),
+  "executor-group": "values",
+  "validator-group": "value",
+  "sink-group": "value",
+  format: "value",
+} as const;
+
+type AclFlags = CliFlags<keyof typeof FLAGS>;
 
 /** `mandate acls print|apply`: the ACLs Mandate's roles need, printed or created. */
-export async function aclsCommand([sub, ...args]: string[]): Promise<void> {
-  if (sub !== "print" && sub !== "apply") throw new UsageError(usage());
-  const flags = parseFlags(args, FLAGS, usage());
+export async function aclsCommand(args: string[]): Promise<void> {
+  const [sub, rest] = parseSubcommand("acls", args, ["print", "apply"], usage());
+  const flags = parseFlags(rest, FLAGS, usage());
   if (flags.positional.length > 0) throw new UsageError(`unexpected ${flags.positional.join(" ")}\n\n${usage()}`);
-  const format = flags.choice("--format", ["table", "json"]);
+  const format = flags.choice("format", ["table", "json"]);
   const connection = cliConfigFromEnv().connection;
   const plan = planFrom(flags, connection.topics);
   if (sub === "print") {
@@ -66,20 +70,20 @@ export async function aclsCommand([sub, ...args]: string[]): Promise<void> {
   }
 }
 
-function planFrom(flags: CliFlags, topics: Parameters<typeof aclPlan>[0]["topics"]): PlannedAcl[] {
-  const principals = Object.fromEntries(MANDATE_ROLES.map((role) => [role, flags.values(`--${role}`)]));
+function planFrom(flags: AclFlags, topics: Parameters<typeof aclPlan>[0]["topics"]): PlannedAcl[] {
+  const principals = Object.fromEntries(MANDATE_ROLES.map((role) => [role, flags.values(role)]));
   if (Object.values(principals).every((p) => p.length === 0)) {
     throw new UsageError(`name at least one role's principal\n\n${usage()}`);
   }
-  const executorGroups = flags.values("--executor-group");
-  if (flags.values("--executor").length > 0 && executorGroups.length === 0) {
+  const executorGroups = flags.values("executor-group");
+  if (flags.values("executor").length > 0 && executorGroups.length === 0) {
     throw new UsageError(`--executor needs --executor-group: the executors' consumer groups\n\n${usage()}`);
   }
   return aclPlan({
     topics,
     principals,
-    validatorGroup: flags.value("--validator-group") ?? DEFAULT_VALIDATOR_GROUP,
-    sinkGroup: flags.value("--sink-group") ?? DEFAULT_SINK_GROUP,
+    validatorGroup: flags.value("validator-group") ?? DEFAULT_VALIDATOR_GROUP,
+    sinkGroup: flags.value("sink-group") ?? DEFAULT_SINK_GROUP,
     executorGroups,
   });
 }

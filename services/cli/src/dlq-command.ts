@@ -8,7 +8,7 @@ import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger } from "../../common/src/logger.js";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { formatResult } from "./trail-command.js";
-import { parseFlags } from "./cli-flags.js";
+import { parseFlags, parseSubcommand } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 
 const FORMATS = ["table", "json"] as const;
@@ -70,8 +70,8 @@ interface DeadLetter {
 }
 
 /** `mandate dlq list|replay`: inspect the dead-letter topic and put letters back on their source topics. */
-export async function dlqCommand([sub, ...args]: string[]): Promise<void> {
-  const request = parseArguments(sub, args);
+export async function dlqCommand(args: string[]): Promise<void> {
+  const request = parseArguments(args);
   const connection = cliConfigFromEnv().connection;
   // NOTE: stdout carries the listing (scripts parse --format json), so the client's warnings go to stderr.
   const logger = createLogger("mandate-cli", "warn", pino.destination(2));
@@ -81,24 +81,19 @@ export async function dlqCommand([sub, ...args]: string[]): Promise<void> {
   else await replayDeadLetters(kafka, topic, request);
 }
 
-function parseArguments(sub: string | undefined, args: string[]): Request {
-  if (sub !== "list" && sub !== "replay") throw new UsageError(usage());
-  const flags = parseFlags(
-    args,
-    sub === "list"
-      ? { "--reason": "value", "--step": "value", "--limit": "value", "--format": "value" }
-      : { "--reason": "value", "--step": "value", "--dry-run": "switch", "--force": "switch" },
-    usage(),
-  );
-  const reason = flags.value("--reason");
-  const step = flags.value("--step");
+function parseArguments(args: string[]): Request {
+  const [sub, rest] = parseSubcommand("dlq", args, ["list", "replay"], usage());
   if (sub === "list") {
+    const flags = parseFlags(rest, { reason: "value", step: "value", limit: "value", format: "value" }, usage());
     if (flags.positional.length > 0)
       throw new UsageError(`dlq list takes no argument ${flags.positional[0]}\n\n${usage()}`);
-    const limit = flags.value("--limit") ?? String(DEFAULT_LIMIT);
+    const limit = flags.value("limit") ?? String(DEFAULT_LIMIT);
     if (!/^\d+$/.test(limit)) throw new UsageError(`--limit takes a whole number (0 for all), got ${limit}`);
-    return { kind: "list", limit: Number(limit), reason, step, format: flags.choice("--format", FORMATS) };
+    const [reason, step] = [flags.value("reason"), flags.value("step")];
+    return { kind: "list", limit: Number(limit), reason, step, format: flags.choice("format", FORMATS) };
   }
+  const flags = parseFlags(rest, { reason: "value", step: "value", "dry-run": "switch", force: "switch" }, usage());
+  const [reason, step] = [flags.value("reason"), flags.value("step")];
   const letters = flags.positional.map(parseLetterRef);
   if (letters.length > 0 && (reason !== undefined || step !== undefined)) {
     throw new UsageError("replay takes offsets or --reason [--step], not both");
@@ -106,7 +101,7 @@ function parseArguments(sub: string | undefined, args: string[]): Request {
   if (letters.length === 0 && reason === undefined) {
     throw new UsageError(`replay needs the offsets of the letters, or --reason\n\n${usage()}`);
   }
-  return { kind: "replay", letters, reason, step, dryRun: flags.has("--dry-run"), force: flags.has("--force") };
+  return { kind: "replay", letters, reason, step, dryRun: flags.has("dry-run"), force: flags.has("force") };
 }
 
 function parseLetterRef(text: string): LetterRef {

@@ -10,7 +10,18 @@ import { parseFlags } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 
 const USAGE = `usage: mandate explain <action.json> --agent <registration.yaml|json>
-       mandate explain --jsonl --agent <registration.yaml|json>   (actions and observations as JSON lines on stdin)`;
+       mandate explain --jsonl --agent <registration.yaml|json> < actions.jsonl
+
+Decides actions locally, as a validator would, with the shipped default policy set; needs no Kafka.
+<action.json>   one proposed action (tool, operation, resource, destination, arguments, intent):
+                prints its verdict and, for each axis (identity, scope, payload, alignment, drift),
+                its score and the reasons behind it
+--agent <file>  the agent's registration file (as for mandate agent validate)
+--jsonl         reads JSON lines on stdin instead: actions, and observations
+                ({"kind":"observation",…}) of what the agent saw; writes one JSON line per line in,
+                in order, so what the agent saw earlier counts for the actions after it
+
+Example:  mandate explain test/fixtures/examples/action.json --agent test/fixtures/examples/support-assistant.yaml`;
 
 /**
  * `mandate explain <action.json> --agent <registration>`: the per-axis breakdown of one decision.
@@ -19,13 +30,18 @@ const USAGE = `usage: mandate explain <action.json> --agent <registration.yaml|j
  * drift and session state (what it saw before each action) carries from line to line.
  */
 export async function explainCommand(args: string[]): Promise<void> {
-  const flags = parseFlags(args, { "--agent": "value", "--jsonl": "switch" }, USAGE);
-  const agentFile = flags.value("--agent");
+  const flags = parseFlags(args, { agent: "value", jsonl: "switch" }, USAGE);
+  const agentFile = flags.value("agent");
   if (!agentFile) throw new UsageError(`explain needs --agent <registration.yaml|json>\n\n${USAGE}`);
   const registration = readRegistration(agentFile);
   const engine = new MandateDecisionEngine();
 
-  if (flags.has("--jsonl")) {
+  if (flags.has("jsonl")) {
+    if (flags.positional.length > 0) {
+      throw new UsageError(
+        `explain --jsonl reads the actions from stdin, not ${flags.positional.join(" ")}\n\n${USAGE}`,
+      );
+    }
     const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
     let lineNumber = 0;
     for await (const line of lines) {

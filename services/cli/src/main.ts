@@ -1,17 +1,13 @@
-import { aclsCommand } from "./acls-command.js";
-import { agentCommand } from "./agent-command.js";
-import { dlqCommand } from "./dlq-command.js";
-import { explainCommand } from "./explain-command.js";
-import { policyCommand } from "./policy-command.js";
-import { reviewCommand } from "./review-command.js";
-import { topicsCommand } from "./topics-command.js";
-import { trailCommand } from "./trail-command.js";
+import { HelpRequested } from "./help-requested.js";
 import { UsageError } from "./usage-error.js";
 
 const usage = `mandate — runtime governance for AI agents
 
+usage: mandate <command> <subcommand> [arguments] [flags]
+       mandate <command> --help     what one command does, its arguments and flags (also: mandate help <command>)
+
   mandate agent validate <registration.yaml|json>      check a registration file (line numbers on errors)
-  mandate agent register <registration.yaml|json>      publish it to agent.registry.v1
+  mandate agent register <registration.yaml|json> [--dry-run]  publish it to agent.registry.v1 (--dry-run: only show it)
   mandate agent retire <agent_id>                      publish a retired version: its actions are rejected
   mandate policy validate|apply <file.cedar> --set-id <id> --version <n> [--team <t>] [--shadow] [--thresholds <f.json>]
   mandate explain <action.json> --agent <registration>  per-axis breakdown of one decision
@@ -26,6 +22,8 @@ const usage = `mandate — runtime governance for AI agents
   mandate review token <name> [--role reviewer|viewer] a token for the review API (file entry on stdout)
   mandate topics check|apply                           verify, or create the missing, topics with their settings
   mandate acls print|apply --agent P --validator P …   the Kafka ACLs of each role's principals: print or create them
+
+Exit status: 0 done, 1 failed or found a problem (a broken chain, a missing topic), 2 the command line was wrong.
 
 Kafka and the registry: MANDATE_KAFKA_BROKERS, MANDATE_SCHEMA_REGISTRY_URL.
 A secured cluster (README: Connecting to a secured cluster): MANDATE_KAFKA_TLS, MANDATE_KAFKA_TLS_CA_FILE,
@@ -43,21 +41,39 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   process.exit(0);
 });
 
-const [command, ...rest] = process.argv.slice(2);
-try {
-  if (command === "agent") await agentCommand(rest);
-  else if (command === "policy") await policyCommand(rest);
-  else if (command === "explain") await explainCommand(rest);
-  else if (command === "trail") await trailCommand(rest);
-  else if (command === "dlq") await dlqCommand(rest);
-  else if (command === "review") await reviewCommand(rest);
-  else if (command === "topics") await topicsCommand(rest);
-  else if (command === "acls") await aclsCommand(rest);
-  else {
-    process.stdout.write(`${usage}\n`);
-    process.exitCode = command && command !== "help" && command !== "--help" ? 2 : 0;
+type Command = (args: string[]) => Promise<void>;
+
+/** Each command is loaded only when it runs: `mandate --help` should not wait for Kafka clients and Cedar to load. */
+const commands: Record<string, () => Promise<Command>> = {
+  agent: async () => (await import("./agent-command.js")).agentCommand,
+  policy: async () => (await import("./policy-command.js")).policyCommand,
+  explain: async () => (await import("./explain-command.js")).explainCommand,
+  trail: async () => (await import("./trail-command.js")).trailCommand,
+  dlq: async () => (await import("./dlq-command.js")).dlqCommand,
+  review: async () => (await import("./review-command.js")).reviewCommand,
+  topics: async () => (await import("./topics-command.js")).topicsCommand,
+  acls: async () => (await import("./acls-command.js")).aclsCommand,
+};
+
+/** `mandate help <command>` is `mandate <command> --help`; `mandate`, `mandate help` and `mandate --help` print the usage. */
+async function run([command, ...rest]: string[]): Promise<void> {
+  if (command === "help" && rest.length > 0) return run([...rest, "--help"]);
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    throw new HelpRequested(usage);
   }
+  const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (!load) throw new UsageError(`unknown command: ${command}\n\n${usage}`);
+  const runCommand = await load();
+  await runCommand(rest);
+}
+
+try {
+  await run(process.argv.slice(2));
 } catch (error) {
-  process.stderr.write(`mandate: ${(error as Error).message}\n`);
-  process.exitCode = error instanceof UsageError ? 2 : 1;
+  if (error instanceof HelpRequested) {
+    process.stdout.write(`${error.usage}\n`);
+  } else {
+    process.stderr.write(`mandate: ${(error as Error).message}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  }
 }

@@ -2,13 +2,13 @@ import crypto from "node:crypto";
 import { REVIEWER_ROLES, tokenSha256, type ReviewerRole } from "../../review/src/reviewer-tokens.js";
 import { reviewClientConfigFromEnv, type ReviewClientConfig } from "./review-config.js";
 import { formatResult } from "./trail-command.js";
-import { parseFlags, type FlagKind } from "./cli-flags.js";
+import { parseFlags, parseSubcommand } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 
 function usage(): string {
   return `usage: mandate review list [--all] [--format table|json]
        mandate review show <decision_id> [--format text|json]
-       mandate review approve <decision_id> --comment "why" [--format text|json]
+       mandate review approve <decision_id> --comment "why" [--format text|json]   (-m "why" for short)
        mandate review reject <decision_id> --comment "why" [--format text|json]
        mandate review token <name> [--role reviewer|viewer]
 
@@ -31,8 +31,8 @@ type Request =
   | { kind: "token"; name: string; role: ReviewerRole };
 
 /** `mandate review list|show|approve|reject|token`: a client of the review service's API. */
-export async function reviewCommand([sub, ...args]: string[]): Promise<void> {
-  const request = parseArguments(sub, args);
+export async function reviewCommand(args: string[]): Promise<void> {
+  const request = parseArguments(args);
   if (request.kind === "token") return printToken(request.name, request.role);
   const config = reviewClientConfigFromEnv();
   if (request.kind === "list") {
@@ -88,37 +88,35 @@ export async function reviewCommand([sub, ...args]: string[]): Promise<void> {
   );
 }
 
-function parseArguments(sub: string | undefined, args: string[]): Request {
-  if (sub !== "list" && sub !== "show" && sub !== "approve" && sub !== "reject" && sub !== "token") {
-    throw new UsageError(usage());
-  }
-  const spec: Record<string, FlagKind> =
-    sub === "list"
-      ? { "--format": "value", "--all": "switch" }
-      : sub === "token"
-        ? { "--role": "value" }
-        : sub === "show"
-          ? { "--format": "value" }
-          : { "--format": "value", "--comment": "value", "-m": "value" };
-  const flags = parseFlags(args, spec, usage());
-  const { positional } = flags;
+function parseArguments(args: string[]): Request {
+  const [sub, rest] = parseSubcommand("review", args, ["list", "show", "approve", "reject", "token"], usage());
   if (sub === "list") {
-    if (positional.length > 0) throw new UsageError(`review list takes no argument ${positional[0]}`);
-    return { kind: "list", all: flags.has("--all"), format: flags.choice("--format", ["table", "json"]) };
+    const flags = parseFlags(rest, { format: "value", all: "switch" }, usage());
+    if (flags.positional.length > 0) throw new UsageError(`review list takes no argument ${flags.positional[0]}`);
+    return { kind: "list", all: flags.has("all"), format: flags.choice("format", ["table", "json"]) };
   }
   if (sub === "token") {
-    if (positional.length !== 1) throw new UsageError(`review token needs one name\n\n${usage()}`);
-    return { kind: "token", name: positional[0] as string, role: flags.choice("--role", REVIEWER_ROLES) };
+    const flags = parseFlags(rest, { role: "value" }, usage());
+    if (flags.positional.length !== 1) throw new UsageError(`review token needs one name\n\n${usage()}`);
+    return { kind: "token", name: flags.positional[0] as string, role: flags.choice("role", REVIEWER_ROLES) };
   }
-  if (positional.length !== 1) throw new UsageError(`review ${sub} needs one decision id\n\n${usage()}`);
-  const id = positional[0] as string;
-  const format = flags.choice("--format", ["text", "json"]);
-  if (sub === "show") return { kind: "show", id, format };
-  const comment = flags.value("--comment") ?? flags.value("-m");
+  if (sub === "show") {
+    const flags = parseFlags(rest, { format: "value" }, usage());
+    return { kind: "show", id: decisionId(sub, flags.positional), format: flags.choice("format", ["text", "json"]) };
+  }
+  const flags = parseFlags(rest, { format: "value", comment: { kind: "value", short: "m" } }, usage());
+  const id = decisionId(sub, flags.positional);
+  const format = flags.choice("format", ["text", "json"]);
+  const comment = flags.value("comment");
   if (comment === undefined || comment.trim() === "") {
     throw new UsageError(`review ${sub} needs --comment "why": every decision records who decided and why`);
   }
   return { kind: "decide", id, verdict: sub, comment, format };
+}
+
+function decisionId(sub: string, positional: readonly string[]): string {
+  if (positional.length !== 1) throw new UsageError(`review ${sub} needs one decision id\n\n${usage()}`);
+  return positional[0] as string;
 }
 
 /** One request to the review API; an error answer becomes an error with the service's message. */

@@ -4,7 +4,7 @@ import { createLogger } from "../../common/src/logger.js";
 import { formatTopicProblems, type TopicProblem, type TopicSpec } from "../../common/src/topic-settings.js";
 import { createTopics, inspectTopics } from "../../common/src/topics.js";
 import { cliConfigFromEnv } from "./cli-config.js";
-import { parseFlags } from "./cli-flags.js";
+import { parseFlags, parseSubcommand } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 
 function usage(): string {
@@ -23,9 +23,9 @@ The topic names: MANDATE_TOPIC_<NAME>; Kafka is MANDATE_KAFKA_BROKERS.`;
 }
 
 /** `mandate topics check|apply`: verify or create every topic the services use, with its settings. */
-export async function topicsCommand([sub, ...args]: string[]): Promise<void> {
-  if (sub !== "check" && sub !== "apply") throw new UsageError(usage());
-  const flags = parseFlags(args, {}, usage());
+export async function topicsCommand(args: string[]): Promise<void> {
+  const [sub, rest] = parseSubcommand("topics", args, ["check", "apply"], usage());
+  const flags = parseFlags(rest, {}, usage());
   if (flags.positional.length > 0) throw new UsageError(`unexpected ${flags.positional.join(" ")}\n\n${usage()}`);
   const connection = cliConfigFromEnv().connection;
   const logger = createLogger("mandate-cli", "warn", pino.destination(2));

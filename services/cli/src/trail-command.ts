@@ -13,7 +13,7 @@ import {
   type TrailResult,
 } from "../../common/src/trail-queries.js";
 import { verifyTrail, type TrailVerification } from "../../common/src/trail-verify.js";
-import { parseFlags } from "./cli-flags.js";
+import { parseFlags, parseSubcommand } from "./cli-flags.js";
 import { trailConfigFromEnv } from "./trail-config.js";
 import { UsageError } from "./usage-error.js";
 
@@ -23,6 +23,12 @@ type OutputFormat = (typeof FORMATS)[number];
 /** Cells wider than this are cut in the table format; json and csv always carry the whole value. */
 const MAX_TABLE_CELL = 80;
 
+const TIMES = "Times: now, now-<n><s|m|h|d|w>, YYYY-MM-DD, an ISO date-time (UTC unless it has an offset), epoch ms.";
+
+const TRAIL_LOCATION = `The trail: CLICKHOUSE_URL (server, http or https; CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_CA_FILE)
+or MANDATE_CHDB_PATH (embedded, default .data/chdb; only while no sink holds its lock), database
+MANDATE_CLICKHOUSE_DATABASE (default mandate).`;
+
 function usage(): string {
   const queries = TRAIL_QUERIES.map((q) => {
     const params = q.params.map((p) => {
@@ -31,15 +37,21 @@ function usage(): string {
     });
     return [`  ${q.name.padEnd(18)} ${q.summary}`, `      source: ${q.source}`, ...params].join("\n");
   });
-  return `usage: mandate trail query <name> [--param k=v …] [--format table|json|csv]
+  return `usage: mandate trail query                      (lists the saved queries, as below)
+       mandate trail query <name> [--param k=v …] [--format table|json|csv]
        mandate trail query --sql "SELECT …" [--format table|json|csv]
        mandate trail verify [--agent <agent_id>] [--since <time>] [--format table|json]
 
-Times: now, now-<n><s|m|h|d|w>, YYYY-MM-DD, an ISO date-time (UTC unless it has an offset), epoch ms.
+The trail is every decision the validators made, as the sink stored it in ClickHouse.
+query   runs a saved query by name, each parameter as --param name=value (repeat it for each), or
+        one statement of your own with --sql; the result as a table (default), JSON lines or CSV.
+verify  recomputes the hash chains that link each agent's decisions (mandate trail verify --help).
+
+Example: mandate trail query top-reasons --param agent=billing-bot --param from=now-30d --format csv
+
+${TIMES}
 --sql runs one read-only statement (the server enforces readonly = 1).
-The trail: CLICKHOUSE_URL (server, http or https; CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_CA_FILE)
-or MANDATE_CHDB_PATH (embedded, default .data/chdb; only while no sink holds its lock), database
-MANDATE_CLICKHOUSE_DATABASE (default mandate).
+${TRAIL_LOCATION}
 
 saved queries:
 ${queries.join("\n")}`;
@@ -47,17 +59,19 @@ ${queries.join("\n")}`;
 
 type Request =
   | { kind: "saved"; name: string; params: Record<string, string>; format: OutputFormat }
-  | { kind: "sql"; sql: string; format: OutputFormat };
+  | { kind: "sql"; sql: string; format: OutputFormat }
+  | { kind: "list" };
 
 /**
  * `mandate trail query <name> [--param k=v …]` runs a saved query; `mandate trail query --sql "…"` runs
  * one read-only statement. Everything that can be checked without the trail (arguments, parameters,
  * the statement) is checked before the trail is opened, so a typo never takes the embedded lock.
  */
-export async function trailCommand([sub, ...args]: string[]): Promise<void> {
-  if (sub === "verify") return verifyCommand(args);
-  if (sub !== "query") throw new UsageError(usage());
-  const request = parseArguments(args);
+export async function trailCommand(args: string[]): Promise<void> {
+  const [sub, rest] = parseSubcommand("trail", args, ["query", "verify"], usage());
+  if (sub === "verify") return verifyCommand(rest);
+  const request = parseArguments(rest);
+  if (request.kind === "list") return void process.stdout.write(`${usage()}\n`);
   try {
     if (request.kind === "saved") findTrailQuery(request.name).parse(request.params);
     else assertReadOnlySql(request.sql);
@@ -82,13 +96,13 @@ export async function trailCommand([sub, ...args]: string[]): Promise<void> {
 }
 
 function parseArguments(args: string[]): Request {
-  const flags = parseFlags(args, { "--param": "values", "--format": "value", "--sql": "value" }, usage());
-  const format = flags.choice("--format", FORMATS);
-  const sql = flags.value("--sql");
+  const flags = parseFlags(args, { param: "values", format: "value", sql: "value" }, usage());
+  const format = flags.choice("format", FORMATS);
+  const sql = flags.value("sql");
   const [name, ...others] = flags.positional;
   if (others.length > 0) throw new UsageError(`one saved query at a time (got ${name} and ${others.join(", ")})`);
   const params: Record<string, string> = {};
-  for (const pair of flags.values("--param")) {
+  for (const pair of flags.values("param")) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new UsageError(`--param takes k=v, got ${pair}`);
     const key = pair.slice(0, eq);
@@ -101,26 +115,37 @@ function parseArguments(args: string[]): Request {
     }
     return { kind: "sql", sql, format };
   }
-  if (name === undefined) throw new UsageError(usage());
+  if (name === undefined) {
+    if (Object.keys(params).length > 0) throw new UsageError(`--param needs a query name\n\n${usage()}`);
+    return { kind: "list" };
+  }
   return { kind: "saved", name, params, format };
 }
 
 const VERIFY_USAGE = `usage: mandate trail verify [--agent <agent_id>] [--since <time>] [--format table|json]
 
-Recomputes each agent's hash chain in the trail and reports, per broken chain, the first row that was
-altered, removed, inserted or relinked. Exit status 1 when a chain is broken. --since trusts each
-agent's first row at or after that time as the start of its chain (use it once retention has dropped
-the oldest rows). Times as for trail query.`;
+Each decision in the trail carries the hash of the agent's decision before it, so a row altered,
+removed, inserted or relinked breaks that agent's chain. verify recomputes every chain and reports,
+per broken chain, the first row where it breaks. Exit status 0 when every chain is intact, 1 when one
+is broken.
+
+--agent <agent_id>      only that agent's chain
+--since <time>          trust each agent's first row at or after <time> as the start of its chain
+                        (use it once retention has dropped the oldest rows)
+--format table|json     a summary line per broken chain (default), or one JSON document
+
+${TIMES}
+${TRAIL_LOCATION}`;
 
 /** `mandate trail verify`: exit 0 when every chain checks out, 1 when one does not, 2 on a usage error. */
 async function verifyCommand(args: string[]): Promise<void> {
-  const flags = parseFlags(args, { "--agent": "value", "--since": "value", "--format": "value" }, VERIFY_USAGE);
-  if (flags.positional.length > 0) throw new UsageError(VERIFY_USAGE);
-  const format = flags.choice("--format", ["table", "json"]);
+  const flags = parseFlags(args, { agent: "value", since: "value", format: "value" }, VERIFY_USAGE);
+  if (flags.positional.length > 0) throw new UsageError(`unexpected ${flags.positional.join(" ")}\n\n${VERIFY_USAGE}`);
+  const format = flags.choice("format", ["table", "json"]);
   const options: { agent?: string; sinceMs?: number } = {};
-  const agent = flags.value("--agent");
+  const agent = flags.value("agent");
   if (agent !== undefined) options.agent = agent;
-  const since = flags.value("--since");
+  const since = flags.value("since");
   if (since !== undefined) {
     const ref = parseTimeRef(since);
     if (!ref) throw new UsageError(`--since: not a time: ${since}`);
