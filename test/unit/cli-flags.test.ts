@@ -53,7 +53,9 @@ describe("command-line flags", () => {
     expect(flagErrorOf(["--agnet", "x"])).toBe("unknown option --agnet\n\nusage: test");
     expect(flagErrorOf(["-x"])).toBe("unknown option -x\n\nusage: test");
     expect(flagErrorOf(["--agent"])).toBe("--agent needs a value\n\nusage: test");
-    expect(flagErrorOf(["--agent", "--jsonl"])).toBe("--agent needs a value\n\nusage: test");
+    expect(flagErrorOf(["--agent", "--jsonl"])).toBe(
+      "--agent needs a value, not the option --jsonl (a value that starts with - is written --agent=--jsonl)\n\nusage: test",
+    );
     expect(flagErrorOf(["--jsonl=yes"])).toBe("--jsonl takes no value (got yes)\n\nusage: test");
     expect(flagErrorOf(["--agent", "a", "--agent", "b"])).toBe("--agent given twice\n\nusage: test");
     expect(flagErrorOf(["--jsonl", "--jsonl"])).toBe("--jsonl given twice\n\nusage: test");

@@ -81,10 +81,14 @@ export function parseFlags<const Spec extends Readonly<Record<string, FlagSpec>>
       given.set(token.name, []);
       continue;
     }
+    if (token.value === undefined) throw refuse(`${token.rawName} needs a value`);
     // parseArgs takes the next argument as the value whatever it is; one that looks like an option
     // (`--agent --jsonl`) is far more likely a forgotten value than a value, so it needs `--agent=-x`.
-    if (token.value === undefined || (!token.inlineValue && /^-./.test(token.value))) {
-      throw refuse(`${token.rawName} needs a value`);
+    if (!token.inlineValue && /^-./.test(token.value)) {
+      const inline = `--${token.name}=${token.value}`;
+      throw refuse(
+        `${token.rawName} needs a value, not the option ${token.value} (a value that starts with - is written ${inline})`,
+      );
     }
     given.set(token.name, [...(given.get(token.name) ?? []), token.value]);
   }
