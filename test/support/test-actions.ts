@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { Producer } from "kafkajs";
 import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
 import type { MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import { sendByPartition } from "../../services/common/src/partition-sends.js";
 
 /** An in-scope order lookup for `testRegistration` agents, with a unique action id. */
 export function orderLookup(agentId: string, i: number): ProposedAction {
@@ -58,16 +59,18 @@ export async function streamActions(
 ): Promise<string[]> {
   for (let i = 0; i < actions.length; i += 100) {
     const batch = actions.slice(i, i + 100);
-    await producer.send({
+    // One send per partition: see sendByPartition for why a send spanning brokers can lose messages.
+    await sendByPartition(
+      producer,
       topic,
-      acks: -1,
-      messages: batch.map((a, j) => ({
+      batch.map((a, j) => ({
         key: a.agent_id,
         partition: (i + j) % partitions,
         value: contracts.action.encode(a),
         headers: { [ACTION_ID_HEADER]: a.action_id },
       })),
-    });
+      partitions,
+    );
   }
   return actions.map((a) => a.action_id);
 }

@@ -15,6 +15,7 @@ import { SinkMetrics } from "../../common/src/service-metrics.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger, type Logger } from "../../common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
+import { sendByPartition, topicPartitionCounts } from "../../common/src/partition-sends.js";
 import { prepareTopics } from "../../common/src/topics.js";
 import { migrateTrail } from "../../common/src/trail-migrations.js";
 import { applyRetention } from "../../common/src/trail-retention.js";
@@ -45,6 +46,8 @@ function decoded<T>(codec: AvroCodec<T>, bytes: Buffer | null, row: (value: T) =
 export class SinkService {
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
+  /** The dead-letter topic's partition count (sendByPartition). */
+  private deadLetterPartitions = 1;
   private contracts: MandateContracts | undefined;
   private capabilities: ClickHouseCapabilities | undefined;
   private writer: TrailWriter | undefined;
@@ -105,6 +108,8 @@ export class SinkService {
 
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
+    const counts = await topicPartitionCounts(kafka, [config.topics.deadLetters]);
+    this.deadLetterPartitions = counts.get(config.topics.deadLetters) as number;
     this.kafka = kafka;
     await this.consume();
     if (config.httpPort !== null) {
@@ -384,11 +389,12 @@ export class SinkService {
     this.metrics.degraded.set(writer.degraded ? 1 : 0);
     if (!stored) return false;
     if (deadLetters.length > 0) {
-      await (this.producer as Producer).send({
-        topic: this.config.topics.deadLetters,
-        messages: deadLetters,
-        acks: -1,
-      });
+      await sendByPartition(
+        this.producer as Producer,
+        this.config.topics.deadLetters,
+        deadLetters,
+        this.deadLetterPartitions,
+      );
       for (const letter of deadLetters) {
         this.metrics.deadLetters.inc({
           step: "sink.decode",

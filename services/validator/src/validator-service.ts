@@ -20,6 +20,7 @@ import { redactSecrets, redactSecretsInText } from "./payload-safety/index.js";
 import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
+import { sendByPartition, topicPartitionCounts } from "../../common/src/partition-sends.js";
 import { PartitionProducers } from "./validator-state/partition-producers.js";
 import { StateChangelog, type TouchedState } from "./validator-state/state-changelog.js";
 import { stateKey } from "./validator-state/agent-state.js";
@@ -50,6 +51,8 @@ export class ValidatorService {
   private consumer: Consumer | undefined;
   private producers: PartitionProducers | undefined;
   private changelog: StateChangelog | undefined;
+  /** The partition count of each topic a batch's transaction writes to (sendByPartition). */
+  private partitionCounts = new Map<string, number>();
   /** The action partitions of the latest group generation this consumer joined. */
   private assignment = { generation: 0, partitions: [] as number[] };
   /** The generation whose partitions are fenced and restored; batches wait until it is the latest. */
@@ -159,6 +162,11 @@ export class ValidatorService {
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producers?.close();
     this.changelog = new StateChangelog(kafka, config.topics.validatorState, this.logger);
+    this.partitionCounts = await topicPartitionCounts(kafka, [
+      config.topics.decisions,
+      config.topics.deadLetters,
+      config.topics.validatorState,
+    ]);
     this.producers = new PartitionProducers(kafka, `mandate-validator-${config.groupId}-${config.topics.actions}`, {
       idempotent: true,
       maxInFlightRequests: 1,
@@ -523,13 +531,14 @@ export class ValidatorService {
     });
     const transaction = await (this.producers as PartitionProducers).of(batch.partition).transaction();
     try {
-      for (const messages of boundedSends(decisions))
-        await transaction.send({ topic: config.topics.decisions, messages });
-      for (const messages of boundedSends(deadLetters)) {
-        await transaction.send({ topic: config.topics.deadLetters, messages });
-      }
-      for (const messages of boundedSends(state)) {
-        await transaction.send({ topic: config.topics.validatorState, messages });
+      for (const [topic, messages] of [
+        [config.topics.decisions, decisions],
+        [config.topics.deadLetters, deadLetters],
+        [config.topics.validatorState, state],
+      ] as const) {
+        for (const send of boundedSends(messages)) {
+          await sendByPartition(transaction, topic, send, this.partitionCounts.get(topic) as number);
+        }
       }
       await transaction.sendOffsets({
         consumerGroupId: config.groupId,
