@@ -147,11 +147,14 @@ export class MandateAgent {
         reject(new VerdictTimeoutError(action.action_id, timeoutMs));
       }, timeoutMs);
     });
+    // A deadline that passes while the proposal is still being sent is reported by the await below.
+    deadline.catch(() => undefined);
     try {
       await this.send(action);
       return await Promise.race([waiting.decision, deadline]);
     } finally {
       clearTimeout(timer);
+      waiting.cancel();
     }
   }
 
