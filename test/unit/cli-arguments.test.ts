@@ -26,6 +26,9 @@ const UNREACHABLE = {
   MANDATE_SCHEMA_REGISTRY_URL: "http://127.0.0.1:1",
 };
 
+/** Each test starts node processes; on two shared cores, several at once can take a while to start. */
+const SPAWN_TIMEOUT_MS = 90_000;
+
 /** The real entry point, as a user runs it: `node services/cli/bin/mandate.mjs …`. */
 function mandate(args: string[], env: NodeJS.ProcessEnv = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -52,7 +55,7 @@ async function usageShownBy(run: Promise<void>): Promise<string> {
   throw new Error("expected the usage to be asked for");
 }
 
-describe.concurrent("mandate --help", () => {
+describe.concurrent("mandate --help", { timeout: SPAWN_TIMEOUT_MS }, () => {
   it.each([["--help"], ["-h"], ["help"], []])(
     "mandate %s prints the commands on stdout and exits 0",
     async (...args) => {
@@ -109,7 +112,7 @@ describe("every subcommand's --help", () => {
   );
 });
 
-describe.concurrent("a wrong command line exits 2 and says what was wrong", () => {
+describe.concurrent("a wrong command line exits 2 and says what was wrong", { timeout: SPAWN_TIMEOUT_MS }, () => {
   it("an unknown flag is named", async () => {
     const { code, stdout, stderr } = await mandate(["trail", "verify", "--agnet", "billing-bot"]);
     expect(code).toBe(2);
@@ -148,7 +151,7 @@ describe.concurrent("a wrong command line exits 2 and says what was wrong", () =
   });
 });
 
-describe.concurrent("mandate agent register --dry-run", () => {
+describe.concurrent("mandate agent register --dry-run", { timeout: SPAWN_TIMEOUT_MS }, () => {
   it("checks the file and prints the record it would publish, without reaching Kafka or the registry", async () => {
     const { code, stdout, stderr } = await mandate(["agent", "register", registrationFile, "--dry-run"]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
