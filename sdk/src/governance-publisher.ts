@@ -1,4 +1,6 @@
 import type { Producer } from "kafkajs";
+import { ed25519PublicKey } from "../../services/common/src/ed25519.js";
+import { ConfigError } from "../../services/common/src/errors.js";
 import { createKafka } from "../../services/common/src/kafka-client.js";
 import { createLogger } from "../../services/common/src/logger.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
@@ -27,7 +29,21 @@ export class GovernancePublisher {
     return new GovernancePublisher(producer, contracts, topicsOf(options));
   }
 
+  /**
+   * Publishes `registration`. Refused before anything is sent when a key is not an Ed25519 public key:
+   * a private key pasted where the public key belongs would otherwise be published to every reader.
+   */
   async publish(registration: AgentRegistration): Promise<void> {
+    for (const key of registration.keys) {
+      try {
+        ed25519PublicKey(key.public_key);
+      } catch (error) {
+        throw new ConfigError(
+          `registration ${registration.agent_id}: key ${key.key_id} is not an Ed25519 public key in SPKI PEM; nothing was published`,
+          { cause: error },
+        );
+      }
+    }
     await this.send(this.topics.registry, registration.agent_id, this.contracts.registration.encode(registration));
   }
 

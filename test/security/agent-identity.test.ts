@@ -127,6 +127,28 @@ describe("agent identity", () => {
     };
   }
 
+  it("a registration holding a private key where its public key belongs is refused before anything is published", async () => {
+    const { privateKey } = crypto.generateKeyPairSync("ed25519");
+    const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const publisher = await GovernancePublisher.connect(connection);
+    try {
+      await expect(
+        publisher.publish({
+          ...testRegistration("leaky-bot"),
+          keys: [{ key_id: "leaky-1", public_key: privatePem, not_before: null, not_after: null }],
+        }),
+      ).rejects.toThrow(/key leaky-1 is not an Ed25519 public key/);
+    } finally {
+      await publisher.close();
+    }
+    // The registry holds the three registrations published before, and nothing else.
+    const admin = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topics.registry);
+    await admin.disconnect();
+    expect(offsets.reduce((n, { high }) => n + Number(high), 0)).toBe(3);
+  });
+
   it("key rotation: both keys valid now are accepted; an expired or not-yet-valid key is rejected", async () => {
     for (const key of [outgoing, incoming]) {
       const decision = await (await agentSigningWith(key.signingKey)).propose(lookup);

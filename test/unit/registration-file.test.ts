@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parseRegistrationFile } from "../../services/common/src/registration-file.js";
 
@@ -61,5 +62,24 @@ describe("registration files", () => {
     const result = parseRegistrationFile("agent_id: [unclosed\n", "bad.yaml");
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0]).toMatch(/^bad\.yaml:\d+:\d+: /);
+  });
+
+  it("refuses a private key where the public key belongs, and never repeats it", () => {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync("ed25519");
+    const withKey = (pem: string) =>
+      JSON.stringify({
+        agent_id: "a",
+        owner: "o",
+        purpose: "Reconcile invoices with statements.",
+        scope: { tools: [{ name: "t", description: "d" }] },
+        keys: [{ key_id: "k1", public_key: pem }],
+        version: 1,
+      });
+    const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const refused = parseRegistrationFile(withKey(privatePem), "agent.json");
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.errors.join("\n")).not.toContain(privatePem.split("\n")[1]);
+    const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+    expect(parseRegistrationFile(withKey(publicPem), "agent.json").ok).toBe(true);
   });
 });

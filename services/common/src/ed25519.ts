@@ -16,13 +16,27 @@ export function ed25519PrivateKey(input: PrivateKeyInput): KeyObject {
   return key;
 }
 
-/** Parses an SPKI PEM public key; throws unless it is Ed25519. */
+/**
+ * Parses an SPKI PEM public key; throws unless it is Ed25519. A private key is refused, though Node
+ * would derive the public key from it: where a public key is asked for (a registration, which is
+ * published), a private one given by mistake must not go any further.
+ */
 export function ed25519PublicKey(pem: string): KeyObject {
+  if (isPrivateKey(pem)) throw new TypeError("expected an Ed25519 public key, got a private key");
   const key = crypto.createPublicKey(pem);
   if (key.asymmetricKeyType !== "ed25519") {
     throw new TypeError(`expected an Ed25519 public key, got ${key.asymmetricKeyType ?? "another kind"}`);
   }
   return key;
+}
+
+function isPrivateKey(pem: string): boolean {
+  try {
+    crypto.createPrivateKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function publicKeyPem(key: KeyObject): string {
