@@ -6,6 +6,7 @@ import type { UndecodableMessageError } from "../../common/src/errors.js";
 import { CLI_GROUP_PREFIX } from "../../common/src/consumer-groups.js";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger } from "../../common/src/logger.js";
+import { sendByPartition, topicPartitionCounts } from "../../common/src/partition-sends.js";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { formatResult } from "./trail-command.js";
 import { parseFlags, parseSubcommand } from "./cli-flags.js";
@@ -370,6 +371,7 @@ function resolveLetterRef(ref: LetterRef, ranges: Map<number, PartitionRange>): 
 
 class LetterReplayer {
   private producer: Producer | undefined;
+  private kafka: Kafka | undefined;
   private replayed = 0;
   private readonly skipped: string[] = [];
 
@@ -379,13 +381,14 @@ class LetterReplayer {
   ) {}
 
   async connect(kafka: Kafka): Promise<void> {
-    // The partitioner the SDK and services use, so a replayed key lands where its original did.
+    // sendByPartition places each replayed key where this partitioner (the SDK's and the services') put its original.
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await this.producer.connect();
+    this.kafka = kafka;
   }
 
   async close(): Promise<void> {
@@ -411,15 +414,17 @@ class LetterReplayer {
     }
     for (const [source, group] of bySource) {
       if (!this.options.dryRun) {
-        await (this.producer as Producer).send({
-          topic: source,
-          acks: -1,
-          messages: group.map((letter) => ({
+        const partitions = await topicPartitionCounts(this.kafka as Kafka, [source]);
+        await sendByPartition(
+          this.producer as Producer,
+          source,
+          group.map((letter) => ({
             key: letter.message.key,
             value: letter.message.value,
             headers: this.replayHeaders(letter),
           })),
-        });
+          partitions.get(source) as number,
+        );
       }
       for (const letter of group) {
         const { message } = letter;
