@@ -3,44 +3,18 @@ import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManagedProcess } from "../../infra/src/managed-process.js";
+import type { ManagedProcess } from "../../infra/src/managed-process.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
 import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
+import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
 import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
 import { testRegistration } from "../support/registrations.js";
 import { tallyDecisions } from "../support/decision-tally.js";
 import { orderLookup, streamActions } from "../support/test-actions.js";
 import { sharedStack } from "../support/shared-stack.js";
-import { topicsToEnv } from "../../services/common/src/service-config.js";
+import { startValidatorProcess } from "../support/validator-process.js";
 
 const ACTIONS = 5000;
-const repoRoot = path.resolve(import.meta.dirname, "../..");
-
-/** The validator as its own process, started the way a deployment starts it (`main.ts`, environment). */
-function startValidatorProcess(id: string, topics: TopicNames, groupId: string, dir: string): ManagedProcess {
-  const stack = sharedStack("server");
-  const topicEnv = topicsToEnv(topics);
-  return ManagedProcess.start("validator", process.execPath, ["--import", "tsx", "services/validator/src/main.ts"], {
-    cwd: repoRoot,
-    logFile: path.join(dir, `${id}.log`),
-    env: {
-      ...process.env,
-      ...topicEnv,
-      MANDATE_KAFKA_BROKERS: stack.kafkaBrokers.join(","),
-      MANDATE_SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-      MANDATE_VALIDATOR_ID: id,
-      MANDATE_VALIDATOR_GROUP: groupId,
-      // Short timeouts so the crash is noticed in seconds rather than the production defaults.
-      MANDATE_VALIDATOR_SESSION_TIMEOUT_MS: "6000",
-      MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS: "10000",
-      MANDATE_LOG_LEVEL: "info",
-      // The shared stack is one broker.
-      MANDATE_TOPIC_REPLICATION_FACTOR: "1",
-      MANDATE_TOPIC_MIN_INSYNC_REPLICAS: "1",
-    },
-  });
-}
 
 /**
  * Two validator processes share the action topic; one is killed with SIGKILL mid-stream. Every
@@ -65,7 +39,9 @@ describe("validator crash (kill -9) with two instances", () => {
     const publisher = await GovernancePublisher.connect({ ...stack, topics });
     await publisher.publish(testRegistration("crash-bot"));
     await publisher.close();
-    for (const id of ["validator-a", "validator-b"]) validators.push(startValidatorProcess(id, topics, groupId, dir));
+    for (const id of ["validator-a", "validator-b"]) {
+      validators.push(startValidatorProcess({ id, topics, groupId, logFile: path.join(dir, `${id}.log`), ...stack }));
+    }
     await waitUntil(
       "both validators to start",
       async () => validators.every((v) => fs.readFileSync(v.logFile, "utf8").includes('"event":"validator_started"')),

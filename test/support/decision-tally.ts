@@ -19,12 +19,15 @@ export async function tallyDecisions(
   counts: Map<string, number>;
   verdicts: Map<string, string>;
   reasons: Map<string, string[]>;
+  /** Which validator decided each action (its latest decision). */
+  validators: Map<string, string>;
   stop(): Promise<void>;
 }> {
   const counts = new Map<string, number>();
   const positions = new Map<string, Set<string>>();
   const verdicts = new Map<string, string>();
   const reasons = new Map<string, string[]>();
+  const validators = new Map<string, string>();
   const reader = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({
     groupId: `decision-tally-${crypto.randomUUID()}`,
   });
@@ -44,7 +47,8 @@ export async function tallyDecisions(
       positions.set(id, seen);
       counts.set(id, seen.size);
       verdicts.set(id, decision.verdict);
+      validators.set(id, decision.validator_id);
     },
   });
-  return { counts, verdicts, reasons, stop: () => reader.disconnect() };
+  return { counts, verdicts, reasons, validators, stop: () => reader.disconnect() };
 }

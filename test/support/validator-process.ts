@@ -1,0 +1,41 @@
+import path from "node:path";
+import { ManagedProcess } from "../../infra/src/managed-process.js";
+import { topicsToEnv } from "../../services/common/src/service-config.js";
+import type { TopicNames } from "../../services/common/src/topics.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * A validator as its own process, started the way a deployment starts it (`main.ts`, environment), on
+ * the single-broker stack at `brokers`. Short session and transaction timeouts, so a crash or a new
+ * member is noticed in seconds rather than after the production defaults.
+ */
+export function startValidatorProcess(options: {
+  id: string;
+  topics: TopicNames;
+  groupId: string;
+  logFile: string;
+  kafkaBrokers: string[];
+  schemaRegistryUrl: string;
+  env?: Record<string, string>;
+}): ManagedProcess {
+  return ManagedProcess.start("validator", process.execPath, ["--import", "tsx", "services/validator/src/main.ts"], {
+    cwd: repoRoot,
+    logFile: options.logFile,
+    env: {
+      ...process.env,
+      ...topicsToEnv(options.topics),
+      MANDATE_KAFKA_BROKERS: options.kafkaBrokers.join(","),
+      MANDATE_SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
+      MANDATE_VALIDATOR_ID: options.id,
+      MANDATE_VALIDATOR_GROUP: options.groupId,
+      MANDATE_VALIDATOR_SESSION_TIMEOUT_MS: "6000",
+      MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS: "10000",
+      MANDATE_LOG_LEVEL: "info",
+      // The shared stack is one broker.
+      MANDATE_TOPIC_REPLICATION_FACTOR: "1",
+      MANDATE_TOPIC_MIN_INSYNC_REPLICAS: "1",
+      ...options.env,
+    },
+  });
+}
