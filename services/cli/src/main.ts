@@ -22,6 +22,7 @@ usage: mandate <command> <subcommand> [arguments] [flags]
   mandate review token <name> [--role reviewer|viewer] a token for the review API (file entry on stdout)
   mandate topics check|apply                           verify, or create the missing, topics with their settings
   mandate acls print|apply --agent P --validator P …   the Kafka ACLs of each role's principals: print or create them
+  mandate mcp-gateway --config <gateway.yaml> [--check-config]  an MCP server whose tools/calls go through Mandate
 
 Exit status: 0 done, 1 failed or found a problem (a broken chain, a missing topic), 2 the command line was wrong.
 
@@ -53,6 +54,7 @@ const commands: Record<string, () => Promise<Command>> = {
   review: async () => (await import("./review-command.js")).reviewCommand,
   topics: async () => (await import("./topics-command.js")).topicsCommand,
   acls: async () => (await import("./acls-command.js")).aclsCommand,
+  "mcp-gateway": async () => (await import("../../mcp-gateway/src/mcp-gateway-command.js")).mcpGatewayCommand,
 };
 
 /** `mandate help <command>` is `mandate <command> --help`; `mandate`, `mandate help` and `mandate --help` print the usage. */
