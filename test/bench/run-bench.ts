@@ -1,3 +1,4 @@
+import os from "node:os";
 import { startLocalStack } from "../../infra/src/local-stack.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 import { progress } from "../../infra/src/progress.js";
@@ -9,6 +10,7 @@ import { PLAIN_ECHO, TXN_ECHO, validatorEcho } from "./echo-settings.js";
 import { formatRow, percentiles } from "./latency-stats.js";
 import { PipelineBench, type PipelineRun } from "./pipeline-bench.js";
 import { hopFigures } from "./pipeline-hops.js";
+import { benchValidatorScale } from "./scale-bench.js";
 import { benchRestore, formatRestoreRow } from "./restore-bench.js";
 import { benchSessionDecisions } from "./session-bench.js";
 import { benchTrail } from "./trail-bench.js";
@@ -20,9 +22,10 @@ import { benchTrail } from "./trail-bench.js";
  * settings); the rate one validator sustains; then the trail's figures (trail-bench.ts) and the
  * validator state's restore time (restore-bench.ts). Figures are reported, not asserted; with
  * MANDATE_BENCH_JSON=<file> they are also written as one flat JSON object (bench-results.ts).
- * MANDATE_BENCH_ONLY=<part>[,<part>] runs some of: decision, pipeline, trail, restore.
+ * Scale-out (scale-bench.ts): 1, 2 and 3 validator processes over 12 partitions.
+ * MANDATE_BENCH_ONLY=<part>[,<part>] runs some of: decision, pipeline, scale, trail, restore.
  */
-const PARTS = ["decision", "pipeline", "trail", "restore"] as const;
+const PARTS = ["decision", "pipeline", "scale", "trail", "restore"] as const;
 type Part = (typeof PARTS)[number];
 const ONLY = (process.env.MANDATE_BENCH_ONLY ?? PARTS.join(",")).split(",").map((p) => p.trim());
 for (const part of ONLY) {
@@ -43,6 +46,12 @@ const SEARCH_RATES = (process.env.MANDATE_BENCH_SEARCH_RATES ?? "250,500,1000,15
   .split(",")
   .map(Number);
 const P99_LIMIT_MS = 250;
+
+/** Scale-out: the validator counts, the backlog drained by each, and the fixed rate its latency is taken at. */
+const SCALE_COUNTS = (process.env.MANDATE_BENCH_SCALE_VALIDATORS ?? "1,2,3").split(",").map(Number);
+const SCALE_BACKLOG = Number(process.env.MANDATE_BENCH_SCALE_BACKLOG ?? 20_000);
+const SCALE_RATE = Number(process.env.MANDATE_BENCH_SCALE_RATE ?? 500);
+const SCALE_SECONDS = Number(process.env.MANDATE_BENCH_SCALE_SECONDS ?? 10);
 
 const DECISIONS = Number(process.env.MANDATE_BENCH_DECISIONS ?? 100_000);
 const AGENTS = Number(process.env.MANDATE_BENCH_AGENTS ?? 1000);
@@ -85,10 +94,11 @@ if (runs("decision")) {
   }
 }
 
-if (runs("pipeline") || runs("trail") || runs("restore")) {
+if (runs("pipeline") || runs("scale") || runs("trail") || runs("restore")) {
   const stack = await startLocalStack({ clickhouse: runs("trail") ? "server" : "none" });
   try {
     if (runs("pipeline")) await benchPipeline(stack);
+    if (runs("scale")) await benchScale(stack);
 
     if (runs("trail")) {
       const trail = await benchTrail(
@@ -211,10 +221,45 @@ async function benchPipeline(stack: Awaited<ReturnType<typeof startLocalStack>>)
   } finally {
     await bench.stop();
   }
-  results.notMeasured(
-    "validators_2_speedup",
-    "needs validators in separate processes (in this process two validators share one event loop)",
+}
+
+async function benchScale(stack: Awaited<ReturnType<typeof startLocalStack>>): Promise<void> {
+  const rows = await benchValidatorScale(stack, {
+    counts: SCALE_COUNTS,
+    backlog: SCALE_BACKLOG,
+    rate: SCALE_RATE,
+    seconds: SCALE_SECONDS,
+  });
+  process.stdout.write(
+    `\nScale-out: validator processes over 12 partitions, one broker, ${os.cpus().length} cores shared by all ` +
+      `(validators, broker, load generator and reader); a backlog of ${SCALE_BACKLOG} actions, then ${SCALE_RATE}/s for ${SCALE_SECONDS} s:\n`,
   );
+  console.table(
+    rows.map((r) => ({
+      validators: r.validators,
+      "decided/s": r.decidedPerSecond,
+      "offered/s": r.offeredPerSecond,
+      [`p50 ms at ${SCALE_RATE}/s`]: r.p50Ms,
+      [`p99 ms at ${SCALE_RATE}/s`]: r.p99Ms,
+      "CPU ms/1k: validators": r.cpuPer1k.validators,
+      "CPU ms/1k: broker": r.cpuPer1k.broker,
+      "CPU ms/1k: load + reader": r.cpuPer1k.loadAndReader,
+    })),
+  );
+  const one = rows.find((r) => r.validators === 1);
+  for (const r of rows) {
+    results.set(`validators_${r.validators}_actions_per_s`, r.decidedPerSecond);
+    results.set(`validators_${r.validators}_offered_per_s`, r.offeredPerSecond);
+    results.set(`validators_${r.validators}_${SCALE_RATE}_p50_ms`, r.p50Ms);
+    results.set(`validators_${r.validators}_${SCALE_RATE}_p99_ms`, r.p99Ms);
+    results.set(`validators_${r.validators}_cpu_ms_per_1k_validators`, r.cpuPer1k.validators);
+    results.set(`validators_${r.validators}_cpu_ms_per_1k_broker`, r.cpuPer1k.broker);
+    results.set(`validators_${r.validators}_cpu_ms_per_1k_load`, r.cpuPer1k.loadAndReader);
+    if (one && r.validators > 1) {
+      results.set(`validators_${r.validators}_speedup`, Number((r.decidedPerSecond / one.decidedPerSecond).toFixed(2)));
+    }
+  }
+  results.set("cores", os.cpus().length);
 }
 
 /** The highest rate of SEARCH_RATES, tried in order, whose run kept p99 ≤ P99_LIMIT_MS with every verdict in time. */

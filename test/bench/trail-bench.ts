@@ -21,6 +21,7 @@ import { TrailColumns } from "../../services/common/src/trail-columns.js";
 import { InsertRows } from "../../services/sink/src/trail-writer.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { percentiles } from "./latency-stats.js";
+import { cpuMs } from "./process-cpu.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 
 /**
@@ -311,23 +312,13 @@ interface CpuTimes {
   broker: number | undefined;
 }
 
-/** User plus system CPU milliseconds so far, from /proc; undefined where it cannot be read. */
+/** User plus system CPU milliseconds so far; undefined where it cannot be read. */
 function cpuTimes(processes: BenchProcesses): CpuTimes {
-  const read = (file: string): number | undefined => {
-    try {
-      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
-      const fields = fs.readFileSync(file, "utf8").split(") ")[1]!.split(" ");
-      return (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      return undefined;
-    }
-  };
-  const ofProcess = (pid: number | undefined) => (pid === undefined ? undefined : read(`/proc/${pid}/stat`));
   return {
-    main: read(`/proc/${process.pid}/task/${process.pid}/stat`),
-    process: ofProcess(process.pid),
-    clickhouseServer: ofProcess(processes.clickhouseServerPid),
-    broker: ofProcess(processes.brokerPid),
+    main: cpuMs(process.pid, process.pid),
+    process: cpuMs(process.pid),
+    clickhouseServer: cpuMs(processes.clickhouseServerPid),
+    broker: cpuMs(processes.brokerPid),
   };
 }
 

@@ -21,6 +21,8 @@ export async function tallyDecisions(
   reasons: Map<string, string[]>;
   /** Which validator decided each action (its latest decision). */
   validators: Map<string, string>;
+  /** When this reader first saw a decision for each action (epoch ms). */
+  seenAt: Map<string, number>;
   stop(): Promise<void>;
 }> {
   const counts = new Map<string, number>();
@@ -28,6 +30,7 @@ export async function tallyDecisions(
   const verdicts = new Map<string, string>();
   const reasons = new Map<string, string[]>();
   const validators = new Map<string, string>();
+  const seenAt = new Map<string, number>();
   const reader = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({
     groupId: `decision-tally-${crypto.randomUUID()}`,
   });
@@ -48,7 +51,8 @@ export async function tallyDecisions(
       counts.set(id, seen.size);
       verdicts.set(id, decision.verdict);
       validators.set(id, decision.validator_id);
+      if (!seenAt.has(id)) seenAt.set(id, Date.now());
     },
   });
-  return { counts, verdicts, reasons, validators, stop: () => reader.disconnect() };
+  return { counts, verdicts, reasons, validators, seenAt, stop: () => reader.disconnect() };
 }
