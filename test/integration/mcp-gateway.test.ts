@@ -30,6 +30,8 @@ const filesystemServer = path.join(repo, "node_modules/.bin/mcp-server-filesyste
  * server over stdio and over HTTP, the published filesystem server over stdio), and the real pipeline
  * deciding every call.
  */
+const sha256 = (token: string) => crypto.createHash("sha256").update(token).digest("hex");
+
 describe("MCP gateway", () => {
   const stack = sharedStack("server");
   const topics = isolatedTopics("mcpgw");
@@ -40,6 +42,9 @@ describe("MCP gateway", () => {
   const filesDir = path.join(dir, "files");
   const key = agentKey("mcp-stdio-bot-2026");
   const httpToken = crypto.randomBytes(24).toString("base64url");
+  const reviewerToken = crypto.randomBytes(24).toString("base64url");
+  /** What the stdio client's transport reported: a line on the gateway's stdout that is not MCP would land here. */
+  const stdioClientErrors: Error[] = [];
   const gatewayEnv = {
     ...getDefaultEnvironment(),
     MANDATE_KAFKA_BROKERS: stack.kafkaBrokers.join(","),
@@ -79,10 +84,13 @@ describe("MCP gateway", () => {
   beforeAll(async () => {
     fs.mkdirSync(filesDir);
     fs.writeFileSync(path.join(filesDir, "hello.txt"), "Order A-1 left the warehouse on Monday.\n");
+    const tokensFile = path.join(dir, "reviewers.yaml");
+    fs.writeFileSync(tokensFile, `- name: alice\n  role: reviewer\n  token_sha256: ${sha256(reviewerToken)}\n`);
     pipeline = await startPipeline(stack, {
       topics,
       database,
       logLevel: "silent",
+      review: { tokensFile, deadlineCheckIntervalMs: 200 },
     });
     const publisher = await GovernancePublisher.connect(connection);
     await publisher.publish({
@@ -147,7 +155,7 @@ describe("MCP gateway", () => {
           { name: "flaky", ...notes("flaky") },
           { name: "broken", command: process.execPath, args: ["-e", "console.error('no licence'); process.exit(1)"] },
         ],
-        deadlines: { call_seconds: 20, review_seconds: 3, upstream_call_seconds: 3, upstream_connect_seconds: 20 },
+        deadlines: { call_seconds: 20, review_seconds: 6, upstream_call_seconds: 3, upstream_connect_seconds: 20 },
         max_argument_bytes: 4096,
       }),
     );
@@ -160,6 +168,7 @@ describe("MCP gateway", () => {
     });
     stdioTransport.stderr?.on("data", (chunk: Buffer) => (stdioGatewayLog += chunk.toString()));
     stdioClient = new Client({ name: "gateway-test-stdio", version: "1.0.0" });
+    stdioClient.onerror = (error) => stdioClientErrors.push(error);
     // The gateway answers initialize once it has connected its upstreams, the registry and Kafka.
     await stdioClient.connect(stdioTransport, { timeout: 120_000 });
 
@@ -171,9 +180,7 @@ describe("MCP gateway", () => {
       stringify({
         gateway_id: `http-${database.replace(/_/g, "-")}`,
         listen: { transport: "http", host: "127.0.0.1", port: httpPort },
-        clients: [
-          { agent_id: "mcp-http-bot", token_sha256: crypto.createHash("sha256").update(httpToken).digest("hex") },
-        ],
+        clients: [{ agent_id: "mcp-http-bot", token_sha256: sha256(httpToken) }],
         servers: [
           { name: "notes", ...notes("http-notes") },
           { name: "web", url: `http://127.0.0.1:${webPort}/mcp` },
@@ -295,16 +302,41 @@ describe("MCP gateway", () => {
     expect(text(next)).toBe("note A-2 from notes: order A-1 shipped");
   });
 
-  it("a flagged call waits for review up to the deadline, then errors and never runs", async () => {
+  it("a flagged call waits for review: an approval runs it; no approval in time is an error and nothing runs", async () => {
+    const reviewUrl = `http://127.0.0.1:${pipeline.review!.httpPort}`;
+    const headers = { authorization: `Bearer ${reviewerToken}`, "content-type": "application/json" };
+    const approved = stdioClient.callTool({
+      name: "notes__send_message",
+      arguments: { to: "approve-me@other.example", body: "About your order" },
+    });
+    let flagId: string | undefined;
+    await waitUntil("the flag in the review queue", async () => {
+      const { reviews } = (await (await fetch(`${reviewUrl}/reviews`, { headers })).json()) as {
+        reviews: Array<{ decision_id: string; agent_id: string; tool: string }>;
+      };
+      flagId = reviews.find((r) => r.agent_id === "mcp-stdio-bot" && r.tool === "notes__send_message")?.decision_id;
+      return flagId !== undefined;
+    });
+    const review = await fetch(`${reviewUrl}/reviews/${flagId}/approve`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ comment: "The customer gave this address on the phone." }),
+    });
+    expect(review.status).toBe(200);
+    expect(text(await approved)).toBe("sent to approve-me@other.example");
+
     const started = Date.now();
     const result = await stdioClient.callTool({
       name: "notes__send_message",
-      arguments: { to: "someone@other.example", body: "About your order" },
+      arguments: { to: "nobody-reviews@other.example", body: "About your order" },
     });
     expect(result.isError).toBe(true);
-    expect(text(result)).toContain("for human review and it was not approved within 3 s; it did not run");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
-    expect(upstreamCalls().filter((c) => c.tool === "send_message")).toEqual([]);
+    expect(text(result)).toContain("for human review and it was not approved within 6 s; it did not run");
+    expect(text(result)).toContain("(alignment.unexplained_value)");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(6_000);
+    expect(upstreamCalls().filter((c) => c.tool === "send_message")).toEqual([
+      { server: "notes", tool: "send_message", args: { to: "approve-me@other.example" } },
+    ]);
   });
 
   it("reports a broken upstream and keeps serving the others", async () => {
@@ -322,18 +354,17 @@ describe("MCP gateway", () => {
     );
     const still = await stdioClient.callTool({ name: "web__lookup_note", arguments: { id: "A-1" } });
     expect(text(still)).toBe("note A-1 from web: order A-1 shipped");
+    // Over stdio the gateway's stdout carried MCP messages only, whatever its loggers and Kafka said.
+    expect(stdioClientErrors).toEqual([]);
   });
 
   it("stops cleanly on SIGTERM", async () => {
     const exited = new Promise<number | null>((resolve) => httpGateway.once("exit", (code) => resolve(code)));
+    const started = Date.now();
     httpGateway.kill("SIGTERM");
     expect(await exited).toBe(0);
-    console.log(
-      httpGatewayLog
-        .split("\n")
-        .filter((l) => l.includes("stop"))
-        .join("\n"),
-    );
+    // The SDK's consumers each wait out a fetch to leave; the servers get stdin closed, then SIGTERM.
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect(httpGatewayLog).toContain('"event":"service_stopped"');
   });
 });

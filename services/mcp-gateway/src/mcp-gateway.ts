@@ -293,8 +293,11 @@ export class McpGateway {
   async stop(): Promise<void> {
     await Promise.all([...this.sessions].map((server) => server.close().catch(() => undefined)));
     await Promise.all([...this.agents.values()].map((agent) => agent.close().catch(() => undefined)));
-    await this.executor?.stop();
-    await Promise.all([this.directory?.stop(), ...this.upstreams.map((upstream) => upstream.stop())]);
+    const stopExecutorThenServers = async () => {
+      await this.executor?.stop();
+      await Promise.all(this.upstreams.map((upstream) => upstream.stop()));
+    };
+    await Promise.all([stopExecutorThenServers(), this.directory?.stop()]);
   }
 }
 

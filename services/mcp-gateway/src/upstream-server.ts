@@ -2,7 +2,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../../common/src/logger.js";
 import type { UpstreamConfig } from "./gateway-config.js";
 
@@ -70,6 +70,7 @@ export class UpstreamServer {
       if (closedBeforeUp) throw new Error(`the connection closed${this.exitDetail()}`);
       this.client = client;
       this.state = { up: true, tools };
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.relist(client));
       this.reconnectDelayMs = RECONNECT_FIRST_MS;
       this.logger.info({ event: "upstream_connected", server: this.name, tools: tools.length }, "upstream connected");
       this.onToolsChanged();
@@ -110,6 +111,20 @@ export class UpstreamServer {
     const client = this.client;
     this.client = undefined;
     await client?.close().catch(() => undefined);
+  }
+
+  /** The server said its tools changed: list them again; a server that cannot is reported like any failure. */
+  private async relist(client: Client): Promise<void> {
+    try {
+      const tools = await this.listTools(client);
+      if (this.client !== client) return;
+      this.state = { up: true, tools };
+      this.onToolsChanged();
+    } catch (error) {
+      if (this.client !== client) return;
+      this.markDown(`could not list its tools again: ${(error as Error).message}`);
+      await client.close().catch(() => undefined);
+    }
   }
 
   private async listTools(client: Client): Promise<Tool[]> {
