@@ -66,6 +66,8 @@ export const DEFAULT_VALIDATOR_KEY_GRACE_MS = 2_000;
 const LEDGER_MEMORY_MS = 3_660_000;
 /** How long an approval waits for the registry to say whose its agent is, when this executor's view is behind. */
 const REGISTRY_CATCH_UP_MS = 2_000;
+/** How long one decision may be in hand before the executor says so (and again each time as long). */
+const SLOW_DECISION_MS = 10_000;
 
 export interface ExecutorOptions extends ConnectionOptions {
   /** Executors sharing a group id share the work; each decision is handled by one of them. */
@@ -269,11 +271,38 @@ export class MandateExecutor {
     return registration !== undefined && this.servedOwners.has(registration.owner);
   }
 
-  /** `writtenBy`: a time by which the record had been written (when its batch was fetched). */
+  /**
+   * `writtenBy`: a time by which the record had been written (when its batch was fetched). A decision
+   * still in hand after SLOW_DECISION_MS is logged, with the step it waits in, every SLOW_DECISION_MS:
+   * the partition behind it waits too.
+   */
   private async handle(decision: DecisionRecord, writtenBy: number): Promise<void> {
+    const began = Date.now();
+    const progress = { step: "checking" };
+    const watchdog = setInterval(() => {
+      this.logger.warn(
+        {
+          event: "decision_slow",
+          action_id: decision.action.action_id,
+          step: progress.step,
+          waited_ms: Date.now() - began,
+        },
+        "a decision is taking long to handle; its partition waits behind it",
+      );
+    }, SLOW_DECISION_MS);
+    watchdog.unref();
+    try {
+      await this.handleSteps(decision, writtenBy, progress);
+    } finally {
+      clearInterval(watchdog);
+    }
+  }
+
+  private async handleSteps(decision: DecisionRecord, writtenBy: number, progress: { step: string }): Promise<void> {
     const { action } = decision;
     const ids = { actionId: action.action_id, decisionId: decision.decision_id };
-    const refusal = await this.refusalFor(decision, writtenBy);
+    const refusal = await this.refusalFor(decision, writtenBy, progress);
+    progress.step = "recording the start";
     if (refusal) {
       await this.report(decision, { ...ids, outcome: "refused", ...refusal });
       return;
@@ -281,6 +310,7 @@ export class MandateExecutor {
     const run = this.options.tools[action.tool] as ToolRunner;
     // Recorded before running: a crash mid-run must not lead to a second run of a side effect.
     const runId = await this.recordStart(decision);
+    progress.step = "reading the ledger";
     if (!(await this.startedFirst(action, runId))) {
       await this.report(
         decision,
@@ -295,6 +325,7 @@ export class MandateExecutor {
     const overtime = new Promise<"overtime">((resolve) => {
       timer = setTimeout(() => resolve("overtime"), this.runDeadlineMs);
     });
+    progress.step = "running the tool";
     try {
       const ran = run(action, JSON.parse(action.arguments_json), { signal: controller.signal, deadline });
       const settled = await Promise.race([ran.then((result) => ({ result })), overtime]);
@@ -307,6 +338,7 @@ export class MandateExecutor {
         await this.report(decision, { ...ids, outcome: "failed", code: "tool.deadline_exceeded", reason }, runId);
         return;
       }
+      progress.step = "reporting";
       await this.returnResult(action, { result: settled.result });
       await this.report(decision, { ...ids, outcome: "executed", code: "", reason: "" }, runId);
     } catch (error) {
@@ -360,12 +392,15 @@ export class MandateExecutor {
   private async refusalFor(
     decision: DecisionRecord,
     writtenBy: number,
+    progress: { step: string },
   ): Promise<{ code: ExecutionCode; reason: string } | undefined> {
     const { action, validator_id: validatorId } = decision;
+    progress.step = "waiting for the ledger after a rebalance";
     await this.ledgerCurrent;
     // A record that cannot be genuine whatever the key is refused before any key is looked up.
     const shape = verdictShapeRefusal(decision);
     if (!shape.ok) return { code: shape.code, reason: shape.reason };
+    progress.step = "looking up the validator's key";
     const check = verifyVerdict(
       decision,
       await this.validatorKeys.keyFor(validatorId, this.keyGraceMs, writtenBy),
@@ -375,6 +410,7 @@ export class MandateExecutor {
     if (!check.ok) return { code: check.code, reason: check.reason };
     if (decision.verdict !== "approved")
       return { code: "verdict.not_approved", reason: `verdict is ${decision.verdict}` };
+    progress.step = "checking the agent is served";
     if (!(await this.serves(decision))) {
       return { code: "executor.agent_not_served", reason: `this executor does not serve agent ${action.agent_id}` };
     }
