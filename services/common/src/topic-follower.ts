@@ -52,15 +52,16 @@ export class TopicFollower<T> {
   }
 
   /**
-   * Resolves once every record committed before this call has been handled. A follower that is behind
-   * and reads nothing for `stallMs` gets a new consumer, resuming where this one stopped reading.
+   * Resolves once every record committed before this call has been handled. When a partition that is
+   * behind is read no further for `stallMs` (whatever the others do), the consumer is replaced by one
+   * resuming where this one stopped reading.
    */
   async catchUp(stallMs = FOLLOWER_STALL_MS): Promise<void> {
     const ends = await this.admin.use((admin) => admin.fetchTopicOffsets(this.topic));
     const behind = () =>
       ends.filter(({ partition, low, high }) => (this.handled.get(partition) ?? Number(low)) < Number(high));
-    let lastProgress = Date.now();
-    let position = this.position();
+    /** partition → where it stood, and since when. */
+    const lastMoved = new Map<number, { at: number | undefined; since: number }>();
     while (behind().length > 0) {
       if (this.stopped) throw new DependencyUnavailableError(`the ${this.what} follower was stopped`);
       await new Promise<void>((resolve) => {
@@ -68,24 +69,30 @@ export class TopicFollower<T> {
         // Re-checked at least every 200 ms: a partition whose reading started past its end never reports.
         setTimeout(resolve, 200).unref();
       });
-      if (this.position() !== position) {
-        position = this.position();
-        lastProgress = Date.now();
-      } else if (Date.now() - lastProgress >= stallMs) {
+      const now = Date.now();
+      const stalled = behind().filter(({ partition }) => {
+        const at = this.handled.get(partition);
+        const last = lastMoved.get(partition);
+        if (last === undefined || last.at !== at) {
+          lastMoved.set(partition, { at, since: now });
+          return false;
+        }
+        return now - last.since >= stallMs;
+      });
+      if (stalled.length > 0) {
         // NOTE: in the 3-broker kill test an executor waited here for good after a broker died, with its
-        // follower's consumer restarted by kafkajs and then silent; why it read nothing is not known.
+        // follower's consumer restarted by kafkajs and then silent on a partition; why is not known.
         // A new consumer reads again from where this one stopped; a record read twice is a no-op.
         this.logger.warn(
           {
             event: "follower_stalled",
             topic: this.topic,
-            stalled_ms: Date.now() - lastProgress,
-            behind: behind().map(({ partition, high }) => ({ partition, at: this.handled.get(partition), end: high })),
+            stalled: stalled.map(({ partition, high }) => ({ partition, at: this.handled.get(partition), end: high })),
           },
-          `${this.what}s not read for a while; reading them with a new consumer`,
+          `${this.what}s not read for ${stallMs} ms; reading them with a new consumer`,
         );
         await this.rebuild(new Map(this.handled));
-        lastProgress = Date.now();
+        lastMoved.clear();
       }
     }
   }
@@ -104,13 +111,6 @@ export class TopicFollower<T> {
       if (offset > (this.handled.get(partition) ?? -1)) this.handled.set(partition, offset);
     }
     return starts;
-  }
-
-  /** A number that grows whenever any partition is read further. */
-  private position(): number {
-    let sum = 0;
-    for (const offset of this.handled.values()) sum += offset;
-    return sum;
   }
 
   /** One rebuild at a time: the consumer is replaced by one reading from `starts`. */
