@@ -57,6 +57,7 @@ describe("MCP gateway", () => {
   let httpGateway: ChildProcess;
   let httpUrl: string;
   let stdioClient: Client;
+  let stdioTransport: StdioClientTransport;
   let httpClient: Client;
   let stdioGatewayLog = "";
   let httpGatewayLog = "";
@@ -76,6 +77,7 @@ describe("MCP gateway", () => {
           .filter(Boolean)
           .map((line) => JSON.parse(line) as { server: string; tool: string; args: Record<string, unknown> })
       : [];
+  const malformedReplies = () => stdioClientErrors.filter((e) => e.message.includes("malformed message"));
   const text = (result: unknown) =>
     CallToolResultSchema.parse(result)
       .content.map((c) => (c.type === "text" ? c.text : ""))
@@ -159,7 +161,7 @@ describe("MCP gateway", () => {
         max_argument_bytes: 4096,
       }),
     );
-    const stdioTransport = new StdioClientTransport({
+    stdioTransport = new StdioClientTransport({
       command: process.execPath,
       args: [cli, "mcp-gateway", "--config", stdioConfig],
       cwd: repo,
@@ -184,7 +186,10 @@ describe("MCP gateway", () => {
         servers: [
           { name: "notes", ...notes("http-notes") },
           { name: "web", url: `http://127.0.0.1:${webPort}/mcp` },
+          // Starts and never answers initialize: a server that hangs.
+          { name: "stuck", command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] },
         ],
+        deadlines: { upstream_connect_seconds: 10 },
         max_argument_bytes: 4096,
       }),
     );
@@ -280,6 +285,18 @@ describe("MCP gateway", () => {
     }
     expect(upstreamCalls().some((c) => String(c.args.id).startsWith("xxxx"))).toBe(false);
 
+    // Over stdio, lines that are not JSON-RPC get an error without an id back, and the next call is served.
+    const gatewayStdin = (stdioTransport as unknown as { _process: ChildProcess })._process.stdin!;
+    gatewayStdin.write('{"jsonrpc":"2.0","id":7,"method":\n');
+    gatewayStdin.write('{"not":"json-rpc"}\n');
+    await waitUntil("both errors back", async () => malformedReplies().length === 2);
+    expect(malformedReplies().map((e) => JSON.parse(e.message.slice(e.message.indexOf("{"))).error.code)).toEqual([
+      ErrorCode.ParseError,
+      ErrorCode.InvalidRequest,
+    ]);
+    const after = await stdioClient.callTool({ name: "notes__lookup_note", arguments: { id: "A-3" } });
+    expect(text(after)).toBe("note A-3 from notes: order A-1 shipped");
+
     const notJson = await fetch(httpUrl, {
       method: "POST",
       headers: { authorization: `Bearer ${httpToken}`, "content-type": "application/json" },
@@ -341,6 +358,11 @@ describe("MCP gateway", () => {
 
   it("reports a broken upstream and keeps serving the others", async () => {
     expect(stdioGatewayLog).toMatch(/"event":"upstream_down","server":"broken"/);
+    // One that never answers initialize is given up on at the connect deadline; the others were served all along.
+    expect(httpGatewayLog).toMatch(
+      /"event":"upstream_down","server":"stuck","problem":"could not connect within 10000 ms/,
+    );
+    expect((await httpClient.listTools()).tools.map((t) => t.name)).toEqual(["notes__lookup_note", "web__lookup_note"]);
     const broken = await stdioClient.callTool({ name: "broken__lookup_note", arguments: { id: "A-1" } });
     expect(broken.isError).toBe(true);
     expect(text(broken)).toContain("The tool broken__lookup_note is unavailable");
@@ -355,7 +377,7 @@ describe("MCP gateway", () => {
     const still = await stdioClient.callTool({ name: "web__lookup_note", arguments: { id: "A-1" } });
     expect(text(still)).toBe("note A-1 from web: order A-1 shipped");
     // Over stdio the gateway's stdout carried MCP messages only, whatever its loggers and Kafka said.
-    expect(stdioClientErrors).toEqual([]);
+    expect(stdioClientErrors.filter((e) => !malformedReplies().includes(e))).toEqual([]);
   });
 
   it("stops cleanly on SIGTERM", async () => {

@@ -9,10 +9,15 @@ import type { McpGateway } from "./mcp-gateway.js";
 
 /** Room for the JSON-RPC envelope around arguments at the gateway's limit, which the call handler refuses in words. */
 const ENVELOPE_BYTES = 64 * 1024;
+/** Sessions open at once, over every client: an initialize past it is refused (503) until one ends. */
+const MAX_SESSIONS = 1_000;
+/** A session unused this long is closed: clients that vanish without DELETE must not hold one forever. */
+const SESSION_IDLE_MS = 30 * 60_000;
 
 interface HttpSession {
   client: GatewayClient;
   transport: StreamableHTTPServerTransport;
+  lastUsed: number;
 }
 
 /**
@@ -26,6 +31,7 @@ export class GatewayHttp {
   private readonly server: http.Server;
   private readonly clientsByToken: Map<string, GatewayClient>;
   private readonly maxBodyBytes: number;
+  private readonly idleSweep: NodeJS.Timeout;
 
   constructor(
     private readonly gateway: McpGateway,
@@ -34,6 +40,8 @@ export class GatewayHttp {
   ) {
     this.clientsByToken = new Map(file.clients.map((client) => [client.token_sha256 ?? "", client]));
     this.maxBodyBytes = file.max_argument_bytes * 2 + ENVELOPE_BYTES;
+    this.idleSweep = setInterval(() => this.closeIdleSessions(), 60_000);
+    this.idleSweep.unref();
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         this.logger.error({ event: "gateway_request_failed", err: error }, "request failed");
@@ -54,6 +62,7 @@ export class GatewayHttp {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.idleSweep);
     for (const session of this.sessions.values()) await session.transport.close().catch(() => undefined);
     this.sessions.clear();
     this.server.closeAllConnections();
@@ -88,15 +97,19 @@ export class GatewayHttp {
       if (!session) return reply(res, 404, ErrorCode.InvalidRequest, "no such session: initialize a new one");
       if (session.client !== client)
         return reply(res, 403, ErrorCode.InvalidRequest, "the session is another client's");
+      session.lastUsed = Date.now();
       return session.transport.handleRequest(req, res, body);
     }
     if (req.method !== "POST" || !isInitializeRequest(body)) {
       return reply(res, 400, ErrorCode.InvalidRequest, "no mcp-session-id: send an initialize request first");
     }
+    if (this.sessions.size >= MAX_SESSIONS) {
+      return reply(res, 503, ErrorCode.InternalError, `${MAX_SESSIONS} sessions are open: close one, or try later`);
+    }
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { client, transport });
+        this.sessions.set(id, { client, transport, lastUsed: Date.now() });
       },
     });
     transport.onclose = () => {
@@ -104,6 +117,16 @@ export class GatewayHttp {
     };
     await this.gateway.serverFor(client).connect(transport);
     await transport.handleRequest(req, res, body);
+  }
+
+  private closeIdleSessions(): void {
+    const idleSince = Date.now() - SESSION_IDLE_MS;
+    for (const [id, session] of this.sessions) {
+      if (session.lastUsed >= idleSince) continue;
+      this.sessions.delete(id);
+      this.logger.info({ event: "session_expired", agent: session.client.agent_id }, "idle MCP session closed");
+      void session.transport.close().catch(() => undefined);
+    }
   }
 
   private clientOf(req: http.IncomingMessage): GatewayClient | undefined {

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { createLogger } from "../../common/src/logger.js";
 import { maskSecrets } from "../../common/src/run-service.js";
 import { parseFlags } from "../../cli/src/cli-flags.js";
@@ -67,16 +68,15 @@ export async function mcpGatewayCommand(args: string[]): Promise<void> {
 
   if (stdio) {
     const transport = new StdioServerTransport(process.stdin, mcpOut);
-    // A line that is not JSON-RPC gets a parse error back (it has no id to answer), then the next is read.
+    // A line that is not JSON, or not JSON-RPC, gets an error back without an id (it has none to
+    // answer: the schema makes the id optional for this), and the next line is read.
     transport.onerror = (error) => {
+      const unreadable = error instanceof SyntaxError || error.name === "ZodError";
       logger.warn({ event: "malformed_message", err: error.message }, "malformed MCP message");
-      void transport
-        .send({
-          jsonrpc: "2.0",
-          id: null,
-          error: { code: -32700, message: `malformed message: ${error.message}` },
-        } as never)
-        .catch(() => undefined);
+      if (!unreadable) return;
+      const code = error instanceof SyntaxError ? ErrorCode.ParseError : ErrorCode.InvalidRequest;
+      const reply: JSONRPCMessage = { jsonrpc: "2.0", error: { code, message: `malformed message: ${error.message}` } };
+      void transport.send(reply).catch(() => undefined);
     };
     stopFront = () => transport.close();
     await gateway.serverFor(config.gateway.clients[0]!).connect(transport);
