@@ -6,7 +6,7 @@ import { createLogger } from "../../common/src/logger.js";
 import { maskSecrets } from "../../common/src/run-service.js";
 import { parseFlags } from "../../cli/src/cli-flags.js";
 import { UsageError } from "../../cli/src/usage-error.js";
-import { loadGatewayConfig } from "./gateway-config.js";
+import { loadGatewayConfig, type GatewayConfig } from "./gateway-config.js";
 import { GatewayHttp } from "./gateway-http.js";
 import { McpGateway } from "./mcp-gateway.js";
 
@@ -37,7 +37,7 @@ export async function mcpGatewayCommand(args: string[]): Promise<void> {
   if (flags.positional.length > 0) throw new UsageError(`unexpected ${flags.positional.join(" ")}\n\n${USAGE}`);
   const config = loadGatewayConfig(file);
   if (flags.has("check-config")) {
-    process.stdout.write(`mcp-gateway: configuration is valid\n${JSON.stringify(maskSecrets(config), null, 2)}\n`);
+    process.stdout.write(`mcp-gateway: configuration is valid\n${JSON.stringify(printable(config), null, 2)}\n`);
     return;
   }
   const stdio = config.gateway.listen.transport === "stdio";
@@ -93,6 +93,21 @@ export async function mcpGatewayCommand(args: string[]): Promise<void> {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
   await done;
+  // Stopped: whatever a library left scheduled (a retry timer, a socket's linger) must not keep the process.
+  process.exit();
+}
+
+/**
+ * The configuration as --check-config prints it: secrets masked by name as every service does, and
+ * every upstream header and environment value masked whatever its name (`x-api-key`, `GH_PAT`).
+ */
+function printable(config: GatewayConfig): unknown {
+  const masked = (values: Record<string, string>) =>
+    Object.fromEntries(Object.keys(values).map((k) => [k, "[redacted]"]));
+  const servers = config.gateway.servers.map((server) =>
+    "url" in server ? { ...server, headers: masked(server.headers) } : { ...server, env: masked(server.env) },
+  );
+  return maskSecrets({ ...config, gateway: { ...config.gateway, servers } });
 }
 
 /** The real stdout, for the MCP transport; `process.stdout.write` goes to stderr from now on. */

@@ -26,6 +26,8 @@ export class UpstreamUnavailableError extends Error {}
  */
 export class UpstreamServer {
   private client: Client | undefined;
+  /** A connection attempt in flight: closed on stop, so a server that hangs cannot hold the process up. */
+  private connecting: Client | undefined;
   private state: UpstreamState = { up: false, problem: "not connected yet" };
   private stderrTail = "";
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -64,6 +66,7 @@ export class UpstreamServer {
     // Errors on the stream (a line that is not JSON-RPC) are the server's problem, reported, not fatal.
     client.onerror = (error) =>
       this.logger.warn({ event: "upstream_error", server: this.name, err: error.message }, "upstream server error");
+    this.connecting = client;
     try {
       await client.connect(transport, { timeout: this.connectTimeoutMs });
       const tools = await this.listTools(client);
@@ -77,6 +80,8 @@ export class UpstreamServer {
     } catch (error) {
       await client.close().catch(() => undefined);
       this.markDown(`could not connect within ${this.connectTimeoutMs} ms: ${(error as Error).message}`);
+    } finally {
+      if (this.connecting === client) this.connecting = undefined;
     }
   }
 
@@ -108,9 +113,10 @@ export class UpstreamServer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
-    const client = this.client;
+    const clients = [this.client, this.connecting];
     this.client = undefined;
-    await client?.close().catch(() => undefined);
+    this.connecting = undefined;
+    await Promise.all(clients.map((client) => client?.close().catch(() => undefined)));
   }
 
   /** The server said its tools changed: list them again; a server that cannot is reported like any failure. */
