@@ -159,6 +159,7 @@ describe("MCP gateway", () => {
         ],
         deadlines: { call_seconds: 20, review_seconds: 6, upstream_call_seconds: 3, upstream_connect_seconds: 20 },
         max_argument_bytes: 4096,
+        max_result_bytes: 2048,
       }),
     );
     stdioTransport = new StdioClientTransport({
@@ -247,6 +248,11 @@ describe("MCP gateway", () => {
 
     const fromWeb = await httpClient.callTool({ name: "web__lookup_note", arguments: { id: "A-1" } });
     expect(text(fromWeb)).toBe("note A-1 from web: order A-1 shipped");
+
+    // A result over max_result_bytes is cut, and the text says so.
+    const long = text(await stdioClient.callTool({ name: "notes__lookup_note", arguments: { id: "long" } }));
+    expect(long).toMatch(/^long note\. [a-z. ]+\n\[the result was cut at 2048 bytes\]$/);
+    expect(long.length).toBeGreaterThan(1500);
 
     const file = await stdioClient.callTool({
       name: "files__read_text_file",

@@ -20,6 +20,7 @@ import { MandateAgent, type RunOutcome } from "../../../sdk/src/mandate-agent.js
 import { MandateExecutor, type ToolRunContext, type ToolRunner } from "../../../sdk/src/mandate-executor.js";
 import { ResultTimeoutError, ReviewTimeoutError, VerdictTimeoutError } from "../../../sdk/src/sdk-errors.js";
 import type { GatewayClient, GatewayConfig } from "./gateway-config.js";
+import { boundedResult } from "./bounded-result.js";
 import { refusalText, reviewTimeoutText, seconds } from "./refusal-text.js";
 import { UpstreamServer } from "./upstream-server.js";
 
@@ -274,11 +275,12 @@ export class McpGateway {
     }
     const entry = this.catalog().get(action.tool);
     if (!entry) throw new Error(`no server behind the gateway lists ${action.tool} now; it was not sent upstream`);
-    return entry.upstream.callTool(entry.tool.name, (args ?? {}) as Record<string, unknown>, {
+    const result = await entry.upstream.callTool(entry.tool.name, (args ?? {}) as Record<string, unknown>, {
       signal,
       // A little before the executor's deadline, so the client reads the upstream's own timeout.
       timeoutMs: deadline - Date.now() - 250,
     });
+    return boundedResult(result, this.config.gateway.max_result_bytes);
   }
 
   private toolsChanged(): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DecisionRecord, Reason } from "../../services/common/src/decision.js";
+import { boundedResult } from "../../services/mcp-gateway/src/bounded-result.js";
 import { parseGatewayFile } from "../../services/mcp-gateway/src/gateway-config.js";
 import { refusalText, reviewTimeoutText } from "../../services/mcp-gateway/src/refusal-text.js";
 
@@ -109,5 +110,31 @@ describe("what the model reads when a call did not run", () => {
       "Mandate held the call to notes__send_message for human review and it was not approved within 3 s; " +
         "it did not run and will not run.\n- the call fits the purpose poorly (alignment.low)",
     );
+  });
+});
+
+describe("an upstream result over max_result_bytes", () => {
+  it("keeps its text, cut to fit as JSON and saying so, and drops what cannot be cut", () => {
+    const result = {
+      content: [
+        { type: "text" as const, text: 'line with "quotes" and ünïcode\n'.repeat(200) },
+        { type: "image" as const, data: "aGVsbG8=", mimeType: "image/png" },
+      ],
+      structuredContent: { big: "x".repeat(5000) },
+    };
+    const bounded = boundedResult(result, 2048);
+    expect(Buffer.byteLength(JSON.stringify(bounded))).toBeLessThanOrEqual(2048);
+    expect(bounded.structuredContent).toBeUndefined();
+    const text = (bounded.content[0] as { text: string }).text;
+    expect(text.startsWith('line with "quotes" and ünïcode\n')).toBe(true);
+    expect(text.endsWith("\n[the result was cut at 2048 bytes]")).toBe(true);
+    expect(text).not.toContain("\uFFFD");
+  });
+
+  it("returns a result that fits unchanged, and keeps isError on a cut one", () => {
+    const small = { content: [{ type: "text" as const, text: "ok" }], structuredContent: { ok: true } };
+    expect(boundedResult(small, 2048)).toBe(small);
+    const failed = boundedResult({ content: [{ type: "text", text: "e".repeat(5000) }], isError: true }, 1024);
+    expect(failed.isError).toBe(true);
   });
 });
