@@ -18,6 +18,8 @@ export interface EchoSettings {
    * the validator writes its state changelog with its decisions.
    */
   writesStateTopic: boolean;
+  /** Partitions handled at once (kafkajs `partitionsConsumedConcurrently`); 1 when left out. */
+  concurrency?: number;
   /** The kafkajs client's retry (createKafka's for the validator). */
   clientRetry: RetryOptions;
   consumer: Omit<ConsumerConfig, "groupId">;

@@ -30,8 +30,16 @@ export class KafkaEcho {
     await this.consumer.subscribe({ topic: this.topics.from, fromBeginning: true });
     await this.consumer.run(
       this.settings.transactional
-        ? { autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.forwardInTransaction(payload) }
-        : { eachBatch: (payload) => this.forward(payload) },
+        ? {
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: this.settings.concurrency ?? 1,
+            eachBatch: (payload) => this.forwardInTransaction(payload),
+          }
+        : {
+            partitionsConsumedConcurrently: this.settings.concurrency ?? 1,
+            eachBatch: (payload) => this.forward(payload),
+          },
     );
   }
 
