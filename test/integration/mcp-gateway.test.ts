@@ -6,7 +6,13 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolResultSchema,
+  ErrorCode,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+} from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { freePort } from "../../infra/src/free-port.js";
@@ -384,6 +390,25 @@ describe("MCP gateway", () => {
     expect(text(still)).toBe("note A-1 from web: order A-1 shipped");
     // Over stdio the gateway's stdout carried MCP messages only, whatever its loggers and Kafka said.
     expect(stdioClientErrors.filter((e) => !malformedReplies().includes(e))).toEqual([]);
+  });
+
+  it("tells clients to list again when a registration's scope changes", async () => {
+    let told = false;
+    httpClient.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      told = true;
+    });
+    const publisher = await GovernancePublisher.connect(connection);
+    await publisher.publish({
+      ...testRegistration("mcp-http-bot", ["notes__lookup_note", "web__lookup_note", "web__send_message"]),
+      version: 2,
+    });
+    await publisher.close();
+    await waitUntil("notifications/tools/list_changed", async () => told, { timeoutMs: 30_000 });
+    expect((await httpClient.listTools()).tools.map((t) => t.name)).toEqual([
+      "notes__lookup_note",
+      "web__lookup_note",
+      "web__send_message",
+    ]);
   });
 
   it("stops cleanly on SIGTERM", async () => {

@@ -31,6 +31,8 @@ const ANY_TOOLS_CALL = z.object({ method: z.literal("tools/call"), params: z.unk
 
 /** How long the registry may take to be read at start before the gateway serves with what it has. */
 const REGISTRY_CATCH_UP_MS = 10_000;
+/** How often the clients' registrations are compared with what their tool lists were built from. */
+const SCOPE_CHECK_MS = 5_000;
 
 interface CatalogEntry {
   upstream: UpstreamServer;
@@ -58,6 +60,7 @@ export class McpGateway {
   private executor: MandateExecutor | undefined;
   private directory: AgentDirectory | undefined;
   private upstreams: UpstreamServer[] = [];
+  private scopeCheck: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly config: GatewayConfig,
@@ -118,6 +121,27 @@ export class McpGateway {
       });
       this.agents.set(client.agent_id, agent);
     }
+    this.watchScopes();
+  }
+
+  /**
+   * A registration changed (a tool added to the scope, the agent retired): its tool list did too, so
+   * clients are told to list again. The registry is followed in memory; this only compares versions.
+   */
+  private watchScopes(): void {
+    const versionsNow = () =>
+      this.config.gateway.clients.map((c) => {
+        const registration = this.directory?.get(c.agent_id);
+        return `${registration?.version ?? "none"}${registration?.retired ? "-retired" : ""}`;
+      });
+    let seen = versionsNow().join(",");
+    this.scopeCheck = setInterval(() => {
+      const now = versionsNow().join(",");
+      if (now === seen) return;
+      seen = now;
+      this.toolsChanged();
+    }, SCOPE_CHECK_MS);
+    this.scopeCheck.unref();
   }
 
   /** The upstream servers and whether each is up (for logs and tests). */
@@ -293,6 +317,7 @@ export class McpGateway {
    * to leave, and those waits need not add up.
    */
   async stop(): Promise<void> {
+    clearInterval(this.scopeCheck);
     await Promise.all([...this.sessions].map((server) => server.close().catch(() => undefined)));
     await Promise.all([...this.agents.values()].map((agent) => agent.close().catch(() => undefined)));
     const stopExecutorThenServers = async () => {
