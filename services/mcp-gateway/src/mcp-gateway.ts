@@ -222,6 +222,8 @@ export class McpGateway {
       const outcome = await agent.run(
         {
           tool: name,
+          // NOTE: the server's own hint; a registration that must not trust it lists the operations
+          // each tool may have (`operations: [read]`), which scope enforces whatever the hint says.
           operation: entry.tool.annotations?.readOnlyHint ? "read" : "write",
           arguments: args,
           actionId,
