@@ -192,7 +192,7 @@ describe.concurrent("mandate agent register --dry-run", { timeout: SPAWN_TIMEOUT
     fs.writeFileSync(file, `${base}\nkeys:\n  - key_id: k1\n    public_key: |\n${indented}\n`);
     const { code, stdout, stderr } = await mandate(["agent", "register", file, "--dry-run"]);
     expect(code).toBe(2);
-    expect(stderr).toContain("public_key holds a private key");
+    expect(stderr).toContain("public_key: holds a private key");
     const secret = pem.split("\n")[1] as string;
     expect(stdout + stderr).not.toContain(secret);
   });

@@ -1,4 +1,3 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import { createKafka } from "../../common/src/kafka-client.js";
 import { createLogger } from "../../common/src/logger.js";
@@ -67,25 +66,7 @@ export async function agentCommand(args: string[]): Promise<void> {
 function readRegistration(file: string): AgentRegistration {
   const result = parseRegistrationFile(fs.readFileSync(file, "utf8"), file);
   if (!result.ok) throw new UsageError(`registration refused:\n  ${result.errors.join("\n  ")}`);
-  const privateKeys = result.registration.keys.filter((key) => isPrivateKey(key.public_key));
-  if (privateKeys.length > 0) {
-    // A private key PEM passes as a public one (Node derives the public half from it), and would be
-    // published to a topic every agent can read: refused here, and never printed.
-    const ids = privateKeys.map((key) => key.key_id).join(", ");
-    throw new UsageError(
-      `registration refused:\n  ${file}: keys ${ids}: public_key holds a private key; register its public key only`,
-    );
-  }
   return result.registration;
-}
-
-function isPrivateKey(pem: string): boolean {
-  try {
-    crypto.createPrivateKey(pem);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function retire(agentId: string): Promise<void> {

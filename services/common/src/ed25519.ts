@@ -22,7 +22,7 @@ export function ed25519PrivateKey(input: PrivateKeyInput): KeyObject {
  * published), a private one given by mistake must not go any further.
  */
 export function ed25519PublicKey(pem: string): KeyObject {
-  if (isPrivateKey(pem)) throw new TypeError("expected an Ed25519 public key, got a private key");
+  if (isPrivateKeyPem(pem)) throw new TypeError("expected an Ed25519 public key, got a private key");
   const key = crypto.createPublicKey(pem);
   if (key.asymmetricKeyType !== "ed25519") {
     throw new TypeError(`expected an Ed25519 public key, got ${key.asymmetricKeyType ?? "another kind"}`);
@@ -30,7 +30,8 @@ export function ed25519PublicKey(pem: string): KeyObject {
   return key;
 }
 
-function isPrivateKey(pem: string): boolean {
+/** Whether `pem` holds a private key (of any kind). */
+export function isPrivateKeyPem(pem: string): boolean {
   try {
     crypto.createPrivateKey(pem);
     return true;

@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { ed25519PublicKey } from "./ed25519.js";
+import { ed25519PublicKey, isPrivateKeyPem } from "./ed25519.js";
 import type { AgentRegistration } from "./registration.js";
 
 const pattern = z.string().min(1).max(253);
@@ -40,7 +40,15 @@ export const registrationFileSchema = z
         z
           .object({
             key_id: z.string().min(1),
-            public_key: z.string().refine(isEd25519PublicKey, "an Ed25519 public key in SPKI PEM"),
+            public_key: z.string().superRefine((pem, ctx) => {
+              // A private key would pass as a public one (Node derives the public half), and be published
+              // to a topic every agent reads: refused, and the message never repeats it.
+              if (isPrivateKeyPem(pem)) {
+                ctx.addIssue({ code: "custom", message: "holds a private key; register its public key only" });
+              } else if (!isEd25519PublicKey(pem)) {
+                ctx.addIssue({ code: "custom", message: "an Ed25519 public key in SPKI PEM" });
+              }
+            }),
             not_before: z.number().int().nullable().default(null),
             not_after: z.number().int().nullable().default(null),
           })
