@@ -106,7 +106,7 @@ export async function benchRestore(brokers: string[], options: RestoreBenchOptio
   batches.sort((x, y) => x.actions[0]!.proposed_at - y.actions[0]!.proposed_at);
   for (const { partition, actions: inBatch } of batches) {
     const started = performance.now();
-    engine.beginBatch();
+    const journal = engine.beginBatch();
     for (const action of inBatch) engine.decideAction(action, registrations.get(action.agent_id), action.proposed_at);
     decideMs += performance.now() - started;
     const touched: TouchedState = { agents: new Set(), sessions: new Map() };
@@ -119,7 +119,8 @@ export async function benchRestore(brokers: string[], options: RestoreBenchOptio
       sessions: engine.takeEvictedSessions().map((e) => ({ ...e, partition: partitionOf(e.agentId) })),
       replays: engine.takeExpiredReplays().map((e) => ({ ...e, partition: partitionOf(e.agentId) })),
     });
-    engine.commitBatch();
+    engine.endBatch();
+    engine.commitBatch(journal);
     changelogRecords += records.length;
     for (const record of records) changelogBytes += (record.value as Buffer | null)?.length ?? 0;
     await producer.send({ topic: topics.validatorState, acks: -1, messages: records });

@@ -6,6 +6,7 @@ import type { AgentRegistration } from "../../common/src/registration.js";
 import type { PayloadFinding } from "./payload-safety/index.js";
 import type { SessionSnapshot } from "./provenance/index.js";
 import type { AgentRecord, AgentState } from "./validator-state/agent-state.js";
+import type { BehaviourJournal } from "./behaviour-drift/behaviour-store.js";
 import type { ReplayEntry } from "./workload-identity/index.js";
 
 /** What deciding one action yields, before it is wrapped into a signed, timestamped decision record. */
@@ -63,13 +64,17 @@ export interface DecisionEngine {
   /** All or nothing: a refused set leaves the version in force untouched. */
   applyPolicySet(record: PolicySetRecord): PolicySetResult;
   /**
-   * Brackets the decisions of one transaction. On abort, the engine forgets what those decisions
-   * wrote to its state (replay window, rate, drift baseline, sessions): an aborted batch is
-   * re-delivered and must count once, not twice.
+   * Brackets the decisions of one transaction: what the engine is asked between `beginBatch` and
+   * `endBatch` (called without awaiting in between) is journaled in the batch it returns. When the
+   * transaction ends, `commitBatch` keeps it; `abortBatch` forgets what those decisions wrote to the
+   * state (replay window, rate, drift baseline, sessions): an aborted batch is re-delivered and must
+   * count once, not twice. Batches of different partitions (different agents) may await their
+   * transactions at once.
    */
-  beginBatch?(): void;
-  commitBatch?(): void;
-  abortBatch?(): void;
+  beginBatch?(): EngineBatch;
+  endBatch?(): void;
+  commitBatch?(batch: EngineBatch): void;
+  abortBatch?(batch: EngineBatch): void;
   /** Everything the engine remembers about one agent, its sessions included (tests, benchmarks). */
   agentState(agentId: string, now: number): AgentState;
   /**
@@ -89,4 +94,13 @@ export interface DecisionEngine {
   takeEvictedSessions(): Array<{ agentId: string; sessionId: string }>;
   /** Forgets everything about the agent: its partition is now another validator's. */
   forgetAgent(agentId: string): void;
+}
+
+/** One batch's journal, from beginBatch until its transaction ends. */
+export interface EngineBatch {
+  readonly replay: readonly ReplayEntry[];
+  readonly behaviour: BehaviourJournal;
+  readonly sessions: ReadonlySet<string>;
+  /** Reviewed approvals for agents this batch changed, applied once its transaction ends. */
+  readonly reviewed: Array<{ action: ProposedAction; now: number }>;
 }

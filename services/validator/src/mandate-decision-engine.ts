@@ -7,6 +7,7 @@ import { InMemoryBehaviourStore, type BehaviourStore } from "./behaviour-drift/i
 import type {
   ActionDecision,
   DecisionEngine,
+  EngineBatch,
   ObservationReceipt,
   PolicySetResult,
   SessionStats,
@@ -102,10 +103,11 @@ export class MandateDecisionEngine implements DecisionEngine {
   private readonly behaviour: BehaviourStore;
   private readonly vectors: WordVectors;
   /**
-   * Reviewed approvals that arrived while a batch was open, applied when it ends. NOTE: applied inside
-   * the batch, an abort would roll the agent back to before the batch and lose the approval.
+   * Batches whose transactions have not ended. A reviewed approval for an agent one of them changed
+   * waits in it until it ends. NOTE: applied meanwhile, an abort would roll the agent back to before
+   * the batch and lose the approval.
    */
-  private reviewedDuringBatch: Array<{ action: ProposedAction; now: number }> | null = null;
+  private readonly openBatches = new Set<EngineBatch>();
 
   constructor(options: Partial<DecisionEngineOptions> = {}) {
     this.behaviour = options.behaviour ?? new InMemoryBehaviourStore(DEFAULT_DECISION_THRESHOLDS.drift);
@@ -144,25 +146,38 @@ export class MandateDecisionEngine implements DecisionEngine {
     return this.explainAction(action, registration, now);
   }
 
-  beginBatch(): void {
-    this.identity.beginBatch();
-    this.behaviour.beginBatch();
-    this.provenance.beginBatch();
-    this.reviewedDuringBatch = [];
+  beginBatch(): EngineBatch {
+    const batch: EngineBatch = {
+      replay: this.identity.beginBatch(),
+      behaviour: this.behaviour.beginBatch(),
+      sessions: this.provenance.beginBatch(),
+      reviewed: [],
+    };
+    this.openBatches.add(batch);
+    return batch;
   }
 
-  commitBatch(): void {
-    this.identity.commitBatch();
-    this.behaviour.commitBatch();
-    this.provenance.commitBatch();
-    this.applyReviewedDuringBatch();
+  endBatch(): void {
+    this.identity.endBatch();
+    this.behaviour.endBatch();
+    this.provenance.endBatch();
   }
 
-  abortBatch(): void {
-    this.identity.abortBatch();
-    this.behaviour.abortBatch();
-    this.provenance.abortBatch();
-    this.applyReviewedDuringBatch();
+  commitBatch(batch: EngineBatch): void {
+    this.settle(batch);
+  }
+
+  abortBatch(batch: EngineBatch): void {
+    this.identity.abortBatch(batch.replay);
+    this.behaviour.abortBatch(batch.behaviour);
+    this.provenance.abortBatch(batch.sessions);
+    this.settle(batch);
+  }
+
+  /** The batch's transaction ended: the reviewed approvals it held back apply now. */
+  private settle(batch: EngineBatch): void {
+    this.openBatches.delete(batch);
+    for (const { action, now } of batch.reviewed) this.recordReviewedApproval(action, now);
   }
 
   /** Everything the engine remembers about the agent, its sessions included. */
@@ -213,12 +228,6 @@ export class MandateDecisionEngine implements DecisionEngine {
     this.restoreAgentRecord(agentId, undefined);
     this.identity.forgetReplayWindow(agentId);
     this.provenance.forgetAgent(agentId);
-  }
-
-  private applyReviewedDuringBatch(): void {
-    const reviewed = this.reviewedDuringBatch ?? [];
-    this.reviewedDuringBatch = null;
-    for (const { action, now } of reviewed) this.recordReviewedApproval(action, now);
   }
 
   explainAction(action: ProposedAction, registered: AgentRegistration | undefined, now: number): ExplainedDecision {
@@ -419,8 +428,9 @@ export class MandateDecisionEngine implements DecisionEngine {
 
   /** A reviewer's approval enters the baseline like the validator's own, when the agent's model is known. */
   recordReviewedApproval(action: ProposedAction, now: number): void {
-    if (this.reviewedDuringBatch !== null) {
-      this.reviewedDuringBatch.push({ action, now });
+    const holding = [...this.openBatches].find((batch) => batch.behaviour.has(action.agent_id));
+    if (holding !== undefined) {
+      holding.reviewed.push({ action, now });
       return;
     }
     const cached = this.purposeModels.get(action.agent_id);

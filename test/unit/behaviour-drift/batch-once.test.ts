@@ -17,17 +17,18 @@ describe("a batch's effect on behaviour", () => {
     decide(store, "known", "lookup", T0);
     const before = store.snapshot("known");
 
-    store.beginBatch();
+    const aborted = store.beginBatch();
     decide(store, "known", "refund", T0 + 1000);
     decide(store, "known", "refund", T0 + 2000);
     decide(store, "new-agent", "lookup", T0 + 3000);
-    store.abortBatch();
+    store.endBatch();
+    store.abortBatch(aborted);
     expect(store.snapshot("known")).toEqual(before);
     expect(store.snapshot("new-agent")).toBeUndefined();
 
     store.beginBatch();
     decide(store, "known", "refund", T0 + 1000);
-    store.commitBatch();
+    store.endBatch();
     expect(store.snapshot("known")?.approvedCount).toBe(2);
     expect(store.snapshot("known")?.tools).toContain("refund");
   });

@@ -256,7 +256,7 @@ describe("an aborted batch", () => {
     const batched = new MandateDecisionEngine();
     const session = "s-aborted";
     const task = "Pay my electricity bill.";
-    batched.beginBatch();
+    const aborted = batched.beginBatch();
     const pay = action(session, task, "bank.pay_bill", { iban: "DE89370400440532013000", amount: 84.2 }, "pay");
     expect(batched.decideAction(pay, registration, pay.proposed_at).verdict).toBe("flagged");
     // The bill arrives after the payment on the partition: it must not explain the payment when decided again.
@@ -270,10 +270,12 @@ describe("an aborted batch", () => {
       registration,
       T0,
     );
-    batched.abortBatch();
-    batched.beginBatch();
+    batched.endBatch();
+    batched.abortBatch(aborted);
+    const retried = batched.beginBatch();
     const again = batched.decideAction(pay, registration, pay.proposed_at);
-    batched.commitBatch();
+    batched.endBatch();
+    batched.commitBatch(retried);
     expect(again.verdict).toBe("flagged");
     expect(codes(again.reasons)).toContain("provenance.evicted");
     expect(batched.sessionStats().evictedSessions).toBe(1);

@@ -42,18 +42,20 @@ describe("replay cache", () => {
   it("forgets what an aborted batch admitted, and keeps what a committed batch admitted", () => {
     const cache = new ReplayCache({ retentionMs: minute, maxEntriesPerAgent: 100 });
     cache.admit("a", "before", "act-0", 0, 0);
-    cache.beginBatch();
+    const aborted = cache.beginBatch();
     expect(cache.admit("a", "n1", "act-1", 0, 1)).toBe("fresh");
     // A replay inside the aborted batch must not take the earlier, committed entry with it.
     expect(cache.admit("a", "before", "act-0", 0, 1)).toBe("replayed_nonce");
-    cache.abortBatch();
+    cache.endBatch();
+    cache.abortBatch(aborted);
     expect(cache.admit("a", "n1", "act-1", 0, 2)).toBe("fresh");
     expect(cache.admit("a", "before", "act-0", 0, 2)).toBe("replayed_nonce");
 
     cache.beginBatch();
     cache.admit("a", "n2", "act-2", 0, 3);
-    cache.commitBatch();
-    cache.abortBatch();
+    cache.endBatch();
+    // Another batch's abort forgets only what that batch admitted.
+    cache.abortBatch(aborted);
     expect(cache.admit("a", "n2", "act-2", 0, 4)).toBe("replayed_nonce");
   });
 });

@@ -79,23 +79,25 @@ describe("engine state, batch by batch", () => {
   it("an aborted batch counts nothing: the same batch decided again gets the same verdicts and counts once", () => {
     const engine = new MandateDecisionEngine();
     const reg = registration(3);
-    engine.beginBatch();
+    const opening = engine.beginBatch();
     const first = action("lookup_order", T0);
     expect(engine.decideAction(first, reg, T0).verdict).toBe("approved");
-    engine.commitBatch();
+    engine.endBatch();
+    engine.commitBatch(opening);
     const before = engine.agentState("state-bot", T0 + 1);
 
     const batch = [action("refund_order", T0 + 1000), action("lookup_order", T0 + 2000)];
     const decideBatch = () => {
-      engine.beginBatch();
+      const journal = engine.beginBatch();
       const seen = engine.observeSession(observation(first.action_id, T0 + 500), reg, T0 + 500);
       const verdicts = batch.map((a, i) => engine.decideAction(a, reg, T0 + 1000 * (i + 1)));
-      return { seen, verdicts };
+      engine.endBatch();
+      return { journal, seen, verdicts };
     };
     const once = decideBatch();
     expect(once.seen.taken).toBe(true);
     expect(once.verdicts.map((v) => v.verdict)).not.toContain("rejected");
-    engine.abortBatch();
+    engine.abortBatch(once.journal);
 
     // Nothing of the aborted batch stayed: no envelope, no proposal counted, no tool learned, no value seen.
     const after = engine.agentState("state-bot", T0 + 1);
@@ -104,7 +106,7 @@ describe("engine state, batch by batch", () => {
     expect(after.sessions.flatMap((s) => s.values)).toEqual([]);
 
     const again = decideBatch();
-    engine.commitBatch();
+    engine.commitBatch(again.journal);
     expect(again.verdicts.map((v) => v.verdict)).toEqual(once.verdicts.map((v) => v.verdict));
     expect(again.verdicts.flatMap(codes)).not.toContain("identity.replayed_nonce");
     expect(again.verdicts.flatMap(codes)).not.toContain("scope.rate_over_limit");
@@ -115,17 +117,43 @@ describe("engine state, batch by batch", () => {
     expect(committed.sessions[0]?.values.map(([value]) => value)).toContain("carol@example.org");
   });
 
-  it("a reviewer's approval that arrives while a batch is open survives the batch's abort", () => {
+  it("a reviewer's approval that arrives while a batch awaits its transaction survives the batch's abort", () => {
     const engine = new MandateDecisionEngine();
     const reg = registration();
     engine.decideAction(action("lookup_order", T0), reg, T0);
     const reviewed = action("send_email", T0 + 10, { destination: "mail.example.com" });
 
-    engine.beginBatch();
+    const batch = engine.beginBatch();
     engine.decideAction(action("lookup_order", T0 + 1000), reg, T0 + 1000);
+    engine.endBatch();
     engine.recordReviewedApproval(reviewed, T0 + 1000);
-    engine.abortBatch();
+    // Held back until the transaction ends: not yet in the baseline.
+    expect(engine.agentState("state-bot", T0 + 2000).behaviour?.tools).not.toContain("send_email");
+    engine.abortBatch(batch);
     expect(engine.agentState("state-bot", T0 + 2000).behaviour?.tools).toContain("send_email");
+  });
+
+  it("batches of different agents await their transactions at once: one's abort leaves the other's decisions", () => {
+    const engine = new MandateDecisionEngine();
+    const alice = { ...registration(), agent_id: "alice" };
+    const bob = { ...registration(), agent_id: "bob" };
+    const forAgent = (agentId: string, at: number) => action("lookup_order", at, { agent_id: agentId });
+
+    const first = engine.beginBatch();
+    const aliceAction = forAgent("alice", T0);
+    engine.decideAction(aliceAction, alice, T0);
+    engine.endBatch();
+    const second = engine.beginBatch();
+    const bobAction = forAgent("bob", T0);
+    engine.decideAction(bobAction, bob, T0);
+    engine.endBatch();
+
+    engine.abortBatch(first);
+    engine.commitBatch(second);
+    // Alice's batch is undone (decided again, it is not its own replay); Bob's stays (a second copy is one).
+    expect(codes(engine.decideAction(aliceAction, alice, T0 + 10))).not.toContain("identity.replayed_nonce");
+    expect(codes(engine.decideAction(bobAction, bob, T0 + 10))).toContain("identity.replayed_nonce");
+    expect(engine.agentState("bob", T0 + 10).behaviour?.approvedCount).toBe(1);
   });
 });
 
@@ -188,12 +216,13 @@ describe("engine state, restored from its changelog records", () => {
     const reg = registration();
     engine.takeExpiredReplays();
     const first = action("lookup_order", T0);
-    engine.beginBatch();
+    const batch = engine.beginBatch();
     engine.decideAction(first, reg, T0);
     expect(engine.replayAdmissions).toEqual([
       { agentId: "state-bot", nonce: first.nonce, actionId: first.action_id, expiry: T0 + 120_000 },
     ]);
-    engine.commitBatch();
+    engine.endBatch();
+    engine.commitBatch(batch);
     expect(engine.replayAdmissions).toEqual([]);
     // Past twice the clock skew the first envelope is forgotten: its record is to be deleted.
     const later = T0 + 121_000;

@@ -48,13 +48,17 @@ export interface BehaviourStore {
   /** Drops the agent: a restore found no state for it. */
   forget(agentId: string): void;
   /**
-   * Bracket the decisions of one Kafka transaction. On abort, every agent the batch changed goes back to
-   * what it was before the batch (rate, baseline, seen tools): the batch is decided again, and must
-   * count once, not twice.
+   * Bracket the decisions of one Kafka transaction: `beginBatch` journals every agent changed from then
+   * until `endBatch` (as it was before), and returns the journal. If the transaction is aborted,
+   * `abortBatch` puts every agent the batch changed back (rate, baseline, seen tools): the batch is
+   * decided again, and must count once, not twice. Committed, the journal is just dropped.
    */
-  beginBatch(): void;
-  commitBatch(): void;
-  abortBatch(): void;
+  beginBatch(): BehaviourJournal;
+  endBatch(): void;
+  abortBatch(journal: BehaviourJournal): void;
   /** A new policy version brings new thresholds; what the agents' history holds stays. */
   useThresholds(thresholds: DriftThresholds): void;
 }
+
+/** Each agent a batch changed, as it was before the batch (null: it did not exist). */
+export type BehaviourJournal = ReadonlyMap<string, AgentBehaviourSnapshot | null>;

@@ -1,7 +1,7 @@
 import { AgentBehaviour, type AgentBehaviourSnapshot } from "./agent-behaviour.js";
 import { assessDrift } from "./assess-drift.js";
 import { type BehaviourLimits, type BehaviourLimitsInput, parseBehaviourLimits } from "./behaviour-limits.js";
-import type { BehaviourStore, DriftAssessment, DriftInput } from "./behaviour-store.js";
+import type { BehaviourJournal, BehaviourStore, DriftAssessment, DriftInput } from "./behaviour-store.js";
 import { destinationKey } from "./destination-key.js";
 import { ownedString } from "./owned-string.js";
 import { type DriftThresholds, type DriftThresholdsInput, parseDriftThresholds } from "./drift-thresholds.js";
@@ -75,18 +75,17 @@ export class InMemoryBehaviourStore implements BehaviourStore {
     return this.agents.get(agentId)?.snapshot(agentId);
   }
 
-  beginBatch(): void {
+  beginBatch(): BehaviourJournal {
     this.batch = new Map();
+    return this.batch;
   }
 
-  commitBatch(): void {
+  endBatch(): void {
     this.batch = null;
   }
 
-  abortBatch(): void {
-    const batch = this.batch;
-    this.batch = null;
-    for (const [agentId, before] of batch ?? []) {
+  abortBatch(journal: BehaviourJournal): void {
+    for (const [agentId, before] of journal) {
       if (before === null) this.agents.delete(agentId);
       else this.restore(before);
     }

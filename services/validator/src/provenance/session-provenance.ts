@@ -62,7 +62,7 @@ export interface SessionSnapshot {
  */
 export class SessionProvenance {
   private readonly sessions = new Map<string, SessionState>();
-  /** Sessions changed since `beginBatch`, while a batch is open. */
+  /** Sessions changed since `beginBatch`, until `endBatch`. */
   private touched: Set<string> | null = null;
   /** Sessions evicted since `takeEvicted` was last called, for the validator-state changelog's tombstones. */
   private evictedKeys: Array<{ agentId: string; sessionId: string }> = [];
@@ -83,11 +83,13 @@ export class SessionProvenance {
     return this.sessions.get(sessionKey(agentId, sessionId));
   }
 
-  beginBatch(): void {
+  /** Journals the sessions changed from now until `endBatch`; returns the journal. */
+  beginBatch(): ReadonlySet<string> {
     this.touched = new Set();
+    return this.touched;
   }
 
-  commitBatch(): void {
+  endBatch(): void {
     this.touched = null;
   }
 
@@ -99,15 +101,14 @@ export class SessionProvenance {
    * forgotten session starts again marked evicted, so its untraced values are judged unexplained and
    * the decision says why (fail closed: flagged, never approved on provenance it lost).
    */
-  abortBatch(): void {
-    for (const key of this.touched ?? []) {
+  abortBatch(journal: ReadonlySet<string>): void {
+    for (const key of journal) {
       const state = this.sessions.get(key);
       if (state === undefined) continue;
       // The ids of decided actions stay: a result for one of them is still a result, not a forgery.
       this.sessions.set(key, { ...emptyState(), actions: state.actions, evicted: true });
       this.evictedSessions++;
     }
-    this.touched = null;
   }
 
   /** The agent's sessions, oldest opened first: for tests and the restore benchmark. */

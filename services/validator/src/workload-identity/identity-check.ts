@@ -111,16 +111,16 @@ export class IdentityCheck {
     return { ok: true, registration, reasons: [] };
   }
 
-  beginBatch(): void {
-    this.replay.beginBatch();
+  beginBatch(): ReplayEntry[] {
+    return this.replay.beginBatch();
   }
 
-  commitBatch(): void {
-    this.replay.commitBatch();
+  endBatch(): void {
+    this.replay.endBatch();
   }
 
-  abortBatch(): void {
-    this.replay.abortBatch();
+  abortBatch(journal: readonly ReplayEntry[]): void {
+    this.replay.abortBatch(journal);
   }
 
   /** The agent's replay window (tests, benchmarks). */

@@ -50,9 +50,11 @@ interface AgentWindow {
  *
  * Batches: the validator decides a partition batch and then commits it in one Kafka transaction. If
  * the transaction fails, the batch is decided again; what it admitted must be forgotten first, or
- * every action in it would come back as its own replay. `beginBatch` starts a journal, `commitBatch`
- * keeps what it admitted, `abortBatch` forgets it. Outside a batch (the CLI, the evaluation),
- * admissions are kept at once.
+ * every action in it would come back as its own replay. `beginBatch` starts a journal and `endBatch`
+ * stops it (the decisions are made); once the transaction ends, a commit just drops the journal and
+ * `abortBatch` forgets what it admitted. Several batches (of different partitions, so of different
+ * agents) can await their transactions at once. Outside a batch (the CLI, the evaluation), admissions
+ * are kept at once.
  */
 export class ReplayCache {
   private readonly agents = new Map<string, AgentWindow>();
@@ -79,21 +81,23 @@ export class ReplayCache {
     return "fresh";
   }
 
-  beginBatch(): void {
+  /** Journals what is admitted from now until `endBatch` into a new journal, which it returns. */
+  beginBatch(): ReplayEntry[] {
     this.journal = [];
+    return this.journal;
   }
 
-  commitBatch(): void {
+  endBatch(): void {
     this.journal = undefined;
   }
 
-  abortBatch(): void {
-    for (const { agentId, nonce, actionId } of this.journal ?? []) {
+  /** Forgets what `journal`'s batch admitted: its transaction was aborted. */
+  abortBatch(journal: readonly ReplayEntry[]): void {
+    for (const { agentId, nonce, actionId } of journal) {
       const window = this.agents.get(agentId);
       window?.nonces.delete(nonce);
       window?.actionIds.delete(actionId);
     }
-    this.journal = undefined;
   }
 
   /** What the open batch admitted so far, oldest first: its changelog records. */
