@@ -6,15 +6,9 @@ import type { StructuredToolInterface } from "@langchain/core/tools";
 import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
-import { waitUntil } from "../../infra/src/wait-until.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
 import { governedLangChainTool } from "../../sdk/src/adapters/langchain.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor } from "../../sdk/src/mandate-executor.js";
-import { testRegistration } from "../support/registrations.js";
-import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
+import type { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { startAdapterPipeline, type AdapterPipeline } from "../support/adapter-pipeline.js";
 
 /**
  * A chat model that answers from a script and keeps every list of messages it was sent. The fakes in
@@ -53,53 +47,16 @@ class ScriptedChatModel extends BaseChatModel {
  * the refusal as that call's ToolMessage before it answers.
  */
 describe("LangChain.js adapter", () => {
-  const stack = sharedStack("server");
-  const topics = isolatedTopics("adapters-lc");
-  const database = isolatedDatabase("adapters_lc");
-  const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics };
-  let pipeline: RunningPipeline;
-  let executor: MandateExecutor;
+  let setup: AdapterPipeline;
   let agent: MandateAgent;
-  /** Every tool function the executor ran, by name: the refused one must never appear. */
-  const ran: string[] = [];
+  let ran: string[];
 
   beforeAll(async () => {
-    pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
-    const publisher = await GovernancePublisher.connect(connection);
-    await publisher.publish(testRegistration("langchain-bot", ["lookup_order"]));
-    await publisher.close();
-    await waitUntil("registration to reach the validator", async () => {
-      return pipeline.validators[0]?.registrationVersion("langchain-bot") === 1;
-    });
-    executor = await MandateExecutor.start({
-      ...connection,
-      groupId: `executor-${database}`,
-      agents: ["langchain-bot"],
-      tools: {
-        lookup_order: async (_action, args) => {
-          ran.push("lookup_order");
-          return { order_id: (args as { order_id: string }).order_id, status: "shipped", carrier: "DHL" };
-        },
-        export_customers: async () => {
-          ran.push("export_customers");
-          return "every customer";
-        },
-      },
-    });
-    agent = await MandateAgent.connect({
-      ...connection,
-      agentId: "langchain-bot",
-      executorGroup: `executor-${database}`,
-      sessionTask: "Where is order A-1?",
-    });
+    setup = await startAdapterPipeline("langchain-bot");
+    ({ agent, ran } = setup);
   });
 
-  afterAll(async () => {
-    await agent?.close();
-    await executor?.stop();
-    await pipeline?.stop();
-    stack.cleanup();
-  });
+  afterAll(async () => setup?.stop());
 
   it("runs the approved call in the executor and hands the model a refusal it can recover from", async () => {
     const tools = [

@@ -11,15 +11,9 @@ import {
 } from "@openai/agents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
-import { waitUntil } from "../../infra/src/wait-until.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
 import { governedOpenAiTool } from "../../sdk/src/adapters/openai-agents.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor } from "../../sdk/src/mandate-executor.js";
-import { testRegistration } from "../support/registrations.js";
-import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
+import type { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { startAdapterPipeline, type AdapterPipeline } from "../support/adapter-pipeline.js";
 
 /** A model that answers from a script, one list of output items a turn, and keeps what it was sent. */
 class ScriptedModel implements Model {
@@ -45,53 +39,16 @@ class ScriptedModel implements Model {
  * is rejected, and the refusal comes back as that call's function_call_result before the final answer.
  */
 describe("OpenAI Agents SDK adapter", () => {
-  const stack = sharedStack("server");
-  const topics = isolatedTopics("adapters-oa");
-  const database = isolatedDatabase("adapters_oa");
-  const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics };
-  let pipeline: RunningPipeline;
-  let executor: MandateExecutor;
+  let setup: AdapterPipeline;
   let agent: MandateAgent;
-  /** Every tool function the executor ran, by name: the refused one must never appear. */
-  const ran: string[] = [];
+  let ran: string[];
 
   beforeAll(async () => {
-    pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
-    const publisher = await GovernancePublisher.connect(connection);
-    await publisher.publish(testRegistration("openai-agents-bot", ["lookup_order"]));
-    await publisher.close();
-    await waitUntil("registration to reach the validator", async () => {
-      return pipeline.validators[0]?.registrationVersion("openai-agents-bot") === 1;
-    });
-    executor = await MandateExecutor.start({
-      ...connection,
-      groupId: `executor-${database}`,
-      agents: ["openai-agents-bot"],
-      tools: {
-        lookup_order: async (_action, args) => {
-          ran.push("lookup_order");
-          return { order_id: (args as { order_id: string }).order_id, status: "shipped", carrier: "DHL" };
-        },
-        export_customers: async () => {
-          ran.push("export_customers");
-          return "every customer";
-        },
-      },
-    });
-    agent = await MandateAgent.connect({
-      ...connection,
-      agentId: "openai-agents-bot",
-      executorGroup: `executor-${database}`,
-      sessionTask: "Where is order A-1?",
-    });
+    setup = await startAdapterPipeline("openai-agents-bot");
+    ({ agent, ran } = setup);
   });
 
-  afterAll(async () => {
-    await agent?.close();
-    await executor?.stop();
-    await pipeline?.stop();
-    stack.cleanup();
-  });
+  afterAll(async () => setup?.stop());
 
   it("runs the approved call in the executor and hands the model a refusal it can recover from", async () => {
     const call = (callId: string, name: string, args: object): AgentOutputItem[] => [

@@ -2,15 +2,9 @@ import { generateText, jsonSchema, stepCountIs, tool } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
-import { waitUntil } from "../../infra/src/wait-until.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
 import { governAiTools } from "../../sdk/src/adapters/vercel-ai.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor } from "../../sdk/src/mandate-executor.js";
-import { testRegistration } from "../support/registrations.js";
-import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
+import type { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { startAdapterPipeline, type AdapterPipeline } from "../support/adapter-pipeline.js";
 
 /**
  * The Vercel AI SDK's own multi-step loop (generateText with stopWhen) drives governed tools against
@@ -19,53 +13,16 @@ import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
  * answer and finishes. What the model was sent on each turn is what the assertions read.
  */
 describe("Vercel AI SDK adapter", () => {
-  const stack = sharedStack("server");
-  const topics = isolatedTopics("adapters-ai");
-  const database = isolatedDatabase("adapters_ai");
-  const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics };
-  let pipeline: RunningPipeline;
-  let executor: MandateExecutor;
+  let setup: AdapterPipeline;
   let agent: MandateAgent;
-  /** Every tool function the executor ran, by name: the refused one must never appear. */
-  const ran: string[] = [];
+  let ran: string[];
 
   beforeAll(async () => {
-    pipeline = await startPipeline(stack, { topics, database, logLevel: "silent" });
-    const publisher = await GovernancePublisher.connect(connection);
-    await publisher.publish(testRegistration("ai-sdk-bot", ["lookup_order"]));
-    await publisher.close();
-    await waitUntil("registration to reach the validator", async () => {
-      return pipeline.validators[0]?.registrationVersion("ai-sdk-bot") === 1;
-    });
-    executor = await MandateExecutor.start({
-      ...connection,
-      groupId: `executor-${database}`,
-      agents: ["ai-sdk-bot"],
-      tools: {
-        lookup_order: async (_action, args) => {
-          ran.push("lookup_order");
-          return { order_id: (args as { order_id: string }).order_id, status: "shipped", carrier: "DHL" };
-        },
-        export_customers: async () => {
-          ran.push("export_customers");
-          return "every customer";
-        },
-      },
-    });
-    agent = await MandateAgent.connect({
-      ...connection,
-      agentId: "ai-sdk-bot",
-      executorGroup: `executor-${database}`,
-      sessionTask: "Where is order A-1?",
-    });
+    setup = await startAdapterPipeline("ai-sdk-bot");
+    ({ agent, ran } = setup);
   });
 
-  afterAll(async () => {
-    await agent?.close();
-    await executor?.stop();
-    await pipeline?.stop();
-    stack.cleanup();
-  });
+  afterAll(async () => setup?.stop());
 
   it("runs the approved call in the executor and hands the model a refusal it can recover from", async () => {
     const usage = {
