@@ -63,26 +63,29 @@ function testKey(keyId: string): { vector: VectorKey; key: KeyObject } {
 
 const sha256 = (bytes: Buffer) => crypto.createHash("sha256").update(bytes).digest("hex");
 
+/** The order lookup every vector starts from (unsigned); its hash is pinned in canonical-encodings.test.ts. */
+export const VECTOR_ACTION: ProposedAction = {
+  action_id: "0b7f5a2e-1c1d-4c55-9a3e-6f1f3b1e2a10",
+  agent_id: "support-assistant",
+  session_id: "session-1",
+  session_task: "Where is my order A-1042?",
+  tool: "lookup_order",
+  operation: "read",
+  resource: null,
+  destination: null,
+  arguments_json: '{"order_id":"A-1042"}',
+  intent: "check the order status",
+  proposed_at: 1_767_225_600_000,
+  nonce: "6a1f0c9e2b7d4e3f8a5b1c2d3e4f5a6b",
+  key_id: "support-assistant-1",
+  signature: null,
+};
+
 export function buildCanonicalVectors(): CanonicalVectors {
   const agent = testKey("support-assistant-1");
   const validator = testKey("validator-1");
 
-  const lookup: ProposedAction = {
-    action_id: "0b7f5a2e-1c1d-4c55-9a3e-6f1f3b1e2a10",
-    agent_id: "support-assistant",
-    session_id: "session-1",
-    session_task: "Where is my order A-1042?",
-    tool: "lookup_order",
-    operation: "read",
-    resource: null,
-    destination: null,
-    arguments_json: '{"order_id":"A-1042"}',
-    intent: "check the order status",
-    proposed_at: 1_767_225_600_000,
-    nonce: "6a1f0c9e2b7d4e3f8a5b1c2d3e4f5a6b",
-    key_id: "support-assistant-1",
-    signature: null,
-  };
+  const lookup = VECTOR_ACTION;
   const sign = (action: ProposedAction): ProposedAction => ({
     ...action,
     signature: signEd25519(canonicalActionBytes(action), agent.key),

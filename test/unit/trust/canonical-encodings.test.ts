@@ -11,27 +11,12 @@ import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../../servi
 import type { DecisionRecord } from "../../../services/common/src/decision.js";
 import { ed25519PublicKey, signEd25519 } from "../../../services/common/src/ed25519.js";
 import { verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
-import { CANONICAL_VECTORS_FILE, type CanonicalVectors } from "../../support/canonical-vectors.js";
+import { CANONICAL_VECTORS_FILE, VECTOR_ACTION, type CanonicalVectors } from "../../support/canonical-vectors.js";
 
 /** SHA-256 of `action` below; an independent implementation of the documented format must give the same. */
 const ACTION_VECTOR_HASH = "26d529a4a56a18388bb9ddeae6540e502aae5b88e6bc78bf83d758770029af60";
 
-const action: ProposedAction = {
-  action_id: "0b7f5a2e-1c1d-4c55-9a3e-6f1f3b1e2a10",
-  agent_id: "support-assistant",
-  session_id: "session-1",
-  session_task: "Where is my order A-1042?",
-  tool: "lookup_order",
-  operation: "read",
-  resource: null,
-  destination: null,
-  arguments_json: '{"order_id":"A-1042"}',
-  intent: "check the order status",
-  proposed_at: 1_767_225_600_000,
-  nonce: "6a1f0c9e2b7d4e3f8a5b1c2d3e4f5a6b",
-  key_id: "support-assistant-1",
-  signature: null,
-};
+const action: ProposedAction = VECTOR_ACTION;
 
 const decision: DecisionRecord = {
   decision_id: "d-1",
