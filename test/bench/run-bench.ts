@@ -10,6 +10,7 @@ import { PLAIN_ECHO, TXN_ECHO, validatorEcho } from "./echo-settings.js";
 import { formatRow, percentiles } from "./latency-stats.js";
 import { PipelineBench, type PipelineRun } from "./pipeline-bench.js";
 import { hopFigures } from "./pipeline-hops.js";
+import { benchListeners } from "./listener-bench.js";
 import { benchValidatorScale } from "./scale-bench.js";
 import { benchRestore, formatRestoreRow } from "./restore-bench.js";
 import { benchSessionDecisions } from "./session-bench.js";
@@ -23,9 +24,10 @@ import { benchTrail } from "./trail-bench.js";
  * validator state's restore time (restore-bench.ts). Figures are reported, not asserted; with
  * MANDATE_BENCH_JSON=<file> they are also written as one flat JSON object (bench-results.ts).
  * Scale-out (scale-bench.ts): 1, 2 and 3 validator processes over 12 partitions.
- * MANDATE_BENCH_ONLY=<part>[,<part>] runs some of: decision, pipeline, scale, trail, restore.
+ * Listeners (listener-bench.ts): 50 agents' decision listeners in one process, before and after each read only its own partition.
+ * MANDATE_BENCH_ONLY=<part>[,<part>] runs some of: decision, pipeline, listeners, scale, trail, restore.
  */
-const PARTS = ["decision", "pipeline", "scale", "trail", "restore"] as const;
+const PARTS = ["decision", "pipeline", "listeners", "scale", "trail", "restore"] as const;
 type Part = (typeof PARTS)[number];
 const ONLY = (process.env.MANDATE_BENCH_ONLY ?? PARTS.join(",")).split(",").map((p) => p.trim());
 for (const part of ONLY) {
@@ -47,6 +49,9 @@ const SEARCH_RATES = (process.env.MANDATE_BENCH_SEARCH_RATES ?? "250,500,1000,15
   .map(Number);
 const P99_LIMIT_MS = 250;
 
+/** Listeners: this many agents' decision listeners, and the decisions published to them. */
+const LISTENER_CLIENTS = Number(process.env.MANDATE_BENCH_LISTENER_CLIENTS ?? 50);
+const LISTENER_DECISIONS = Number(process.env.MANDATE_BENCH_LISTENER_DECISIONS ?? 5000);
 /** Scale-out: the validator counts, the backlog drained by each, and the fixed rate its latency is taken at. */
 const SCALE_COUNTS = (process.env.MANDATE_BENCH_SCALE_VALIDATORS ?? "1,2,3").split(",").map(Number);
 const SCALE_BACKLOG = Number(process.env.MANDATE_BENCH_SCALE_BACKLOG ?? 20_000);
@@ -94,10 +99,11 @@ if (runs("decision")) {
   }
 }
 
-if (runs("pipeline") || runs("scale") || runs("trail") || runs("restore")) {
+if (runs("pipeline") || runs("listeners") || runs("scale") || runs("trail") || runs("restore")) {
   const stack = await startLocalStack({ clickhouse: runs("trail") ? "server" : "none" });
   try {
     if (runs("pipeline")) await benchPipeline(stack);
+    if (runs("listeners")) await benchListenerCpu(stack);
     if (runs("scale")) await benchScale(stack);
 
     if (runs("trail")) {
@@ -221,6 +227,31 @@ async function benchPipeline(stack: Awaited<ReturnType<typeof startLocalStack>>)
   } finally {
     await bench.stop();
   }
+}
+
+async function benchListenerCpu(stack: Awaited<ReturnType<typeof startLocalStack>>): Promise<void> {
+  progress(`listeners: ${LISTENER_CLIENTS} agents' decision listeners, ${LISTENER_DECISIONS} decisions, twice`);
+  const rows = await benchListeners(stack, {
+    clients: LISTENER_CLIENTS,
+    decisions: LISTENER_DECISIONS,
+    partitions: 12,
+  });
+  process.stdout.write(
+    `\nDecision listeners: ${LISTENER_CLIENTS} agents' listeners in one process, ${LISTENER_DECISIONS} decisions for them over 12 partitions:\n`,
+  );
+  console.table(
+    rows.map((r) => ({
+      "each listener reads": r.mode,
+      "CPU µs per decision (all listeners)": r.cpuMicrosPerDecision,
+      "decodes per decision": r.decodesPerDecision,
+    })),
+  );
+  const [before, after] = rows;
+  results.set("listener_clients", LISTENER_CLIENTS);
+  results.set("listener_cpu_us_per_decision_before", before?.cpuMicrosPerDecision);
+  results.set("listener_cpu_us_per_decision_after", after?.cpuMicrosPerDecision);
+  results.set("listener_decodes_per_decision_before", before?.decodesPerDecision);
+  results.set("listener_decodes_per_decision_after", after?.decodesPerDecision);
 }
 
 async function benchScale(stack: Awaited<ReturnType<typeof startLocalStack>>): Promise<void> {
