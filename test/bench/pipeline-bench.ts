@@ -32,9 +32,9 @@ export interface PipelineRun {
 /**
  * The pipeline's verdict path (validators, no sink: the trail has its own figures) on fresh topics,
  * with AGENTS registered SDK agents proposing at a fixed rate. NOTE: everything runs in this process —
- * the validator, the agents (each with its own DecisionListener, which decodes every decision of the
- * topic) and the generator — so on a small machine they take CPU from each other; in production the
- * agents are elsewhere.
+ * the validator, the agents (each with its own DecisionListener, which reads its agent's partition of
+ * the decision topic) and the generator — so on a small machine they take CPU from each other; in
+ * production the agents are elsewhere.
  */
 export class PipelineBench {
   private constructor(
