@@ -58,13 +58,14 @@ export const TXN_ECHO: EchoSettings = {
  * in one transaction per partition batch) and createKafka (client retry). When those change, change this.
  */
 export function validatorEcho(
-  config: Pick<ValidatorConfig, "sessionTimeoutMs" | "transactionTimeoutMs">,
+  config: Pick<ValidatorConfig, "sessionTimeoutMs" | "transactionTimeoutMs" | "partitionsConcurrently">,
 ): EchoSettings {
   return {
     name: "txn_validator",
     transactional: true,
     producerPerPartition: true,
     writesStateTopic: true,
+    concurrency: config.partitionsConcurrently,
     clientRetry: { initialRetryTime: 100 },
     consumer: { readUncommitted: false, sessionTimeout: config.sessionTimeoutMs },
     producer: {

@@ -45,6 +45,12 @@ export const validatorConfigSchema = connectionConfigSchema.extend({
     .default(1000 * 1000),
   /** A validator silent this long loses its partitions to the others (kafkajs default 30 s). */
   sessionTimeoutMs: z.number().int().min(3000).default(30_000),
+  /**
+   * Action partitions decided at once: each has its own transactional producer and the engine journals
+   * each batch apart, so one partition's batch does not wait for another's commit (the exactly-once
+   * round trips, not the decisions, are most of the wait). 1 decides them one after another.
+   */
+  partitionsConcurrently: z.number().int().min(1).max(64).default(12),
   /** An open transaction of a crashed validator blocks read-committed readers of its partitions until this passes. */
   transactionTimeoutMs: z.number().int().min(1000).default(60_000),
   /** How long an executor may act on an approved decision. */
@@ -101,6 +107,7 @@ export function validatorConfigFromEnv(env: NodeJS.ProcessEnv): ValidatorConfig 
     signingKeyPath: env.MANDATE_VALIDATOR_SIGNING_KEY || undefined,
     redactionKeyHex: env.MANDATE_REDACTION_KEY || undefined,
     sessionTimeoutMs: numberFromEnv(env.MANDATE_VALIDATOR_SESSION_TIMEOUT_MS),
+    partitionsConcurrently: numberFromEnv(env.MANDATE_VALIDATOR_CONCURRENCY),
     transactionTimeoutMs: numberFromEnv(env.MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS),
   });
 }

