@@ -31,8 +31,7 @@ export class KafkaCluster {
     const free = [...distinct];
     const ports = Array.from({ length: nodes }, (_, i) => ({ port: free[2 * i]!, controllerPort: free[2 * i + 1]! }));
     const quorumVoters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(",");
-    // NOTE: a KRaft cluster id is a UUID in URL-safe base64 without padding (Kafka's Uuid.toString).
-    const clusterId = crypto.randomBytes(16).toString("base64url");
+    const clusterId = randomClusterId();
     // Every node at once: a node does not serve until the quorum elected a leader, which needs a
     // majority of the voters running, so nodes started one after another would wait on each other.
     const results = await Promise.allSettled(
@@ -109,5 +108,17 @@ export class KafkaCluster {
 
   async destroy(): Promise<void> {
     await Promise.all(this.brokers.map((b) => b.destroy()));
+  }
+}
+
+/**
+ * A KRaft cluster id: a UUID in URL-safe base64 without padding (Kafka's Uuid.toString). NOTE: never one
+ * that starts with "-", as Kafka's own Uuid.randomUuid ensures: kafka-storage would read it as an option
+ * ("argument --cluster-id/-t: expected one argument"; one cluster start in 64 failed so).
+ */
+export function randomClusterId(): string {
+  for (;;) {
+    const id = crypto.randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
   }
 }
