@@ -50,7 +50,9 @@ export function groupByPartition(messages: Message[], partitions: number): Map<n
       (message.key === null || message.key === undefined
         ? unkeyed++ % partitions
         : partitioner({ topic: "", partitionMetadata, message }));
-    groups.set(partition, [...(groups.get(partition) ?? []), message]);
+    const group = groups.get(partition);
+    if (group) group.push(message);
+    else groups.set(partition, [message]);
   }
   return groups;
 }

@@ -6,8 +6,7 @@ import type { DecisionRecord, Reason } from "../../common/src/decision.js";
  * do about it. Info reasons are left out: they say what was fine.
  */
 export function refusalText(decision: DecisionRecord, tool: string): string {
-  const weighed = weighingReasons(decision.reasons);
-  const why = weighed.length > 0 ? weighed.map((r) => `- ${r.message} (${r.code})`).join("\n") : "- no reason given";
+  const why = reasonLines(decision.reasons) || "- no reason given";
   if (decision.verdict === "flagged") {
     return (
       `Mandate held the call to ${tool} for human review; it did not run.\n${why}\n` +
@@ -25,18 +24,21 @@ export function refusalText(decision: DecisionRecord, tool: string): string {
 
 /** A flagged call nobody approved within the gateway's review deadline. */
 export function reviewTimeoutText(decision: DecisionRecord, tool: string, waitedMs: number): string {
-  const why = weighingReasons(decision.reasons)
-    .map((r) => `- ${r.message} (${r.code})`)
-    .join("\n");
+  const why = reasonLines(decision.reasons);
   return (
     `Mandate held the call to ${tool} for human review and it was not approved within ${seconds(waitedMs)}; ` +
     `it did not run and will not run.${why ? `\n${why}` : ""}`
   );
 }
 
-function weighingReasons(reasons: readonly Reason[]): Reason[] {
+/** One line per reason that weighed (info reasons say what was fine), the gravest first; "" when none did. */
+function reasonLines(reasons: readonly Reason[]): string {
   const order = { critical: 0, suspicious: 1, info: 2 } as const;
-  return reasons.filter((r) => r.severity !== "info").sort((a, b) => order[a.severity] - order[b.severity]);
+  return reasons
+    .filter((r) => r.severity !== "info")
+    .sort((a, b) => order[a.severity] - order[b.severity])
+    .map((r) => `- ${r.message} (${r.code})`)
+    .join("\n");
 }
 
 export function seconds(ms: number): string {

@@ -21,6 +21,7 @@ import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
 import { VerdictSigner } from "../../common/src/verdict-signer.js";
 import { sendByPartition, topicPartitionCounts } from "../../common/src/partition-sends.js";
+import { SharedAdmin } from "../../common/src/shared-admin.js";
 import { PartitionProducers } from "./validator-state/partition-producers.js";
 import { StateChangelog, type TouchedState } from "./validator-state/state-changelog.js";
 import { stateKey } from "./validator-state/agent-state.js";
@@ -58,6 +59,8 @@ interface CommittedBatch {
  */
 export class ValidatorService {
   private kafka: Kafka | undefined;
+  /** Committed offsets at each preparation, log starts on a gap: one admin client for the service's life. */
+  private admin: SharedAdmin | undefined;
   private consumer: Consumer | undefined;
   private producers: PartitionProducers | undefined;
   private changelog: StateChangelog | undefined;
@@ -169,6 +172,7 @@ export class ValidatorService {
   private async consume(kafka: Kafka): Promise<void> {
     const { config } = this;
     this.kafka = kafka;
+    this.admin ??= new SharedAdmin(kafka);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producers?.close();
     this.changelog = new StateChangelog(kafka, config.topics.validatorState, this.logger);
@@ -235,6 +239,7 @@ export class ValidatorService {
     await this.consumer?.disconnect();
     await this.preparing?.catch(() => undefined);
     await this.producers?.close();
+    await this.admin?.close();
     await this.directory?.stop();
     await this.policies?.stop();
     await this.reviewedApprovals?.stop();
@@ -320,15 +325,11 @@ export class ValidatorService {
     await (this.changelog as StateChangelog).restore(partitions, this.engine, (agentId, partition) =>
       this.agentPartitions.set(agentId, partition),
     );
-    const admin = (this.kafka as Kafka).admin();
-    await admin.connect();
-    try {
-      const [offsets] = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topics.actions] });
-      this.committedFrom.clear();
-      for (const { partition, offset } of offsets?.partitions ?? []) this.committedFrom.set(partition, Number(offset));
-    } finally {
-      await admin.disconnect();
-    }
+    const [offsets] = await (this.admin as SharedAdmin).use((admin) =>
+      admin.fetchOffsets({ groupId: config.groupId, topics: [config.topics.actions] }),
+    );
+    this.committedFrom.clear();
+    for (const { partition, offset } of offsets?.partitions ?? []) this.committedFrom.set(partition, Number(offset));
     this.preparedGeneration = generation;
     this.logger.info(
       { event: "partitions_prepared", generation, partitions },
@@ -341,14 +342,10 @@ export class ValidatorService {
    * ones before). One offsets request; asked only when a batch starts past the offset expected next.
    */
   private async firstKept(partition: number, from: number): Promise<number> {
-    const admin = (this.kafka as Kafka).admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(this.config.topics.actions);
-      return Math.max(from, Number(offsets.find((o) => o.partition === partition)?.low ?? 0));
-    } finally {
-      await admin.disconnect();
-    }
+    const offsets = await (this.admin as SharedAdmin).use((admin) =>
+      admin.fetchTopicOffsets(this.config.topics.actions),
+    );
+    return Math.max(from, Number(offsets.find((o) => o.partition === partition)?.low ?? 0));
   }
 
   /** Each with its agent's partition; those of agents this instance does not hold are left to their owner. */
