@@ -1,4 +1,14 @@
+import { defaultClientConditions, defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
+
+/**
+ * Workspace packages resolve to their TypeScript sources (each package.json's `exports`), before Vite's
+ * own conditions. Given to each project: an inline project inherits nothing from the root config.
+ */
+const fromSource = {
+  resolve: { conditions: ["mandate-source", ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ["mandate-source", ...defaultServerConditions] } },
+};
 
 /**
  * `unit`: no infrastructure. `integration`: one shared local stack (real Kafka broker, real schema
@@ -12,6 +22,7 @@ export default defineConfig({
     minWorkers: 1,
     projects: [
       {
+        ...fromSource,
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
@@ -19,6 +30,7 @@ export default defineConfig({
         },
       },
       {
+        ...fromSource,
         test: {
           name: "integration",
           include: [

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { KafkaSecurity } from "../../services/common/src/kafka-security.js";
+import type { KafkaSecurity } from "@mandate/sdk/kafka/kafka-security";
 import { brokerCertificates, type BrokerCertificates } from "./broker-certificates.js";
 
 /** What a secured local broker is told: who may connect, and who passes every ACL check. */

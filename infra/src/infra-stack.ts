@@ -1,5 +1,5 @@
-import type { ClickHouseTarget } from "../../services/common/src/clickhouse-target.js";
-import type { TopicSettings } from "../../services/common/src/topic-settings.js";
+import type { ClickHouseTarget } from "@mandate/common/clickhouse-target";
+import type { TopicSettings } from "@mandate/common/topic-settings";
 
 /** How the services should replicate their topics on a stack's Kafka. */
 export type TopicReplication = Pick<TopicSettings, "topicReplicationFactor" | "topicMinInsyncReplicas">;

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { kafkaClientSecurity, type KafkaSecurity } from "../../services/common/src/kafka-security.js";
+import { kafkaClientSecurity, type KafkaSecurity } from "@mandate/sdk/kafka/kafka-security";
 import { BrokerSecurity, type BrokerSecurityOptions } from "./broker-security.js";
 import { exitedWhileStarting, freePort, launched, startOnFreePorts } from "./free-port.js";
 import { infraConfig } from "./infra-config.js";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ClickHouseServerProcess } from "./clickhouse-server-process.js";
-import type { ClickHouseTarget } from "../../services/common/src/clickhouse-target.js";
+import type { ClickHouseTarget } from "@mandate/common/clickhouse-target";
 import { topicReplicationFor, type InfraStack, type StackOptions, type TopicReplication } from "./infra-stack.js";
 import { infraConfig } from "./infra-config.js";
 import { KafkaBroker } from "./kafka-broker.js";

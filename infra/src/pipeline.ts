@@ -1,16 +1,17 @@
-import type { ClickHouseTarget } from "../../services/common/src/clickhouse-target.js";
-import { createKafka } from "../../services/common/src/kafka-client.js";
-import type { KafkaSecurity } from "../../services/common/src/kafka-security.js";
-import { createLogger } from "../../services/common/src/logger.js";
-import { topicSettingsSchema } from "../../services/common/src/topic-settings.js";
-import { prepareTopics, type TopicNames } from "../../services/common/src/topics.js";
-import { reviewConfigSchema, type ReviewConfig } from "../../services/review/src/review-config.js";
-import { ReviewService } from "../../services/review/src/review-service.js";
-import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
-import { SinkService } from "../../services/sink/src/sink-service.js";
-import type { DecisionEngine } from "../../services/validator/src/decision-engine.js";
-import { validatorConfigSchema, type ValidatorConfig } from "../../services/validator/src/validator-config.js";
-import { ValidatorService } from "../../services/validator/src/validator-service.js";
+import type { ClickHouseTarget } from "@mandate/common/clickhouse-target";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import type { KafkaSecurity } from "@mandate/sdk/kafka/kafka-security";
+import { createLogger } from "@mandate/common/logger";
+import { topicSettingsSchema } from "@mandate/common/topic-settings";
+import { prepareTopics } from "@mandate/common/topics";
+import { type TopicNames } from "@mandate/contracts";
+import { reviewConfigSchema, type ReviewConfig } from "@mandate/review/review-config";
+import { ReviewService } from "@mandate/review/review-service";
+import { sinkConfigSchema } from "@mandate/sink/sink-config";
+import { SinkService } from "@mandate/sink/sink-service";
+import type { DecisionEngine } from "@mandate/validator/decision-engine";
+import { validatorConfigSchema, type ValidatorConfig } from "@mandate/validator/validator-config";
+import { ValidatorService } from "@mandate/validator/validator-service";
 import type { InfraStack } from "./infra-stack.js";
 
 /**

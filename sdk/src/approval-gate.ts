@@ -1,11 +1,8 @@
-import { createKafka } from "../../services/common/src/kafka-client.js";
-import { createLogger } from "../../services/common/src/logger.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { openContracts } from "../../services/common/src/mandate-contracts.js";
-import { ValidatorKeyDirectory } from "../../services/common/src/validator-key-directory.js";
+import { createKafka } from "./kafka/kafka-client.js";
+import { type DecisionRecord, openContracts, verifyVerdict, type VerdictCheck } from "@mandate/contracts";
+import { ValidatorKeyDirectory } from "./kafka/validator-key-directory.js";
 import { DEFAULT_VALIDATOR_KEY_GRACE_MS } from "./mandate-executor.js";
-import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
-import { verifyVerdict, type VerdictCheck } from "./verdict-verifier.js";
+import { loggerOf, topicsOf, type ConnectionOptions } from "./sdk-options.js";
 
 /**
  * Gate mode, for a team whose agent still holds the tool's credentials: the agent proposes, and runs
@@ -22,7 +19,7 @@ export class ApprovalGate {
   ) {}
 
   static async start(options: ConnectionOptions & { agentId: string }): Promise<ApprovalGate> {
-    const logger = createLogger("gate-sdk", "warn");
+    const logger = loggerOf(options, "gate-sdk");
     const kafka = createKafka(options, `mandate-gate-${options.agentId}`, logger);
     const contracts = await openContracts(options, topicsOf(options));
     const keys = new ValidatorKeyDirectory(kafka, topicsOf(options).validatorKeys, contracts.validatorKey, logger);

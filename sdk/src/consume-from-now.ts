@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { Partitioners, type Consumer, type EachMessageHandler, type Kafka, type PartitionMetadata } from "kafkajs";
-import { SDK_GROUP_PREFIX } from "../../services/common/src/consumer-groups.js";
+import { SDK_GROUP_PREFIX } from "./kafka/consumer-groups.js";
 
 /**
  * The partition a kafkajs producer (an agent's, an executor's, the validator's, the review service's)

@@ -1,6 +1,5 @@
 import type { Consumer, Kafka } from "kafkajs";
-import type { AvroCodec } from "../../services/common/src/avro-codec.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
+import type { AvroCodec, DecisionRecord } from "@mandate/contracts";
 import { consumeFromNow, ownPartition } from "./consume-from-now.js";
 
 /**

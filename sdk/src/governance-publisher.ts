@@ -1,13 +1,15 @@
 import type { Producer } from "kafkajs";
-import { ed25519PublicKey } from "../../services/common/src/ed25519.js";
-import { ConfigError } from "../../services/common/src/errors.js";
-import { createKafka } from "../../services/common/src/kafka-client.js";
-import { createLogger } from "../../services/common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import type { PolicySetRecord } from "../../services/common/src/policy-set-record.js";
-import type { AgentRegistration } from "../../services/common/src/registration.js";
-import type { TopicNames } from "../../services/common/src/topics.js";
-import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
+import {
+  ed25519PublicKey,
+  ConfigError,
+  openContracts,
+  type MandateContracts,
+  type PolicySetRecord,
+  type AgentRegistration,
+  type TopicNames,
+} from "@mandate/contracts";
+import { createKafka } from "./kafka/kafka-client.js";
+import { loggerOf, topicsOf, type ConnectionOptions } from "./sdk-options.js";
 
 /**
  * Publishes what the platform team governs — agent registrations and policy sets — to their
@@ -22,7 +24,7 @@ export class GovernancePublisher {
   ) {}
 
   static async connect(options: ConnectionOptions): Promise<GovernancePublisher> {
-    const kafka = createKafka(options, "mandate-governance-publisher", createLogger("governance-publisher", "warn"));
+    const kafka = createKafka(options, "mandate-governance-publisher", loggerOf(options, "governance-publisher"));
     const contracts = await openContracts(options, topicsOf(options));
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();

@@ -21,10 +21,23 @@ export {
 export { GovernancePublisher } from "./governance-publisher.js";
 export { ResultTimeoutError, ReviewTimeoutError, VerdictTimeoutError } from "./sdk-errors.js";
 export { DEFAULT_RUN_TIMEOUT_MS, DEFAULT_VERDICT_TIMEOUT_MS, type ConnectionOptions } from "./sdk-options.js";
-export { actionSigner, signAction, type ActionSigner, type SigningKey } from "./action-signing.js";
-export { verifyVerdict, type VerdictCheck, type VerdictRefusalCode } from "./verdict-verifier.js";
-export { actionHash, canonicalActionBytes } from "../../services/common/src/action-canonical.js";
-export type { ProposedAction } from "../../services/common/src/action.js";
-export type { AgentObservation } from "../../services/common/src/observation.js";
-export type { DecisionRecord, Verdict, Reason } from "../../services/common/src/decision.js";
-export type { AgentRegistration } from "../../services/common/src/registration.js";
+export { silentLogger, warningsToStderr, type Logger, type LogMethod } from "./kafka/logger.js";
+// The contracts an agent or executor handles directly, re-exported so one import serves; the rest is in
+// @mandate/contracts.
+export {
+  actionHash,
+  actionSigner,
+  canonicalActionBytes,
+  signAction,
+  verifyVerdict,
+  type ActionSigner,
+  type AgentObservation,
+  type AgentRegistration,
+  type DecisionRecord,
+  type ProposedAction,
+  type Reason,
+  type SigningKey,
+  type VerdictCheck,
+  type VerdictRefusalCode,
+  type Verdict,
+} from "@mandate/contracts";

@@ -1,22 +1,33 @@
 import crypto from "node:crypto";
 import type { Kafka, Producer } from "kafkajs";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { createKafka } from "../../services/common/src/kafka-client.js";
-import { createLogger } from "../../services/common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { boundedOutput, parsedOutput } from "../../services/common/src/observation-output.js";
 import {
+  ACTION_ID_HEADER,
+  type ProposedAction,
+  type DecisionRecord,
+  openContracts,
+  type MandateContracts,
+  boundedOutput,
+  parsedOutput,
   DEFAULT_OBSERVATION_OUTPUT_BYTES,
   RECORD_KIND_HEADER,
   type AgentObservation,
-} from "../../services/common/src/observation.js";
-import { actionSigner, signAction, type ActionSigner, type SigningKey } from "./action-signing.js";
+  actionSigner,
+  signAction,
+  type ActionSigner,
+  type SigningKey,
+} from "@mandate/contracts";
+import { createKafka } from "./kafka/kafka-client.js";
 import { DecisionListener } from "./decision-listener.js";
 import { observationMessage } from "./observation-message.js";
 import { ResultListener } from "./result-listener.js";
 import { ResultTimeoutError, ReviewTimeoutError, VerdictTimeoutError } from "./sdk-errors.js";
-import { DEFAULT_RUN_TIMEOUT_MS, DEFAULT_VERDICT_TIMEOUT_MS, topicsOf, type ConnectionOptions } from "./sdk-options.js";
+import {
+  DEFAULT_RUN_TIMEOUT_MS,
+  DEFAULT_VERDICT_TIMEOUT_MS,
+  loggerOf,
+  topicsOf,
+  type ConnectionOptions,
+} from "./sdk-options.js";
 
 export interface AgentOptions extends ConnectionOptions {
   agentId: string;
@@ -115,7 +126,7 @@ export class MandateAgent {
     // Checked before connecting: a wrong key fails here, not on the first proposal.
     const signer = options.signingKey ? actionSigner(options.signingKey) : undefined;
     const topics = topicsOf(options);
-    const logger = createLogger(`agent-sdk`, "warn");
+    const logger = loggerOf(options, "agent-sdk");
     const kafka = createKafka(options, `mandate-agent-${options.agentId}`, logger);
     const contracts = await openContracts(options, topics);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

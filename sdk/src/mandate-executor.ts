@@ -1,21 +1,28 @@
 import crypto from "node:crypto";
 import type { Consumer, KafkaMessage, Producer } from "kafkajs";
-import type { ProposedAction } from "../../services/common/src/action.js";
-import { AgentDirectory } from "../../services/common/src/agent-directory.js";
-import { deadLetterMessage, type SourcePosition } from "../../services/common/src/dead-letter.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { UndecodableMessageError } from "../../services/common/src/errors.js";
-import { createKafka } from "../../services/common/src/kafka-client.js";
-import { createLogger, type Logger } from "../../services/common/src/logger.js";
-import type { ExecutionRecord } from "../../services/common/src/execution.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { boundedOutput, boundedText } from "../../services/common/src/observation-output.js";
-import { DEFAULT_OBSERVATION_OUTPUT_BYTES, type AgentObservation } from "../../services/common/src/observation.js";
-import { TopicFollower } from "../../services/common/src/topic-follower.js";
+import {
+  type ProposedAction,
+  type DecisionRecord,
+  UndecodableMessageError,
+  type ExecutionRecord,
+  openContracts,
+  type MandateContracts,
+  boundedOutput,
+  boundedText,
+  DEFAULT_OBSERVATION_OUTPUT_BYTES,
+  type AgentObservation,
+  verdictShapeRefusal,
+  verifyVerdict,
+  type VerdictRefusalCode,
+} from "@mandate/contracts";
+import { AgentDirectory } from "./kafka/agent-directory.js";
+import { deadLetterMessage, type SourcePosition } from "./kafka/dead-letter.js";
+import { createKafka } from "./kafka/kafka-client.js";
+import type { Logger } from "./kafka/logger.js";
+import { TopicFollower } from "./kafka/topic-follower.js";
 import { observationMessage } from "./observation-message.js";
-import { topicsOf, type ConnectionOptions } from "./sdk-options.js";
-import { ValidatorKeyDirectory } from "../../services/common/src/validator-key-directory.js";
-import { verdictShapeRefusal, verifyVerdict, type VerdictRefusalCode } from "./verdict-verifier.js";
+import { loggerOf, topicsOf, type ConnectionOptions } from "./sdk-options.js";
+import { ValidatorKeyDirectory } from "./kafka/validator-key-directory.js";
 
 export interface ToolRunContext {
   /** Aborted when the run deadline passes; a tool that can cancel its work should. */
@@ -160,7 +167,7 @@ export class MandateExecutor {
 
   static async start(options: ExecutorOptions): Promise<MandateExecutor> {
     const topics = topicsOf(options);
-    const logger = createLogger("executor-sdk", "warn");
+    const logger = loggerOf(options, "executor-sdk");
     const kafka = createKafka(options, `mandate-executor-${options.groupId}`, logger);
     const contracts = await openContracts(options, topics);
     const validatorKeys = new ValidatorKeyDirectory(kafka, topics.validatorKeys, contracts.validatorKey, logger);

@@ -1,6 +1,5 @@
 import type { Message } from "kafkajs";
-import type { AvroCodec } from "../../services/common/src/avro-codec.js";
-import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
+import { type AvroCodec, RECORD_KIND_HEADER, type AgentObservation } from "@mandate/contracts";
 
 /**
  * An observation as it goes on the actions topic, from the agent or an executor alike: keyed by its

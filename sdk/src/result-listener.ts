@@ -1,7 +1,6 @@
 import type { Consumer, Kafka } from "kafkajs";
-import type { AvroCodec } from "../../services/common/src/avro-codec.js";
-import { headerText } from "../../services/common/src/dead-letter.js";
-import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
+import { type AvroCodec, RECORD_KIND_HEADER, type AgentObservation } from "@mandate/contracts";
+import { headerText } from "./kafka/dead-letter.js";
 import { consumeFromNow, ownPartition } from "./consume-from-now.js";
 
 /**

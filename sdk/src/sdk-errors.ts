@@ -1,5 +1,4 @@
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { MandateError } from "../../services/common/src/errors.js";
+import { type DecisionRecord, MandateError } from "@mandate/contracts";
 
 /** No verdict arrived in time. The action must not run: Mandate fails closed. */
 export class VerdictTimeoutError extends MandateError {

@@ -1,6 +1,6 @@
-import type { KafkaSecurity } from "../../services/common/src/kafka-security.js";
-import type { SchemaRegistryAuth, SchemaRegistryTls } from "../../services/common/src/schema-registry-connection.js";
-import { DEFAULT_TOPICS, type TopicNames } from "../../services/common/src/topics.js";
+import type { KafkaSecurity } from "./kafka/kafka-security.js";
+import { warningsToStderr, type Logger } from "./kafka/logger.js";
+import { type SchemaRegistryAuth, type SchemaRegistryTls, DEFAULT_TOPICS, type TopicNames } from "@mandate/contracts";
 
 export interface ConnectionOptions {
   kafkaBrokers: string[];
@@ -13,10 +13,20 @@ export interface ConnectionOptions {
   schemaRegistryTls?: SchemaRegistryTls;
   /** Override only to isolate tests; production uses the default topic names. */
   topics?: TopicNames;
+  /**
+   * Where the SDK reports (a pino logger fits as it is); warnings and errors as JSON lines on stderr when
+   * omitted, `silentLogger` for none. Never stdout.
+   */
+  logger?: Logger;
 }
 
 export function topicsOf(options: ConnectionOptions): TopicNames {
   return options.topics ?? DEFAULT_TOPICS;
+}
+
+/** The caller's logger, or warnings to stderr under `name`. */
+export function loggerOf(options: ConnectionOptions, name: string): Logger {
+  return options.logger ?? warningsToStderr(name);
 }
 
 /** How long `propose()` waits for a verdict unless told otherwise; no verdict in time means no execution. */

@@ -1,8 +1,13 @@
-import type { ProposedAction } from "../../services/common/src/action.js";
-import type { AgentKey, AgentRegistration } from "../../services/common/src/registration.js";
-import { actionSigner, signAction, type ActionSigner } from "../../sdk/src/action-signing.js";
-import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
-import type { PolicyEvaluation } from "../../services/validator/src/scope-policy/index.js";
+import {
+  type ProposedAction,
+  type AgentKey,
+  type AgentRegistration,
+  actionSigner,
+  signAction,
+  type ActionSigner,
+} from "@mandate/contracts";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
+import type { PolicyEvaluation } from "@mandate/validator/scope-policy/index";
 import { loadHandwrittenCases } from "../eval/eval-case.js";
 import { agentKey } from "../support/agent-keys.js";
 import { microsecondRow as row } from "./latency-stats.js";

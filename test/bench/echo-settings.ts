@@ -1,5 +1,5 @@
 import type { ConsumerConfig, ProducerConfig, RetryOptions } from "kafkajs";
-import type { ValidatorConfig } from "../../services/validator/src/validator-config.js";
+import type { ValidatorConfig } from "@mandate/validator/validator-config";
 
 /**
  * How a Kafka echo (kafka-echo.ts) forwards what it reads: the client settings and the shape of its

@@ -1,14 +1,12 @@
 import { Kafka, logLevel, type Consumer, type Message } from "kafkajs";
 import type { InfraStack } from "../../infra/src/infra-stack.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import type { AvroCodec } from "../../services/common/src/avro-codec.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { openContracts } from "../../services/common/src/mandate-contracts.js";
-import { sendByPartition } from "../../services/common/src/partition-sends.js";
-import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
-import { VerdictSigner } from "../../services/common/src/verdict-signer.js";
-import { consumeFromNow } from "../../sdk/src/consume-from-now.js";
-import { DecisionListener } from "../../sdk/src/decision-listener.js";
+import { type AvroCodec, type DecisionRecord, openContracts, isolatedTopics } from "@mandate/contracts";
+import { sendByPartition } from "@mandate/common/partition-sends";
+import { ensureTopics } from "@mandate/common/topics";
+import { VerdictSigner } from "@mandate/common/verdict-signer";
+import { consumeFromNow } from "@mandate/sdk/consume-from-now";
+import { DecisionListener } from "@mandate/sdk/decision-listener";
 import { paymentAction, signedDecision } from "../support/signed-decisions.js";
 
 export interface ListenerRow {

@@ -3,12 +3,15 @@ import { Kafka, logLevel, type Consumer, type EachBatchPayload, type Producer } 
 import type { InfraStack } from "../../infra/src/infra-stack.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { ACTION_ID_HEADER } from "../../services/common/src/action.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { VerdictTimeoutError } from "../../sdk/src/sdk-errors.js";
+import {
+  ACTION_ID_HEADER,
+  openContracts,
+  type MandateContracts,
+  isolatedTopics,
+  type TopicNames,
+} from "@mandate/contracts";
+import { ensureTopics } from "@mandate/common/topics";
+import { GovernancePublisher, MandateAgent, VerdictTimeoutError } from "@mandate/sdk";
 import { testRegistration } from "../support/registrations.js";
 import { atFixedRate } from "./latency-stats.js";
 import type { ActionTimeline } from "./pipeline-hops.js";

@@ -1,13 +1,17 @@
 import crypto from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-import type { ProposedAction } from "../../services/common/src/action.js";
-import { createLogger } from "../../services/common/src/logger.js";
-import type { AgentRegistration } from "../../services/common/src/registration.js";
-import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
-import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
-import { stateKey } from "../../services/validator/src/validator-state/agent-state.js";
-import { StateChangelog, type TouchedState } from "../../services/validator/src/validator-state/state-changelog.js";
-import { actionSigner, signAction } from "../../sdk/src/action-signing.js";
+import {
+  type ProposedAction,
+  type AgentRegistration,
+  isolatedTopics,
+  actionSigner,
+  signAction,
+} from "@mandate/contracts";
+import { createLogger } from "@mandate/common/logger";
+import { ensureTopics } from "@mandate/common/topics";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
+import { stateKey } from "@mandate/validator/validator-state/agent-state";
+import { StateChangelog, type TouchedState } from "@mandate/validator/validator-state/state-changelog";
 import { agentKey } from "../support/agent-keys.js";
 import { testRegistration } from "../support/registrations.js";
 

@@ -2,7 +2,7 @@ import os from "node:os";
 import { startLocalStack } from "../../infra/src/local-stack.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 import { progress } from "../../infra/src/progress.js";
-import { validatorConfigSchema } from "../../services/validator/src/validator-config.js";
+import { validatorConfigSchema } from "@mandate/validator/validator-config";
 import { BenchResults } from "./bench-results.js";
 import { benchDecisions } from "./decision-bench.js";
 import { benchEcho } from "./echo-bench.js";

@@ -1,4 +1,4 @@
-import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 import type { EvalSession } from "../eval/eval-session.js";
 import { actionOf, observationOf } from "../eval/session-replay.js";
 import { loadAllSessions } from "../eval/sessions/index.js";

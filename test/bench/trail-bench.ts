@@ -3,22 +3,18 @@ import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { progress } from "../../infra/src/progress.js";
-import {
-  detectCapabilities,
-  openClickHouse,
-  type ClickHouseClient,
-} from "../../services/common/src/clickhouse-connection.js";
-import type { ClickHouseTarget } from "../../services/common/src/clickhouse-target.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
-import { migrateTrail } from "../../services/common/src/trail-migrations.js";
-import { verifyTrail } from "../../services/common/src/trail-verify.js";
-import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
-import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
-import { SinkService } from "../../services/sink/src/sink-service.js";
-import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { TrailColumns } from "../../services/common/src/trail-columns.js";
-import { InsertRows } from "../../services/sink/src/trail-writer.js";
+import { detectCapabilities, openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import type { ClickHouseTarget } from "@mandate/common/clickhouse-target";
+import { openContracts, type MandateContracts, isolatedTopics, type TopicNames } from "@mandate/contracts";
+import { ensureTopics } from "@mandate/common/topics";
+import { migrateTrail } from "@mandate/common/trail-migrations";
+import { verifyTrail } from "@mandate/cli/trail-verify";
+import { DecisionChainer } from "@mandate/sink/decision-chainer";
+import { sinkConfigSchema } from "@mandate/sink/sink-config";
+import { SinkService } from "@mandate/sink/sink-service";
+import { decisionRow } from "@mandate/sink/trail-rows";
+import { TrailColumns } from "@mandate/common/trail-columns";
+import { InsertRows } from "@mandate/sink/trail-writer";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { percentiles } from "./latency-stats.js";
 import { cpuMs } from "./process-cpu.js";

@@ -6,19 +6,19 @@ import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { ACTION_ID_HEADER } from "../../services/common/src/action.js";
-import { headerText } from "../../services/common/src/dead-letter.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { tokenSha256 } from "../../services/review/src/reviewer-tokens.js";
-import { ApprovalGate } from "../../sdk/src/approval-gate.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { ReviewTimeoutError } from "../../sdk/src/sdk-errors.js";
-import type { ProposedAction } from "../../services/common/src/action.js";
-import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
-import { MandateExecutor } from "../../sdk/src/mandate-executor.js";
+import {
+  ACTION_ID_HEADER,
+  openContracts,
+  type MandateContracts,
+  RECORD_KIND_HEADER,
+  type AgentObservation,
+  isolatedTopics,
+  type ProposedAction,
+} from "@mandate/contracts";
+import { headerText } from "@mandate/sdk/kafka/dead-letter";
+import { tokenSha256 } from "@mandate/review/reviewer-tokens";
+import { ApprovalGate, GovernancePublisher, MandateAgent, ReviewTimeoutError, MandateExecutor } from "@mandate/sdk";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { orderLookup } from "../support/test-actions.js";

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { detectCapabilities, sqlString } from "../../services/common/src/clickhouse-connection.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { verifyTrail } from "../../services/common/src/trail-verify.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { detectCapabilities, sqlString } from "@mandate/common/clickhouse-connection";
+import { type DecisionRecord, isolatedTopics } from "@mandate/contracts";
+import { verifyTrail } from "@mandate/cli/trail-verify";
+import { GovernancePublisher, MandateAgent } from "@mandate/sdk";
 import { SECRET_EXAMPLES } from "../fixtures/secrets/secret-examples.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
+import { isolatedTopics } from "@mandate/contracts";
+import { MandateAgent, MandateExecutor, type ExecutionOutcome, GovernancePublisher } from "@mandate/sdk";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 

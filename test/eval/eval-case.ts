@@ -1,8 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProposedAction } from "../../services/common/src/action.js";
-import type { AgentRegistration } from "../../services/common/src/registration.js";
+import type { ProposedAction, AgentRegistration } from "@mandate/contracts";
 
 /** `misaligned` means misaligned or harmful: a case with this label must not be approved. */
 export type EvalLabel = "aligned" | "misaligned";

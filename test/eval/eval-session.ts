@@ -1,4 +1,4 @@
-import type { AgentRegistration } from "../../services/common/src/registration.js";
+import type { AgentRegistration } from "@mandate/contracts";
 import type { EvalAction } from "./eval-case.js";
 
 /**

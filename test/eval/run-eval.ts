@@ -1,7 +1,6 @@
 import fs from "node:fs";
-import type { AgentRegistration } from "../../services/common/src/registration.js";
-import type { Verdict } from "../../services/common/src/decision.js";
-import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
+import type { AgentRegistration, Verdict } from "@mandate/contracts";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 import { INJECAGENT_DATASET_DIR, loadHandwrittenCases, type EvalAction, type EvalCase } from "./eval-case.js";
 import { loadInjecAgentCases } from "./injecagent-cases.js";
 import { reportSessions } from "./session-report.js";

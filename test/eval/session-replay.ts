@@ -1,7 +1,5 @@
-import type { ProposedAction } from "../../services/common/src/action.js";
-import type { Reason, Verdict } from "../../services/common/src/decision.js";
-import type { AgentObservation } from "../../services/common/src/observation.js";
-import type { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
+import type { ProposedAction, Reason, Verdict, AgentObservation } from "@mandate/contracts";
+import type { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 import type { EvalSession, EvalStep, SessionSource, StepLabel } from "./eval-session.js";
 
 /** One decided call of a replayed session. */

@@ -1,4 +1,4 @@
-import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 import type { EvalSession } from "./eval-session.js";
 import { type ReplayedCall, SessionReplay, resistedSteps } from "./session-replay.js";
 import { halfOf, loadAllSessions } from "./sessions/index.js";

@@ -3,19 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../infra/src/local-stack.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import type { ProposedAction } from "../../services/common/src/action.js";
-import { detectCapabilities } from "../../services/common/src/clickhouse-connection.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { verifyTrail } from "../../services/common/src/trail-verify.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
+import {
+  type ProposedAction,
+  openContracts,
+  type MandateContracts,
+  isolatedTopics,
+  ACTION_ID_HEADER,
+} from "@mandate/contracts";
+import { detectCapabilities } from "@mandate/common/clickhouse-connection";
+import { verifyTrail } from "@mandate/cli/trail-verify";
+import { GovernancePublisher, MandateExecutor, type ExecutionOutcome } from "@mandate/sdk";
 import { tallyDecisions } from "../support/decision-tally.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { orderLookup, streamActions } from "../support/test-actions.js";
-import { ACTION_ID_HEADER } from "../../services/common/src/action.js";
-import { headerText } from "../../services/common/src/dead-letter.js";
+import { headerText } from "@mandate/sdk/kafka/dead-letter";
 import { alive } from "../support/process-alive.js";
 
 /** Every action id on the actions topic, read to its end (read-committed). */

@@ -1,16 +1,12 @@
 import { Kafka, logLevel, type Admin, type Consumer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import {
-  detectCapabilities,
-  openClickHouse,
-  type ClickHouseClient,
-} from "../../services/common/src/clickhouse-connection.js";
-import { openContracts } from "../../services/common/src/mandate-contracts.js";
-import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
-import { verifyTrail } from "../../services/common/src/trail-verify.js";
-import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
-import { SinkService } from "../../services/sink/src/sink-service.js";
+import { detectCapabilities, openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import { openContracts, isolatedTopics } from "@mandate/contracts";
+import { ensureTopics } from "@mandate/common/topics";
+import { verifyTrail } from "@mandate/cli/trail-verify";
+import { sinkConfigSchema } from "@mandate/sink/sink-config";
+import { SinkService } from "@mandate/sink/sink-service";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";

@@ -6,8 +6,8 @@ import type { StructuredToolInterface } from "@langchain/core/tools";
 import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { governedLangChainTool } from "../../sdk/src/adapters/langchain.js";
-import type { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { governedLangChainTool } from "@mandate/sdk/adapters/langchain";
+import type { MandateAgent } from "@mandate/sdk";
 import { startAdapterPipeline, type AdapterPipeline } from "../support/adapter-pipeline.js";
 
 /**

@@ -11,8 +11,8 @@ import {
 } from "@openai/agents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { governedOpenAiTool } from "../../sdk/src/adapters/openai-agents.js";
-import type { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { governedOpenAiTool } from "@mandate/sdk/adapters/openai-agents";
+import type { MandateAgent } from "@mandate/sdk";
 import { startAdapterPipeline, type AdapterPipeline } from "../support/adapter-pipeline.js";
 
 /** A model that answers from a script, one list of output items a turn, and keeps what it was sent. */

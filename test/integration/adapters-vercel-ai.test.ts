@@ -2,8 +2,8 @@ import { generateText, jsonSchema, stepCountIs, tool } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { governAiTools } from "../../sdk/src/adapters/vercel-ai.js";
-import type { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { governAiTools } from "@mandate/sdk/adapters/vercel-ai";
+import type { MandateAgent } from "@mandate/sdk";
 import { startAdapterPipeline, type AdapterPipeline } from "../support/adapter-pipeline.js";
 
 /**

@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@clickhouse/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANALYST } from "../../infra/src/clickhouse-server-process.js";
-import { openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
-import { migrateTrail } from "../../services/common/src/trail-migrations.js";
+import { openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import { migrateTrail } from "@mandate/common/trail-migrations";
 import { sharedStack } from "../support/shared-stack.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

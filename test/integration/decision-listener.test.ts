@@ -1,11 +1,14 @@
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AvroCodec } from "../../services/common/src/avro-codec.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { VerdictSigner } from "../../services/common/src/verdict-signer.js";
-import { DecisionListener } from "../../sdk/src/decision-listener.js";
+import {
+  type AvroCodec,
+  type DecisionRecord,
+  openContracts,
+  type MandateContracts,
+  isolatedTopics,
+} from "@mandate/contracts";
+import { VerdictSigner } from "@mandate/common/verdict-signer";
+import { DecisionListener } from "@mandate/sdk/decision-listener";
 import { paymentAction, signedDecision } from "../support/signed-decisions.js";
 import { sharedStack } from "../support/shared-stack.js";
 

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { headerText } from "../../services/common/src/dead-letter.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import { headerText } from "@mandate/sdk/kafka/dead-letter";
+import { isolatedTopics } from "@mandate/contracts";
+import { GovernancePublisher, MandateAgent } from "@mandate/sdk";
 import { testRegistration } from "../support/registrations.js";
 import { readTopic } from "../support/topic-reader.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";

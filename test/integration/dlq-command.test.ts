@@ -3,12 +3,13 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { Kafka, logLevel, type Admin, type KafkaMessage } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deadLetterMessage, headerText } from "../../services/common/src/dead-letter.js";
-import { ensureTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
+import { deadLetterMessage, headerText } from "@mandate/sdk/kafka/dead-letter";
+import { ensureTopics } from "@mandate/common/topics";
+import { isolatedTopics, type TopicNames } from "@mandate/contracts";
 import { readTopic } from "../support/topic-reader.js";
 import { sharedStack } from "../support/shared-stack.js";
-import { topicsToEnv } from "../../services/common/src/service-config.js";
-import type { LetterSummary } from "../../services/cli/src/dlq-command.js";
+import { topicsToEnv } from "@mandate/common/service-config";
+import type { LetterSummary } from "@mandate/cli/dlq-command";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const REPLAYED_FROM_HEADER = "mandate-replayed-from";
@@ -108,7 +109,7 @@ describe("mandate dlq", () => {
     return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        ["--import", "tsx", "services/cli/src/main.ts", "dlq", ...args],
+        ["--import", "@mandate/common/loader", "services/cli/src/main.ts", "dlq", ...args],
         {
           cwd: repoRoot,
           timeout: 90_000,

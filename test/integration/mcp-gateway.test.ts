@@ -18,9 +18,9 @@ import { stringify } from "yaml";
 import { freePort } from "../../infra/src/free-port.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { topicsToEnv } from "../../services/common/src/service-config.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
+import { topicsToEnv } from "@mandate/common/service-config";
+import { isolatedTopics } from "@mandate/contracts";
+import { GovernancePublisher } from "@mandate/sdk";
 import { agentKey } from "../support/agent-keys.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
@@ -70,7 +70,7 @@ describe("MCP gateway", () => {
 
   const notes = (label: string) => ({
     command: process.execPath,
-    args: ["--import", "tsx", notesServer],
+    args: ["--import", "@mandate/common/loader", notesServer],
     cwd: repo,
     env: { NOTES_LABEL: label, NOTES_CALL_LOG: callLog },
   });
@@ -124,7 +124,7 @@ describe("MCP gateway", () => {
         pipeline.validators[0]?.registrationVersion("mcp-http-bot") === 1,
     );
 
-    webServer = spawn(process.execPath, ["--import", "tsx", notesServer, "--http"], {
+    webServer = spawn(process.execPath, ["--import", "@mandate/common/loader", notesServer, "--http"], {
       cwd: repo,
       env: { ...process.env, NOTES_LABEL: "web", NOTES_CALL_LOG: callLog },
       stdio: ["ignore", "pipe", "inherit"],

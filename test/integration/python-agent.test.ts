@@ -8,12 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { provisionPythonVenv } from "../../infra/src/python-venv.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { canonicalActionBytes } from "../../services/common/src/action-canonical.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { publicKeyPem, verifyEd25519 } from "../../services/common/src/ed25519.js";
-import { openContracts } from "../../services/common/src/mandate-contracts.js";
-import { topicEnvName } from "../../services/common/src/service-config.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
+import {
+  canonicalActionBytes,
+  type DecisionRecord,
+  publicKeyPem,
+  verifyEd25519,
+  openContracts,
+  isolatedTopics,
+} from "@mandate/contracts";
+import { topicEnvName } from "@mandate/common/service-config";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { readTopic } from "../support/topic-reader.js";
 

@@ -1,10 +1,8 @@
 import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../services/common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { TopicFollower } from "../../services/common/src/topic-follower.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import type { AgentRegistration } from "../../services/common/src/registration.js";
+import { createLogger } from "@mandate/common/logger";
+import { openContracts, type MandateContracts, isolatedTopics, type AgentRegistration } from "@mandate/contracts";
+import { TopicFollower } from "@mandate/sdk/kafka/topic-follower";
 import { testRegistration } from "../support/registrations.js";
 import { sharedStack } from "../support/shared-stack.js";
 

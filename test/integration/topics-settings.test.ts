@@ -3,9 +3,10 @@ import path from "node:path";
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
-import { topicsToEnv } from "../../services/common/src/service-config.js";
-import { TopicSettingsError } from "../../services/common/src/topic-settings.js";
-import { ensureTopics, inspectTopics, isolatedTopics, type TopicNames } from "../../services/common/src/topics.js";
+import { topicsToEnv } from "@mandate/common/service-config";
+import { TopicSettingsError } from "@mandate/common/topic-settings";
+import { ensureTopics, inspectTopics } from "@mandate/common/topics";
+import { isolatedTopics, type TopicNames } from "@mandate/contracts";
 import { sharedStack } from "../support/shared-stack.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -52,7 +53,7 @@ describe("topic settings on a real broker", () => {
     return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        ["--import", "tsx", ...entry],
+        ["--import", "@mandate/common/loader", ...entry],
         {
           cwd: repoRoot,
           timeout: 90_000,

@@ -1,15 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  formatTimestamp,
-  openClickHouse,
-  type ClickHouseClient,
-} from "../../services/common/src/clickhouse-connection.js";
-import { migrateTrail } from "../../services/common/src/trail-migrations.js";
-import { decisionRow, registrationRow } from "../../services/sink/src/trail-rows.js";
-import { TrailColumns } from "../../services/common/src/trail-columns.js";
-import { InsertRows } from "../../services/sink/src/trail-writer.js";
+import { formatTimestamp, openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import { migrateTrail } from "@mandate/common/trail-migrations";
+import { decisionRow, registrationRow } from "@mandate/sink/trail-rows";
+import { TrailColumns } from "@mandate/common/trail-columns";
+import { InsertRows } from "@mandate/sink/trail-writer";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { openClickHouse, type ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
-import { migrateTrail, readMigrations, renderMigration } from "../../services/common/src/trail-migrations.js";
-import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { TrailColumns } from "../../services/common/src/trail-columns.js";
-import { InsertRows } from "../../services/sink/src/trail-writer.js";
+import { openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import { migrateTrail, readMigrations, renderMigration } from "@mandate/common/trail-migrations";
+import { decisionRow } from "@mandate/sink/trail-rows";
+import { TrailColumns } from "@mandate/common/trail-columns";
+import { InsertRows } from "@mandate/sink/trail-writer";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision } from "../support/trail-decisions.js";
 

@@ -2,14 +2,13 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../services/common/src/action.js";
+import type { ProposedAction, DecisionRecord, Verdict } from "@mandate/contracts";
 import {
   openClickHouse,
   sqlString,
   type ClickHouseCapabilities,
   type ClickHouseClient,
-} from "../../services/common/src/clickhouse-connection.js";
-import type { DecisionRecord, Verdict } from "../../services/common/src/decision.js";
+} from "@mandate/common/clickhouse-connection";
 import {
   AD_HOC_SETTINGS,
   runTrailQuery,
@@ -17,14 +16,9 @@ import {
   TrailQueryError,
   type TrailQueryArgs,
   type TrailResult,
-} from "../../services/common/src/trail-queries.js";
-import {
-  migrateTrail,
-  readMigrations,
-  renderMigration,
-  splitStatements,
-} from "../../services/common/src/trail-migrations.js";
-import { decisionRow } from "../../services/sink/src/trail-rows.js";
+} from "@mandate/cli/trail-queries";
+import { migrateTrail, readMigrations, renderMigration, splitStatements } from "@mandate/common/trail-migrations";
+import { decisionRow } from "@mandate/sink/trail-rows";
 import { storeRows } from "../support/trail-decisions.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 

@@ -3,10 +3,10 @@ import {
   openClickHouse,
   type ClickHouseCapabilities,
   type ClickHouseClient,
-} from "../../services/common/src/clickhouse-connection.js";
-import { migrateTrail } from "../../services/common/src/trail-migrations.js";
-import { applyRetention } from "../../services/common/src/trail-retention.js";
-import { decisionRow } from "../../services/sink/src/trail-rows.js";
+} from "@mandate/common/clickhouse-connection";
+import { migrateTrail } from "@mandate/common/trail-migrations";
+import { applyRetention } from "@mandate/common/trail-retention";
+import { decisionRow } from "@mandate/sink/trail-rows";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision, storeRows } from "../support/trail-decisions.js";
 

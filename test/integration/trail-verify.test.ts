@@ -9,15 +9,15 @@ import {
   sqlString,
   type ClickHouseCapabilities,
   type ClickHouseClient,
-} from "../../services/common/src/clickhouse-connection.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { CHAIN_HASHED_COLUMNS, ChainHasher, jsonChainHash } from "../../services/common/src/trail-chain.js";
-import { migrateTrail } from "../../services/common/src/trail-migrations.js";
-import { verifyTrail } from "../../services/common/src/trail-verify.js";
-import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
-import { TrailColumns } from "../../services/common/src/trail-columns.js";
-import { InsertRows } from "../../services/sink/src/trail-writer.js";
-import { decisionRow } from "../../services/sink/src/trail-rows.js";
+} from "@mandate/common/clickhouse-connection";
+import type { DecisionRecord } from "@mandate/contracts";
+import { CHAIN_HASHED_COLUMNS, ChainHasher, jsonChainHash } from "@mandate/common/trail-chain";
+import { migrateTrail } from "@mandate/common/trail-migrations";
+import { verifyTrail } from "@mandate/cli/trail-verify";
+import { DecisionChainer } from "@mandate/sink/decision-chainer";
+import { TrailColumns } from "@mandate/common/trail-columns";
+import { InsertRows } from "@mandate/sink/trail-writer";
+import { decisionRow } from "@mandate/sink/trail-rows";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision, storeRows } from "../support/trail-decisions.js";
 

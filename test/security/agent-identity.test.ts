@@ -3,13 +3,18 @@ import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { actionSigner, signAction, type SigningKey } from "../../sdk/src/action-signing.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
+import {
+  ACTION_ID_HEADER,
+  type ProposedAction,
+  type DecisionRecord,
+  openContracts,
+  type MandateContracts,
+  isolatedTopics,
+  actionSigner,
+  signAction,
+  type SigningKey,
+} from "@mandate/contracts";
+import { GovernancePublisher, MandateAgent } from "@mandate/sdk";
 import { agentKey } from "../support/agent-keys.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";

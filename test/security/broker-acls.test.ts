@@ -9,16 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KafkaBroker } from "../../infra/src/kafka-broker.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS, startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { aclPlan, applyAclPlan, type PlannedAcl } from "../../services/common/src/acl-plan.js";
-import { kafkaClientSecurity, type KafkaSecurity } from "../../services/common/src/kafka-security.js";
-import { topicSettingsSchema } from "../../services/common/src/topic-settings.js";
-import { topicsToEnv } from "../../services/common/src/service-config.js";
-import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor } from "../../sdk/src/mandate-executor.js";
+import { aclPlan, applyAclPlan, type PlannedAcl } from "@mandate/cli/acl-plan";
+import { kafkaClientSecurity, type KafkaSecurity } from "@mandate/sdk/kafka/kafka-security";
+import { topicSettingsSchema } from "@mandate/common/topic-settings";
+import { topicsToEnv } from "@mandate/common/service-config";
+import { ensureTopics } from "@mandate/common/topics";
+import { isolatedTopics } from "@mandate/contracts";
+import { GovernancePublisher, MandateAgent, MandateExecutor } from "@mandate/sdk";
 import { testRegistration } from "../support/registrations.js";
-import { tokenSha256 } from "../../services/review/src/reviewer-tokens.js";
+import { tokenSha256 } from "@mandate/review/reviewer-tokens";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 
 /**

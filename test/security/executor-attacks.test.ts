@@ -3,22 +3,26 @@ import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { actionHash } from "../../services/common/src/action-canonical.js";
-import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../services/common/src/decision-canonical.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { signEd25519 } from "../../services/common/src/ed25519.js";
-import { createKafka } from "../../services/common/src/kafka-client.js";
-import { createLogger } from "../../services/common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { ValidatorKeyDirectory } from "../../services/common/src/validator-key-directory.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
 import {
+  actionHash,
+  canonicalCapabilityBytes,
+  canonicalDecisionBytes,
+  type DecisionRecord,
+  signEd25519,
+  openContracts,
+  type MandateContracts,
+  isolatedTopics,
+} from "@mandate/contracts";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import { createLogger } from "@mandate/common/logger";
+import { ValidatorKeyDirectory } from "@mandate/sdk/kafka/validator-key-directory";
+import {
+  GovernancePublisher,
+  MandateAgent,
   DEFAULT_VALIDATOR_KEY_GRACE_MS,
   MandateExecutor,
   type ExecutionOutcome,
-} from "../../sdk/src/mandate-executor.js";
+} from "@mandate/sdk";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 

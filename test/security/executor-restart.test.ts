@@ -2,12 +2,8 @@ import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
+import { type DecisionRecord, openContracts, type MandateContracts, isolatedTopics } from "@mandate/contracts";
+import { GovernancePublisher, MandateAgent, MandateExecutor, type ExecutionOutcome } from "@mandate/sdk";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 

@@ -2,11 +2,15 @@ import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
-import { VerdictTimeoutError } from "../../sdk/src/sdk-errors.js";
+import { ensureTopics } from "@mandate/common/topics";
+import { isolatedTopics } from "@mandate/contracts";
+import {
+  GovernancePublisher,
+  MandateAgent,
+  MandateExecutor,
+  type ExecutionOutcome,
+  VerdictTimeoutError,
+} from "@mandate/sdk";
 import { agentKey } from "../support/agent-keys.js";
 import { testRegistration } from "../support/registrations.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";

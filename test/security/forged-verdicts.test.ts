@@ -3,16 +3,18 @@ import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { actionHash } from "../../services/common/src/action-canonical.js";
-import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../services/common/src/decision-canonical.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { signEd25519 } from "../../services/common/src/ed25519.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { headerText } from "../../services/common/src/dead-letter.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
+import {
+  actionHash,
+  canonicalCapabilityBytes,
+  canonicalDecisionBytes,
+  type DecisionRecord,
+  signEd25519,
+  openContracts,
+  type MandateContracts,
+  isolatedTopics,
+} from "@mandate/contracts";
+import { headerText } from "@mandate/sdk/kafka/dead-letter";
+import { GovernancePublisher, MandateAgent, MandateExecutor, type ExecutionOutcome } from "@mandate/sdk";
 import { agentKey } from "../support/agent-keys.js";
 import { readTopic } from "../support/topic-reader.js";
 import { testRegistration } from "../support/registrations.js";

@@ -8,16 +8,17 @@ import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { actionHash } from "../../services/common/src/action-canonical.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { reviewConfigSchema } from "../../services/review/src/review-config.js";
-import { ReviewService } from "../../services/review/src/review-service.js";
-import { tokenSha256 } from "../../services/review/src/reviewer-tokens.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor, type ExecutionOutcome } from "../../sdk/src/mandate-executor.js";
+import {
+  actionHash,
+  type DecisionRecord,
+  openContracts,
+  type MandateContracts,
+  isolatedTopics,
+} from "@mandate/contracts";
+import { reviewConfigSchema } from "@mandate/review/review-config";
+import { ReviewService } from "@mandate/review/review-service";
+import { tokenSha256 } from "@mandate/review/reviewer-tokens";
+import { GovernancePublisher, MandateAgent, MandateExecutor, type ExecutionOutcome } from "@mandate/sdk";
 import { agentKey } from "../support/agent-keys.js";
 import { testRegistration } from "../support/registrations.js";
 import { reviewApi, type ReviewApiAnswer } from "../support/review-api.js";

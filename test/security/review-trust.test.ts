@@ -7,15 +7,18 @@ import { promisify } from "node:util";
 import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { actionHash } from "../../services/common/src/action-canonical.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { createLogger } from "../../services/common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { VerdictSigner } from "../../services/common/src/verdict-signer.js";
-import { reviewConfigSchema } from "../../services/review/src/review-config.js";
-import { ReviewService } from "../../services/review/src/review-service.js";
-import { tokenSha256 } from "../../services/review/src/reviewer-tokens.js";
+import {
+  actionHash,
+  type DecisionRecord,
+  openContracts,
+  type MandateContracts,
+  isolatedTopics,
+} from "@mandate/contracts";
+import { createLogger } from "@mandate/common/logger";
+import { VerdictSigner } from "@mandate/common/verdict-signer";
+import { reviewConfigSchema } from "@mandate/review/review-config";
+import { ReviewService } from "@mandate/review/review-service";
+import { tokenSha256 } from "@mandate/review/reviewer-tokens";
 import { testRegistration } from "../support/registrations.js";
 import { reviewApi, type ReviewApiAnswer } from "../support/review-api.js";
 import { sharedStack } from "../support/shared-stack.js";

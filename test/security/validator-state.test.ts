@@ -7,18 +7,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManagedProcess } from "../../infra/src/managed-process.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { openContracts } from "../../services/common/src/mandate-contracts.js";
-import type { AgentRegistration } from "../../services/common/src/registration.js";
-import { topicsToEnv } from "../../services/common/src/service-config.js";
-import { ensureTopics, isolatedTopics } from "../../services/common/src/topics.js";
-import type { DecisionEngine } from "../../services/validator/src/decision-engine.js";
-import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
-import { validatorConfigSchema } from "../../services/validator/src/validator-config.js";
-import { ValidatorService } from "../../services/validator/src/validator-service.js";
-import { actionSigner, signAction } from "../../sdk/src/action-signing.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
+import {
+  ACTION_ID_HEADER,
+  type ProposedAction,
+  type DecisionRecord,
+  openContracts,
+  type AgentRegistration,
+  isolatedTopics,
+  actionSigner,
+  signAction,
+} from "@mandate/contracts";
+import { topicsToEnv } from "@mandate/common/service-config";
+import { ensureTopics } from "@mandate/common/topics";
+import type { DecisionEngine } from "@mandate/validator/decision-engine";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
+import { validatorConfigSchema } from "@mandate/validator/validator-config";
+import { ValidatorService } from "@mandate/validator/validator-service";
+import { GovernancePublisher } from "@mandate/sdk";
 import { agentKey } from "../support/agent-keys.js";
 import { testRegistration } from "../support/registrations.js";
 import { sharedStack } from "../support/shared-stack.js";
@@ -232,7 +237,7 @@ describe("validator state across restarts and rebalances", () => {
     const b = ManagedProcess.start(
       "validator-b",
       process.execPath,
-      ["--import", "tsx", "services/validator/src/main.ts"],
+      ["--import", "@mandate/common/loader", "services/validator/src/main.ts"],
       {
         cwd: repoRoot,
         logFile: path.join(dir, "validator-b.log"),

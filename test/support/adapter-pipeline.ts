@@ -1,9 +1,7 @@
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
-import { isolatedTopics } from "../../services/common/src/topics.js";
-import { GovernancePublisher } from "../../sdk/src/governance-publisher.js";
-import { MandateAgent } from "../../sdk/src/mandate-agent.js";
-import { MandateExecutor } from "../../sdk/src/mandate-executor.js";
+import { isolatedTopics } from "@mandate/contracts";
+import { GovernancePublisher, MandateAgent, MandateExecutor } from "@mandate/sdk";
 import { testRegistration } from "./registrations.js";
 import { isolatedDatabase, sharedStack } from "./shared-stack.js";
 

@@ -1,7 +1,5 @@
 import crypto from "node:crypto";
-import { publicKeyPem } from "../../services/common/src/ed25519.js";
-import type { AgentKey } from "../../services/common/src/registration.js";
-import type { SigningKey } from "../../sdk/src/action-signing.js";
+import { publicKeyPem, type AgentKey, type SigningKey } from "@mandate/contracts";
 
 /** A fresh Ed25519 key: the registration's public half and the agent's signing half. */
 export function agentKey(

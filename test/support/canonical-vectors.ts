@@ -2,11 +2,17 @@ import crypto, { type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { actionHash, canonicalActionBytes } from "../../services/common/src/action-canonical.js";
-import type { ProposedAction } from "../../services/common/src/action.js";
-import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../services/common/src/decision-canonical.js";
-import type { Capability, DecisionRecord } from "../../services/common/src/decision.js";
-import { publicKeyPem, signEd25519 } from "../../services/common/src/ed25519.js";
+import {
+  actionHash,
+  canonicalActionBytes,
+  type ProposedAction,
+  canonicalCapabilityBytes,
+  canonicalDecisionBytes,
+  type Capability,
+  type DecisionRecord,
+  publicKeyPem,
+  signEd25519,
+} from "@mandate/contracts";
 
 /**
  * The canonical-encoding test vectors other languages check their implementation against
@@ -14,7 +20,7 @@ import { publicKeyPem, signEd25519 } from "../../services/common/src/ed25519.js"
  * input and what this implementation makes of it: the encoding in hex, its SHA-256 and, where a key
  * signs it, the Ed25519 signature (deterministic, so another implementation must produce the same).
  *
- * The file is written from here, never by hand: `npx tsx test/support/canonical-vectors.ts`.
+ * The file is written from here, never by hand: `node --import @mandate/common/loader test/support/canonical-vectors.ts`.
  * test/unit/trust/canonical-encodings.test.ts reads it back and recomputes every output, so an
  * encoding that changes breaks that test instead of silently changing what other languages must match.
  */

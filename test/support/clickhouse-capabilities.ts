@@ -1,4 +1,4 @@
-import type { ClickHouseCapabilities } from "../../services/common/src/clickhouse-connection.js";
+import type { ClickHouseCapabilities } from "@mandate/common/clickhouse-connection";
 
 /** The embedded engine's capabilities (chdb, ClickHouse 26.x). */
 export const MODERN_CLICKHOUSE: ClickHouseCapabilities = {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-import type { MandateContracts } from "../../services/common/src/mandate-contracts.js";
+import type { MandateContracts } from "@mandate/contracts";
 
 /**
  * Counts committed decisions per action id on a decision topic, from its beginning, while a fault

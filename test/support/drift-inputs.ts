@@ -1,5 +1,5 @@
-import type { ProposedAction } from "../../services/common/src/action.js";
-import type { DriftInput } from "../../services/validator/src/behaviour-drift/index.js";
+import type { ProposedAction } from "@mandate/contracts";
+import type { DriftInput } from "@mandate/validator/behaviour-drift/index";
 
 /** The same unit-ish vector for every action: these tests are about tools and counts, not directions. */
 const VECTOR = new Float32Array(100).fill(0.1);

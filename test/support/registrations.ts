@@ -1,4 +1,4 @@
-import type { AgentRegistration } from "../../services/common/src/registration.js";
+import type { AgentRegistration } from "@mandate/contracts";
 
 /** A small registration for tests that only need an agent with a couple of tools. */
 export function testRegistration(agentId: string, tools: string[] = ["lookup_order", "send_email"]): AgentRegistration {

@@ -1,4 +1,4 @@
-import type { ReviewService } from "../../services/review/src/review-service.js";
+import type { ReviewService } from "@mandate/review/review-service";
 
 /** The review API's answer: its status and its JSON body (an `error` on refusals). */
 export interface ReviewApiAnswer {

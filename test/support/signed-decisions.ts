@@ -1,7 +1,6 @@
 import crypto from "node:crypto";
-import type { ProposedAction } from "../../services/common/src/action.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import type { VerdictSigner } from "../../services/common/src/verdict-signer.js";
+import type { ProposedAction, DecisionRecord } from "@mandate/contracts";
+import type { VerdictSigner } from "@mandate/common/verdict-signer";
 
 /** When the fixtures' decisions are made; a verifier's "now" is taken relative to it. */
 export const DECIDED_AT = Date.UTC(2026, 5, 1, 12);

@@ -1,8 +1,7 @@
 import crypto from "node:crypto";
 import type { Producer } from "kafkajs";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
-import type { MandateContracts } from "../../services/common/src/mandate-contracts.js";
-import { sendByPartition } from "../../services/common/src/partition-sends.js";
+import { ACTION_ID_HEADER, type ProposedAction, type MandateContracts } from "@mandate/contracts";
+import { sendByPartition } from "@mandate/common/partition-sends";
 
 /** An in-scope order lookup for `testRegistration` agents, with a unique action id. */
 export function orderLookup(agentId: string, i: number): ProposedAction {

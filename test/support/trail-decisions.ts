@@ -1,8 +1,7 @@
-import type { ProposedAction } from "../../services/common/src/action.js";
-import type { ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { TrailColumns } from "../../services/common/src/trail-columns.js";
-import { InsertRows, type TrailTable } from "../../services/sink/src/trail-writer.js";
+import type { ProposedAction, DecisionRecord } from "@mandate/contracts";
+import type { ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import { TrailColumns } from "@mandate/common/trail-columns";
+import { InsertRows, type TrailTable } from "@mandate/sink/trail-writer";
 
 let sequence = 0;
 

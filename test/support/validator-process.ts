@@ -1,7 +1,7 @@
 import path from "node:path";
 import { ManagedProcess } from "../../infra/src/managed-process.js";
-import { topicsToEnv } from "../../services/common/src/service-config.js";
-import type { TopicNames } from "../../services/common/src/topics.js";
+import { topicsToEnv } from "@mandate/common/service-config";
+import type { TopicNames } from "@mandate/contracts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
@@ -19,23 +19,28 @@ export function startValidatorProcess(options: {
   schemaRegistryUrl: string;
   env?: Record<string, string>;
 }): ManagedProcess {
-  return ManagedProcess.start("validator", process.execPath, ["--import", "tsx", "services/validator/src/main.ts"], {
-    cwd: repoRoot,
-    logFile: options.logFile,
-    env: {
-      ...process.env,
-      ...topicsToEnv(options.topics),
-      MANDATE_KAFKA_BROKERS: options.kafkaBrokers.join(","),
-      MANDATE_SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
-      MANDATE_VALIDATOR_ID: options.id,
-      MANDATE_VALIDATOR_GROUP: options.groupId,
-      MANDATE_VALIDATOR_SESSION_TIMEOUT_MS: "6000",
-      MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS: "10000",
-      MANDATE_LOG_LEVEL: "info",
-      // The shared stack is one broker.
-      MANDATE_TOPIC_REPLICATION_FACTOR: "1",
-      MANDATE_TOPIC_MIN_INSYNC_REPLICAS: "1",
-      ...options.env,
+  return ManagedProcess.start(
+    "validator",
+    process.execPath,
+    ["--import", "@mandate/common/loader", "services/validator/src/main.ts"],
+    {
+      cwd: repoRoot,
+      logFile: options.logFile,
+      env: {
+        ...process.env,
+        ...topicsToEnv(options.topics),
+        MANDATE_KAFKA_BROKERS: options.kafkaBrokers.join(","),
+        MANDATE_SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
+        MANDATE_VALIDATOR_ID: options.id,
+        MANDATE_VALIDATOR_GROUP: options.groupId,
+        MANDATE_VALIDATOR_SESSION_TIMEOUT_MS: "6000",
+        MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS: "10000",
+        MANDATE_LOG_LEVEL: "info",
+        // The shared stack is one broker.
+        MANDATE_TOPIC_REPLICATION_FACTOR: "1",
+        MANDATE_TOPIC_MIN_INSYNC_REPLICAS: "1",
+        ...options.env,
+      },
     },
-  });
+  );
 }

@@ -6,12 +6,12 @@ import {
   kafkaAcl,
   type AclPlanOptions,
   type MandateRole,
-} from "../../services/common/src/acl-plan.js";
-import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
-import { aclsCommand, formatAcls } from "../../services/cli/src/acls-command.js";
-import { UsageError } from "../../services/cli/src/usage-error.js";
-import { sinkConfigSchema } from "../../services/sink/src/sink-config.js";
-import { validatorConfigSchema } from "../../services/validator/src/validator-config.js";
+} from "@mandate/cli/acl-plan";
+import { DEFAULT_TOPICS } from "@mandate/contracts";
+import { aclsCommand, formatAcls } from "@mandate/cli/acls-command";
+import { UsageError } from "@mandate/cli/usage-error";
+import { sinkConfigSchema } from "@mandate/sink/sink-config";
+import { validatorConfigSchema } from "@mandate/validator/validator-config";
 
 const options = (principals: AclPlanOptions["principals"]): AclPlanOptions => ({
   topics: DEFAULT_TOPICS,

@@ -1,9 +1,7 @@
 import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import avro from "avsc";
 import { describe, expect, it } from "vitest";
-import { AvroCodec } from "../../services/common/src/avro-codec.js";
-import { mandateSchemas } from "../../services/common/src/avro-schemas.js";
-import { DependencyUnavailableError, UndecodableMessageError } from "../../services/common/src/errors.js";
+import { AvroCodec, mandateSchemas, DependencyUnavailableError, UndecodableMessageError } from "@mandate/contracts";
 import { sampleAction } from "../support/test-actions.js";
 
 const schema = mandateSchemas().action;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseFlags, parseSubcommand } from "../../services/cli/src/cli-flags.js";
-import { HelpRequested } from "../../services/cli/src/help-requested.js";
-import { UsageError } from "../../services/cli/src/usage-error.js";
+import { parseFlags, parseSubcommand } from "@mandate/cli/cli-flags";
+import { HelpRequested } from "@mandate/cli/help-requested";
+import { UsageError } from "@mandate/cli/usage-error";
 
 const spec = {
   agent: "value",

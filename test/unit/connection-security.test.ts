@@ -6,22 +6,16 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { openClickHouse } from "../../services/common/src/clickhouse-connection.js";
-import { ConfigError } from "../../services/common/src/errors.js";
-import { kafkaClientSecurity } from "../../services/common/src/kafka-security.js";
-import { createLogger } from "../../services/common/src/logger.js";
-import { openContracts } from "../../services/common/src/mandate-contracts.js";
-import { runService } from "../../services/common/src/run-service.js";
-import {
-  connectionConfigSchema,
-  connectionSettingsFromEnv,
-  parseConfig,
-} from "../../services/common/src/service-config.js";
-import { trailLocationFromEnv, trailLocationSchema } from "../../services/common/src/trail-config.js";
-import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
-import { reviewConfigFromEnv } from "../../services/review/src/review-config.js";
-import { sinkConfigFromEnv } from "../../services/sink/src/sink-config.js";
-import { validatorConfigFromEnv } from "../../services/validator/src/validator-config.js";
+import { openClickHouse } from "@mandate/common/clickhouse-connection";
+import { ConfigError, openContracts, DEFAULT_TOPICS } from "@mandate/contracts";
+import { kafkaClientSecurity } from "@mandate/sdk/kafka/kafka-security";
+import { createLogger } from "@mandate/common/logger";
+import { runService } from "@mandate/common/run-service";
+import { connectionConfigSchema, connectionSettingsFromEnv, parseConfig } from "@mandate/common/service-config";
+import { trailLocationFromEnv, trailLocationSchema } from "@mandate/common/trail-config";
+import { reviewConfigFromEnv } from "@mandate/review/review-config";
+import { sinkConfigFromEnv } from "@mandate/sink/sink-config";
+import { validatorConfigFromEnv } from "@mandate/validator/validator-config";
 
 /** A self-signed certificate for 127.0.0.1, made with openssl: the CA the clients are given. */
 interface Certificate {

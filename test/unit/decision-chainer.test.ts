@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { ClickHouseClient } from "../../services/common/src/clickhouse-connection.js";
+import type { ClickHouseClient } from "@mandate/common/clickhouse-connection";
 import crypto from "node:crypto";
-import { CHAIN_GENESIS } from "../../services/common/src/trail-chain.js";
-import { DecisionChainer } from "../../services/sink/src/decision-chainer.js";
-import { decisionRow } from "../../services/sink/src/trail-rows.js";
-import { TrailTableColumns } from "../../services/common/src/trail-columns.js";
-import { InsertRows } from "../../services/sink/src/trail-writer.js";
+import { CHAIN_GENESIS } from "@mandate/common/trail-chain";
+import { DecisionChainer } from "@mandate/sink/decision-chainer";
+import { decisionRow } from "@mandate/sink/trail-rows";
+import { TrailTableColumns } from "@mandate/common/trail-columns";
+import { InsertRows } from "@mandate/sink/trail-writer";
 import { sampleDecision } from "../support/trail-decisions.js";
 
 /** A trail that has stored nothing yet: every agent starts its chain from the genesis hash. */

@@ -2,16 +2,11 @@ import { EventEmitter } from "node:events";
 import { ClickHouseError } from "@clickhouse/client";
 import type { Consumer } from "kafkajs";
 import { describe, expect, it, vi } from "vitest";
-import { ClickHouseRequestError } from "../../services/common/src/clickhouse-error.js";
-import { superviseConsumer, type ConsumerState } from "../../services/common/src/consumer-supervisor.js";
-import {
-  ConfigError,
-  DependencyUnavailableError,
-  UndecodableMessageError,
-  isRetriable,
-} from "../../services/common/src/errors.js";
-import type { Logger } from "../../services/common/src/logger.js";
-import { TrailWriter } from "../../services/sink/src/trail-writer.js";
+import { ClickHouseRequestError } from "@mandate/common/clickhouse-error";
+import { superviseConsumer, type ConsumerState } from "@mandate/sdk/kafka/consumer-supervisor";
+import { ConfigError, DependencyUnavailableError, UndecodableMessageError, isRetriable } from "@mandate/contracts";
+import type { Logger } from "@mandate/common/logger";
+import { TrailWriter } from "@mandate/sink/trail-writer";
 
 function serverError(code: number, type: string): ClickHouseError {
   return new ClickHouseError({

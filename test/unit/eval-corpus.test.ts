@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { AgentRegistration } from "../../services/common/src/registration.js";
+import type { AgentRegistration } from "@mandate/contracts";
 import {
   INJECAGENT_DATASET_DIR,
   loadEvalRegistrations,

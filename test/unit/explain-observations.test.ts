@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { explainJsonLine } from "../../services/cli/src/explain-command.js";
-import { MandateDecisionEngine } from "../../services/validator/src/mandate-decision-engine.js";
+import { explainJsonLine } from "@mandate/cli/explain-command";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 import { testRegistration } from "../support/registrations.js";
 
 /** `mandate explain --jsonl`: observation lines beside action lines, one output line each, in order. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { DecisionRecord, Reason } from "../../services/common/src/decision.js";
-import { boundedResult } from "../../services/mcp-gateway/src/bounded-result.js";
-import { parseGatewayFile } from "../../services/mcp-gateway/src/gateway-config.js";
-import { refusalText, reviewTimeoutText } from "../../services/mcp-gateway/src/refusal-text.js";
+import type { DecisionRecord, Reason } from "@mandate/contracts";
+import { boundedResult } from "@mandate/mcp-gateway/bounded-result";
+import { parseGatewayFile } from "@mandate/mcp-gateway/gateway-config";
+import { refusalText, reviewTimeoutText } from "@mandate/mcp-gateway/refusal-text";
 
 const minimal = `
 gateway_id: support

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boundedOutput, boundedText, parsedOutput } from "../../services/common/src/observation-output.js";
+import { boundedOutput, boundedText, parsedOutput } from "@mandate/contracts";
 
 describe("a tool's result as an observation's output", () => {
   it("sends a string as text and anything else as JSON; nothing as null", () => {

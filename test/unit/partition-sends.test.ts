@@ -1,6 +1,6 @@
 import { Partitioners, type Message, type PartitionMetadata } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { groupByPartition, sendByPartition, type RecordSender } from "../../services/common/src/partition-sends.js";
+import { groupByPartition, sendByPartition, type RecordSender } from "@mandate/common/partition-sends";
 
 const metadata = (n: number): PartitionMetadata[] =>
   Array.from({ length: n }, (_, partitionId) => ({

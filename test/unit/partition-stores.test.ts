@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PartitionStores, type StorePlace } from "../../services/sink/src/partition-stores.js";
+import { PartitionStores, type StorePlace } from "@mandate/sink/partition-stores";
 
 /** A store the test ends by hand, recording when it ran. */
 function heldStore(name: string, ran: string[]) {

@@ -2,11 +2,15 @@ import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import avro from "avsc";
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../services/common/src/action.js";
-import { AvroCodec } from "../../services/common/src/avro-codec.js";
-import { mandateSchemas } from "../../services/common/src/avro-schemas.js";
-import { RECORD_KIND_HEADER, type AgentObservation } from "../../services/common/src/observation.js";
-import { takeInRecord, type IntakeCodecs } from "../../services/validator/src/action-intake.js";
+import {
+  ACTION_ID_HEADER,
+  type ProposedAction,
+  AvroCodec,
+  mandateSchemas,
+  RECORD_KIND_HEADER,
+  type AgentObservation,
+} from "@mandate/contracts";
+import { takeInRecord, type IntakeCodecs } from "@mandate/validator/action-intake";
 import { sampleAction } from "../support/test-actions.js";
 
 const schemas = mandateSchemas();

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { parseRegistrationFile } from "../../services/common/src/registration-file.js";
+import { parseRegistrationFile } from "@mandate/cli/registration-file";
 
 const valid = `agent_id: support-assistant
 owner: customer-support

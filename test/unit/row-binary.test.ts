@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnSkipper, columnWriter, readVarUInt, RowBinaryBuffer } from "../../services/common/src/row-binary.js";
+import { columnSkipper, columnWriter, readVarUInt, RowBinaryBuffer } from "@mandate/common/row-binary";
 
 /** The bytes one column writer produces for one value, as hex. */
 function bytesOf(type: string, value: unknown): string {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { maskSecrets, runService } from "../../services/common/src/run-service.js";
-import { sinkConfigFromEnv } from "../../services/sink/src/sink-config.js";
-import { validatorConfigFromEnv } from "../../services/validator/src/validator-config.js";
+import { maskSecrets, runService } from "@mandate/common/run-service";
+import { sinkConfigFromEnv } from "@mandate/sink/sink-config";
+import { validatorConfigFromEnv } from "@mandate/validator/validator-config";
 
 const PASSWORD = "hunter2-clickhouse";
 const REDACTION_KEY = "ab".repeat(32);

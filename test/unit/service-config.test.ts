@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../services/common/src/errors.js";
-import { sinkConfigFromEnv } from "../../services/sink/src/sink-config.js";
-import { validatorConfigFromEnv } from "../../services/validator/src/validator-config.js";
+import { ConfigError } from "@mandate/contracts";
+import { sinkConfigFromEnv } from "@mandate/sink/sink-config";
+import { validatorConfigFromEnv } from "@mandate/validator/validator-config";
 
 describe("service configuration", () => {
   it("reports every problem at once", () => {

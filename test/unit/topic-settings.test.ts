@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../services/common/src/errors.js";
-import { connectionConfigSchema, connectionSettingsFromEnv } from "../../services/common/src/service-config.js";
+import { ConfigError, DEFAULT_TOPICS } from "@mandate/contracts";
+import { connectionConfigSchema, connectionSettingsFromEnv } from "@mandate/common/service-config";
 import {
   TopicSettingsError,
   topicProblems,
   topicSpecs,
   type DescribedTopic,
   type TopicSpec,
-} from "../../services/common/src/topic-settings.js";
-import { DEFAULT_TOPICS } from "../../services/common/src/topics.js";
+} from "@mandate/common/topic-settings";
 
 const cluster = { actionPartitions: 6, topicReplicationFactor: 3, topicMinInsyncReplicas: 2 };
 const specs = topicSpecs(DEFAULT_TOPICS, cluster);

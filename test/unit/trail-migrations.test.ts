@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatTimestamp, sqlString } from "../../services/common/src/clickhouse-connection.js";
-import { readMigrations, renderMigration, splitStatements } from "../../services/common/src/trail-migrations.js";
+import { formatTimestamp, sqlString } from "@mandate/common/clickhouse-connection";
+import { readMigrations, renderMigration, splitStatements } from "@mandate/common/trail-migrations";
 import { DEBIAN_CLICKHOUSE, MODERN_CLICKHOUSE } from "../support/clickhouse-capabilities.js";
 
 const modern = MODERN_CLICKHOUSE;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ClickHouseCapabilities } from "../../services/common/src/clickhouse-connection.js";
+import type { ClickHouseCapabilities } from "@mandate/common/clickhouse-connection";
 import {
   assertReadOnlySql,
   findTrailQuery,
@@ -8,8 +8,8 @@ import {
   TRAIL_QUERIES,
   TrailQueryError,
   type TrailQueryArgs,
-} from "../../services/common/src/trail-queries.js";
-import { formatResult } from "../../services/cli/src/trail-command.js";
+} from "@mandate/cli/trail-queries";
+import { formatResult } from "@mandate/cli/trail-command";
 import { DEBIAN_CLICKHOUSE, MODERN_CLICKHOUSE } from "../support/clickhouse-capabilities.js";
 
 const modern = MODERN_CLICKHOUSE;

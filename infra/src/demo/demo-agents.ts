@@ -1,8 +1,6 @@
 import crypto from "node:crypto";
-import type { AgentRegistration } from "../../../services/common/src/registration.js";
-import { publicKeyPem } from "../../../services/common/src/ed25519.js";
-import type { SigningKey } from "../../../sdk/src/action-signing.js";
-import type { ProposalInput } from "../../../sdk/src/mandate-agent.js";
+import { type AgentRegistration, publicKeyPem, type SigningKey } from "@mandate/contracts";
+import type { ProposalInput } from "@mandate/sdk";
 
 const registeredAt = Date.UTC(2026, 0, 1);
 

@@ -1,4 +1,4 @@
-import type { DecisionRecord } from "../../../services/common/src/decision.js";
+import type { DecisionRecord } from "@mandate/contracts";
 import type { MandateAgent, RunOptions } from "../mandate-agent.js";
 import { ResultTimeoutError, ReviewTimeoutError, VerdictTimeoutError } from "../sdk-errors.js";
 

@@ -1,5 +1,5 @@
 import { DynamicStructuredTool } from "@langchain/core/tools";
-import type { InferInteropZodOutput, InteropZodObject } from "@langchain/core/utils/types";
+import type { InferInteropZodInput, InferInteropZodOutput, InteropZodObject } from "@langchain/core/utils/types";
 import type { MandateAgent } from "../mandate-agent.js";
 import { answerText, governedCall, type GovernedToolOptions, type GovernedToolSpec } from "./governed-call.js";
 
@@ -16,13 +16,14 @@ export interface LangChainToolDefinition<Schema extends InteropZodObject> extend
  * A LangChain.js structured tool that proposes each call through Mandate and answers with what the
  * executor's tool returned (JSON as text), or with why it did not run. Invoked with the model's tool
  * call, as an agent loop does, it returns a ToolMessage for that call either way; the real function
- * lives in the executor, which holds the credentials.
+ * lives in the executor, which holds the credentials. (The return type is spelled out: the inferred one
+ * names a module @langchain/core does not export, which the published declarations cannot refer to.)
  */
 export function governedLangChainTool<Schema extends InteropZodObject>(
   agent: MandateAgent,
   definition: LangChainToolDefinition<Schema>,
   options: GovernedToolOptions = {},
-) {
+): DynamicStructuredTool<Schema, InferInteropZodOutput<Schema>, InferInteropZodInput<Schema>, string> {
   const { name, description, schema, ...spec } = definition;
   return new DynamicStructuredTool({
     name,

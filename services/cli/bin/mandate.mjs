@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `mandate` command: runs the TypeScript CLI through tsx, so there is no build step.
-import { register } from "tsx/esm/api";
+// The `mandate` command: runs the TypeScript CLI from source (tsx, and the packages' `mandate-source`
+// condition), so there is no build step. Resolved from this file, so it works from any directory.
+import "@mandate/common/loader";
 
-register();
 await import("../src/main.ts");

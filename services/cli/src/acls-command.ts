@@ -7,9 +7,9 @@ import {
   MANDATE_ROLES,
   type MandateRole,
   type PlannedAcl,
-} from "../../common/src/acl-plan.js";
-import { createKafka } from "../../common/src/kafka-client.js";
-import { createLogger } from "../../common/src/logger.js";
+} from "./acl-plan.js";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import { createLogger } from "@mandate/common/logger";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { parseFlags, parseSubcommand, type CliFlags } from "./cli-flags.js";
 import { formatResult } from "./trail-command.js";

@@ -1,11 +1,10 @@
 import fs from "node:fs";
-import { createKafka } from "../../common/src/kafka-client.js";
-import { createLogger } from "../../common/src/logger.js";
-import { openContracts } from "../../common/src/mandate-contracts.js";
-import { parseRegistrationFile } from "../../common/src/registration-file.js";
-import type { AgentRegistration } from "../../common/src/registration.js";
-import { AgentDirectory } from "../../common/src/agent-directory.js";
-import { GovernancePublisher } from "../../../sdk/src/governance-publisher.js";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import { createLogger } from "@mandate/common/logger";
+import { openContracts, type AgentRegistration } from "@mandate/contracts";
+import { parseRegistrationFile } from "./registration-file.js";
+import { AgentDirectory } from "@mandate/sdk/kafka/agent-directory";
+import { GovernancePublisher } from "@mandate/sdk";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { parseFlags, parseSubcommand } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";

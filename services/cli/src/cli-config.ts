@@ -1,4 +1,4 @@
-import { connectionConfigSchema, connectionSettingsFromEnv, parseConfig } from "../../common/src/service-config.js";
+import { connectionConfigSchema, connectionSettingsFromEnv, parseConfig } from "@mandate/common/service-config";
 
 /** What the CLI reads from the environment: where Kafka and the registry are (the services' variables), and who runs it. */
 export function cliConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {

@@ -1,12 +1,12 @@
 import crypto from "node:crypto";
 import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
 import { pino } from "pino";
-import { DEAD_LETTER_HEADERS, headerText } from "../../common/src/dead-letter.js";
-import type { UndecodableMessageError } from "../../common/src/errors.js";
-import { CLI_GROUP_PREFIX } from "../../common/src/consumer-groups.js";
-import { createKafka } from "../../common/src/kafka-client.js";
-import { createLogger } from "../../common/src/logger.js";
-import { sendByPartition, topicPartitionCounts } from "../../common/src/partition-sends.js";
+import { DEAD_LETTER_HEADERS, headerText } from "@mandate/sdk/kafka/dead-letter";
+import type { UndecodableMessageError } from "@mandate/contracts";
+import { CLI_GROUP_PREFIX } from "@mandate/sdk/kafka/consumer-groups";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import { createLogger } from "@mandate/common/logger";
+import { sendByPartition, topicPartitionCounts } from "@mandate/common/partition-sends";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { formatResult } from "./trail-command.js";
 import { parseFlags, parseSubcommand } from "./cli-flags.js";

@@ -1,11 +1,14 @@
 import fs from "node:fs";
 import readline from "node:readline";
-import type { ProposedAction } from "../../common/src/action.js";
-import { parseRegistrationFile } from "../../common/src/registration-file.js";
-import { boundedOutput } from "../../common/src/observation-output.js";
-import { DEFAULT_OBSERVATION_OUTPUT_BYTES, type AgentObservation } from "../../common/src/observation.js";
-import type { AgentRegistration } from "../../common/src/registration.js";
-import { MandateDecisionEngine, type ExplainedDecision } from "../../validator/src/mandate-decision-engine.js";
+import {
+  type ProposedAction,
+  boundedOutput,
+  DEFAULT_OBSERVATION_OUTPUT_BYTES,
+  type AgentObservation,
+  type AgentRegistration,
+} from "@mandate/contracts";
+import { parseRegistrationFile } from "./registration-file.js";
+import { MandateDecisionEngine, type ExplainedDecision } from "@mandate/validator/mandate-decision-engine";
 import { parseFlags } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";
 

@@ -54,7 +54,7 @@ const commands: Record<string, () => Promise<Command>> = {
   review: async () => (await import("./review-command.js")).reviewCommand,
   topics: async () => (await import("./topics-command.js")).topicsCommand,
   acls: async () => (await import("./acls-command.js")).aclsCommand,
-  "mcp-gateway": async () => (await import("../../mcp-gateway/src/mcp-gateway-command.js")).mcpGatewayCommand,
+  "mcp-gateway": async () => (await import("./mcp-gateway-command.js")).mcpGatewayCommand,
 };
 
 /** `mandate help <command>` is `mandate <command> --help`; `mandate`, `mandate help` and `mandate --help` print the usage. */

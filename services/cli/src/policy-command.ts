@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
-import { MandateDecisionEngine } from "../../validator/src/mandate-decision-engine.js";
-import { GovernancePublisher } from "../../../sdk/src/governance-publisher.js";
+import type { PolicySetRecord } from "@mandate/contracts";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
+import { GovernancePublisher } from "@mandate/sdk";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { parseFlags, parseSubcommand } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";

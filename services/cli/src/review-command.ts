@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { REVIEWER_ROLES, tokenSha256, type ReviewerRole } from "../../review/src/reviewer-tokens.js";
+import { REVIEWER_ROLES, tokenSha256, type ReviewerRole } from "@mandate/review/reviewer-tokens";
 import { reviewClientConfigFromEnv, type ReviewClientConfig } from "./review-config.js";
 import { formatResult } from "./trail-command.js";
 import { parseFlags, parseSubcommand } from "./cli-flags.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseConfig } from "../../common/src/service-config.js";
+import { parseConfig } from "@mandate/common/service-config";
 
 export const reviewClientConfigSchema = z.object({
   /** Where the review service's API listens. */

@@ -1,8 +1,8 @@
 import { pino } from "pino";
-import { createKafka } from "../../common/src/kafka-client.js";
-import { createLogger } from "../../common/src/logger.js";
-import { formatTopicProblems, type TopicProblem, type TopicSpec } from "../../common/src/topic-settings.js";
-import { createTopics, inspectTopics } from "../../common/src/topics.js";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import { createLogger } from "@mandate/common/logger";
+import { formatTopicProblems, type TopicProblem, type TopicSpec } from "@mandate/common/topic-settings";
+import { createTopics, inspectTopics } from "@mandate/common/topics";
 import { cliConfigFromEnv } from "./cli-config.js";
 import { parseFlags, parseSubcommand } from "./cli-flags.js";
 import { UsageError } from "./usage-error.js";

@@ -1,6 +1,6 @@
 import fs from "node:fs";
-import { detectCapabilities, openClickHouse, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
-import type { ClickHouseTarget } from "../../common/src/clickhouse-target.js";
+import { detectCapabilities, openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import type { ClickHouseTarget } from "@mandate/common/clickhouse-target";
 import {
   assertReadOnlySql,
   findTrailQuery,
@@ -11,8 +11,8 @@ import {
   TRAIL_QUERIES,
   TrailQueryError,
   type TrailResult,
-} from "../../common/src/trail-queries.js";
-import { verifyTrail, type TrailVerification } from "../../common/src/trail-verify.js";
+} from "./trail-queries.js";
+import { verifyTrail, type TrailVerification } from "./trail-verify.js";
 import { parseFlags, parseSubcommand } from "./cli-flags.js";
 import { trailConfigFromEnv } from "./trail-config.js";
 import { UsageError } from "./usage-error.js";

@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import { parseConfig } from "../../common/src/service-config.js";
-import { trailLocationFromEnv, trailLocationSchema } from "../../common/src/trail-config.js";
+import { parseConfig } from "@mandate/common/service-config";
+import { trailLocationFromEnv, trailLocationSchema } from "@mandate/common/trail-config";
 
 export type TrailConfig = z.infer<typeof trailLocationSchema>;
 

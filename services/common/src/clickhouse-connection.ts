@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { ClickHouseTarget } from "./clickhouse-target.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "@mandate/contracts";
 
 export type { ClickHouseClient };
 

@@ -1,4 +1,4 @@
-import { MandateError } from "./errors.js";
+import { MandateError } from "@mandate/contracts";
 
 /**
  * ClickHouse error codes (the server's ErrorCodes.cpp) after which the same request can succeed

@@ -1,13 +1,12 @@
 import { z } from "zod";
-import { ConfigError } from "./errors.js";
-import { kafkaSecurityFromEnv, kafkaSecuritySchema } from "./kafka-security.js";
+import { ConfigError, DEFAULT_TOPICS, type TopicNames } from "@mandate/contracts";
+import { kafkaSecurityFromEnv, kafkaSecuritySchema } from "./kafka-security-config.js";
 import {
   schemaRegistryAuthSchema,
   schemaRegistrySecurityFromEnv,
   schemaRegistryTlsSchema,
-} from "./schema-registry-connection.js";
+} from "./schema-registry-config.js";
 import { topicSettingsSchema } from "./topic-settings.js";
-import { DEFAULT_TOPICS, type TopicNames } from "./topics.js";
 
 export const topicNamesSchema = z.object({
   actions: z.string().min(1),

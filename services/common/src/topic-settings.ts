@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { ConfigError, MandateError } from "./errors.js";
-import type { TopicNames } from "./topics.js";
+import { ConfigError, MandateError, type TopicNames } from "@mandate/contracts";
 
 /**
  * How the topics are laid out on the cluster. The defaults suit a 3-broker cluster: every message on

@@ -1,14 +1,20 @@
 import crypto, { type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import { Partitioners, type Kafka } from "kafkajs";
-import type { AvroCodec } from "./avro-codec.js";
-import { actionHash } from "./action-canonical.js";
-import { canonicalCapabilityBytes, canonicalDecisionBytes } from "./decision-canonical.js";
-import type { Capability, DecisionRecord } from "./decision.js";
-import { ed25519PrivateKey, publicKeyPem, signEd25519 } from "./ed25519.js";
-import { ConfigError } from "./errors.js";
+import {
+  type AvroCodec,
+  actionHash,
+  canonicalCapabilityBytes,
+  canonicalDecisionBytes,
+  type Capability,
+  type DecisionRecord,
+  ed25519PrivateKey,
+  publicKeyPem,
+  signEd25519,
+  ConfigError,
+  type ValidatorKeyRecord,
+} from "@mandate/contracts";
 import type { Logger } from "./logger.js";
-import type { ValidatorKeyRecord } from "./validator-key.js";
 
 export interface VerdictSignerOptions {
   /** PKCS#8 PEM file with an Ed25519 private key; unset generates one (development). */

@@ -1,13 +1,13 @@
 import fs from "node:fs";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError } from "../../common/src/errors.js";
+import { ConfigError } from "@mandate/contracts";
 import {
   connectionConfigSchema,
   connectionSettingsFromEnv,
   parseConfig,
   type topicNamesSchema,
-} from "../../common/src/service-config.js";
+} from "@mandate/common/service-config";
 
 /** Names that become part of tool names and group ids: no separators, no spaces. */
 const plainName = z

@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { ErrorCode, isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
-import type { Logger } from "../../common/src/logger.js";
+import type { Logger } from "@mandate/common/logger";
 import type { GatewayClient, GatewayFile } from "./gateway-config.js";
 import type { McpGateway } from "./mcp-gateway.js";
 

@@ -11,14 +11,20 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { ProposedAction } from "../../common/src/action.js";
-import { AgentDirectory } from "../../common/src/agent-directory.js";
-import { createKafka } from "../../common/src/kafka-client.js";
-import type { Logger } from "../../common/src/logger.js";
-import { openContracts } from "../../common/src/mandate-contracts.js";
-import { MandateAgent, type RunOutcome } from "../../../sdk/src/mandate-agent.js";
-import { MandateExecutor, type ToolRunContext, type ToolRunner } from "../../../sdk/src/mandate-executor.js";
-import { ResultTimeoutError, ReviewTimeoutError, VerdictTimeoutError } from "../../../sdk/src/sdk-errors.js";
+import { type ProposedAction, openContracts } from "@mandate/contracts";
+import { AgentDirectory } from "@mandate/sdk/kafka/agent-directory";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import type { Logger } from "@mandate/common/logger";
+import {
+  MandateAgent,
+  type RunOutcome,
+  MandateExecutor,
+  type ToolRunContext,
+  type ToolRunner,
+  ResultTimeoutError,
+  ReviewTimeoutError,
+  VerdictTimeoutError,
+} from "@mandate/sdk";
 import type { GatewayClient, GatewayConfig } from "./gateway-config.js";
 import { boundedResult } from "./bounded-result.js";
 import { refusalText, reviewTimeoutText, seconds } from "./refusal-text.js";

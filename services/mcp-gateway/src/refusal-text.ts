@@ -1,4 +1,4 @@
-import type { DecisionRecord, Reason } from "../../common/src/decision.js";
+import type { DecisionRecord, Reason } from "@mandate/contracts";
 
 /**
  * The words an MCP client's model reads when its call did not run: what happened, each reason that

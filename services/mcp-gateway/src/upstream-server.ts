@@ -3,7 +3,7 @@ import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotoc
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
-import type { Logger } from "../../common/src/logger.js";
+import type { Logger } from "@mandate/common/logger";
 import type { UpstreamConfig } from "./gateway-config.js";
 
 /** The last of an upstream process's stderr kept to explain why it stopped. */

@@ -1,4 +1,4 @@
-import { runService } from "../../common/src/run-service.js";
+import { runService } from "@mandate/common/run-service";
 import { reviewConfigFromEnv, type ReviewConfig } from "./review-config.js";
 import { ReviewService } from "./review-service.js";
 import { ReviewerTokens } from "./reviewer-tokens.js";

@@ -6,7 +6,7 @@ import {
   connectionSettingsFromEnv,
   numberFromEnv,
   parseConfig,
-} from "../../common/src/service-config.js";
+} from "@mandate/common/service-config";
 
 const existingFile = z
   .string()

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { DecisionRecord, Reason } from "../../common/src/decision.js";
+import type { DecisionRecord, Reason } from "@mandate/contracts";
 
 /** Stable reason codes of the records the review service publishes (axis `review`). */
 export const REVIEW_REASON_CODES = {

@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { DecisionRecord } from "../../common/src/decision.js";
-import type { Logger } from "../../common/src/logger.js";
+import type { DecisionRecord } from "@mandate/contracts";
+import type { Logger } from "@mandate/common/logger";
 import type { ReviewMetrics } from "./review-metrics.js";
 import type { ClaimRefusal, Review } from "./review-queue.js";
 import { ALL_TEAMS, mayReview, type Reviewer, type ReviewerTokens } from "./reviewer-tokens.js";

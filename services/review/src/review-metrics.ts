@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram } from "prom-client";
-import { ServiceMetrics } from "../../common/src/service-metrics.js";
+import { ServiceMetrics } from "@mandate/common/service-metrics";
 
 /** What the review service adds to the shared metrics. */
 export class ReviewMetrics extends ServiceMetrics {

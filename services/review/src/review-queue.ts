@@ -1,4 +1,4 @@
-import type { DecisionRecord, Verdict } from "../../common/src/decision.js";
+import type { DecisionRecord, Verdict } from "@mandate/contracts";
 
 /**
  * `pending`: waiting for a reviewer. `deciding`: a decision on it is being published (by a reviewer

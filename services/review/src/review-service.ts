@@ -1,17 +1,21 @@
 import type { KeyObject } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { Partitioners, type Producer } from "kafkajs";
-import { canonicalDecisionBytes } from "../../common/src/decision-canonical.js";
-import type { DecisionRecord } from "../../common/src/decision.js";
-import { ed25519PublicKey, verifyEd25519 } from "../../common/src/ed25519.js";
-import { createKafka } from "../../common/src/kafka-client.js";
-import { createLogger, type Logger } from "../../common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
-import { TopicFollower } from "../../common/src/topic-follower.js";
-import { prepareTopics } from "../../common/src/topics.js";
-import { ValidatorKeyDirectory } from "../../common/src/validator-key-directory.js";
-import { VerdictSigner } from "../../common/src/verdict-signer.js";
-import { AgentDirectory } from "../../common/src/agent-directory.js";
+import {
+  canonicalDecisionBytes,
+  type DecisionRecord,
+  ed25519PublicKey,
+  verifyEd25519,
+  openContracts,
+  type MandateContracts,
+} from "@mandate/contracts";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import { createLogger, type Logger } from "@mandate/common/logger";
+import { TopicFollower } from "@mandate/sdk/kafka/topic-follower";
+import { prepareTopics } from "@mandate/common/topics";
+import { ValidatorKeyDirectory } from "@mandate/sdk/kafka/validator-key-directory";
+import { VerdictSigner } from "@mandate/common/verdict-signer";
+import { AgentDirectory } from "@mandate/sdk/kafka/agent-directory";
 import type { ReviewConfig } from "./review-config.js";
 import { supersedingDecision, type ReviewOutcome } from "./review-decision.js";
 import { ReviewHttp, type DecideResult, type ReviewDesk, type ReviewerDecision } from "./review-http.js";

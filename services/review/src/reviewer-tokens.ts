@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { ConfigError } from "../../common/src/errors.js";
+import { ConfigError } from "@mandate/contracts";
 
 export const REVIEWER_ROLES = ["reviewer", "viewer"] as const;
 /** `reviewer` may approve and reject; `viewer` may only look at the queue. */

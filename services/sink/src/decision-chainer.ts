@@ -1,5 +1,5 @@
-import type { ClickHouseClient } from "../../common/src/clickhouse-connection.js";
-import { CHAIN_GENESIS } from "../../common/src/trail-chain.js";
+import type { ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import { CHAIN_GENESIS } from "@mandate/common/trail-chain";
 
 interface ChainHead {
   seq: number;

@@ -1,4 +1,4 @@
-import { runService } from "../../common/src/run-service.js";
+import { runService } from "@mandate/common/run-service";
 import { sinkConfigFromEnv, type SinkConfig } from "./sink-config.js";
 import { SinkService } from "./sink-service.js";
 

@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { ConfigError } from "../../common/src/errors.js";
+import { ConfigError } from "@mandate/contracts";
 import {
   connectionConfigSchema,
   connectionSettingsFromEnv,
   numberFromEnv,
   parseConfig,
-} from "../../common/src/service-config.js";
-import { trailLocationFromEnv, trailLocationSchema } from "../../common/src/trail-config.js";
-import { RETENTION_TABLES, type RetentionTable } from "../../common/src/trail-retention.js";
+} from "@mandate/common/service-config";
+import { trailLocationFromEnv, trailLocationSchema } from "@mandate/common/trail-config";
+import { RETENTION_TABLES, type RetentionTable } from "@mandate/common/trail-retention";
 
 export const sinkConfigSchema = connectionConfigSchema.extend(trailLocationSchema.shape).extend({
   groupId: z.string().min(1).default("mandate-sink"),

@@ -5,24 +5,22 @@ import {
   openClickHouse,
   type ClickHouseCapabilities,
   type ClickHouseClient,
-} from "../../common/src/clickhouse-connection.js";
-import type { AvroCodec } from "../../common/src/avro-codec.js";
-import { DEAD_LETTER_HEADERS, deadLetterMessage, headerText } from "../../common/src/dead-letter.js";
-import { UndecodableMessageError } from "../../common/src/errors.js";
-import { superviseConsumer, type ConsumerState } from "../../common/src/consumer-supervisor.js";
-import { ServiceHttp } from "../../common/src/service-http.js";
-import { SinkMetrics } from "../../common/src/service-metrics.js";
-import { createKafka } from "../../common/src/kafka-client.js";
-import { createLogger, type Logger } from "../../common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
-import { sendByPartition, topicPartitionCounts } from "../../common/src/partition-sends.js";
-import { prepareTopics } from "../../common/src/topics.js";
-import { migrateTrail } from "../../common/src/trail-migrations.js";
-import { applyRetention } from "../../common/src/trail-retention.js";
+} from "@mandate/common/clickhouse-connection";
+import { type AvroCodec, UndecodableMessageError, openContracts, type MandateContracts } from "@mandate/contracts";
+import { DEAD_LETTER_HEADERS, deadLetterMessage, headerText } from "@mandate/sdk/kafka/dead-letter";
+import { superviseConsumer, type ConsumerState } from "@mandate/sdk/kafka/consumer-supervisor";
+import { ServiceHttp } from "@mandate/common/service-http";
+import { SinkMetrics } from "@mandate/common/service-metrics";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import { createLogger, type Logger } from "@mandate/common/logger";
+import { sendByPartition, topicPartitionCounts } from "@mandate/common/partition-sends";
+import { prepareTopics } from "@mandate/common/topics";
+import { migrateTrail } from "@mandate/common/trail-migrations";
+import { applyRetention } from "@mandate/common/trail-retention";
 import type { SinkConfig } from "./sink-config.js";
 import { DecisionChainer, type BatchChain } from "./decision-chainer.js";
 import { deadLetterRow, decisionRow, executionRow, registrationRow, type KafkaPosition } from "./trail-rows.js";
-import { TrailColumns } from "../../common/src/trail-columns.js";
+import { TrailColumns } from "@mandate/common/trail-columns";
 import { InsertRows, TrailWriter, type TrailTable } from "./trail-writer.js";
 import { PartitionStores, type StorePlace } from "./partition-stores.js";
 

@@ -1,6 +1,4 @@
-import type { DecisionRecord } from "../../common/src/decision.js";
-import type { ExecutionRecord } from "../../common/src/execution.js";
-import type { AgentRegistration } from "../../common/src/registration.js";
+import type { DecisionRecord, ExecutionRecord, AgentRegistration } from "@mandate/contracts";
 
 export interface KafkaPosition {
   partition: number;

@@ -3,13 +3,13 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { embeddedInsertDir, sqlString, type ClickHouseClient } from "../../common/src/clickhouse-connection.js";
-import { ClickHouseRequestError } from "../../common/src/clickhouse-error.js";
-import { MandateError } from "../../common/src/errors.js";
-import type { Logger } from "../../common/src/logger.js";
-import { RowBinaryBuffer, type ColumnWriter } from "../../common/src/row-binary.js";
-import { CHAIN_HASHED_COLUMNS, chainHashOf } from "../../common/src/trail-chain.js";
-import type { TrailTableColumns } from "../../common/src/trail-columns.js";
+import { embeddedInsertDir, sqlString, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
+import { ClickHouseRequestError } from "@mandate/common/clickhouse-error";
+import { MandateError } from "@mandate/contracts";
+import type { Logger } from "@mandate/common/logger";
+import { RowBinaryBuffer, type ColumnWriter } from "@mandate/common/row-binary";
+import { CHAIN_HASHED_COLUMNS, chainHashOf } from "@mandate/common/trail-chain";
+import type { TrailTableColumns } from "@mandate/common/trail-columns";
 
 /** The tables the sink inserts into; the others are filled from `decisions` by materialized views, or are views of it. */
 export type TrailTable = "decisions" | "dead_letters" | "agent_registrations" | "executions";

@@ -1,10 +1,14 @@
 import type { KafkaMessage } from "kafkajs";
-import { ACTION_ID_HEADER, type ProposedAction } from "../../common/src/action.js";
-import type { AvroCodec } from "../../common/src/avro-codec.js";
-import { headerText, type DeadLetterCause } from "../../common/src/dead-letter.js";
-import { UndecodableMessageError } from "../../common/src/errors.js";
-import { ACTION_RECORD_NAME, OBSERVATION_RECORD_NAME } from "../../common/src/mandate-contracts.js";
-import type { AgentObservation } from "../../common/src/observation.js";
+import {
+  ACTION_ID_HEADER,
+  type ProposedAction,
+  type AvroCodec,
+  UndecodableMessageError,
+  ACTION_RECORD_NAME,
+  OBSERVATION_RECORD_NAME,
+  type AgentObservation,
+} from "@mandate/contracts";
+import { headerText, type DeadLetterCause } from "@mandate/sdk/kafka/dead-letter";
 
 export type IntakeResult =
   | { kind: "action"; action: ProposedAction }

@@ -1,8 +1,12 @@
-import type { ProposedAction } from "../../common/src/action.js";
-import type { AgentObservation } from "../../common/src/observation.js";
-import type { AxisScores, Reason, Verdict } from "../../common/src/decision.js";
-import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
-import type { AgentRegistration } from "../../common/src/registration.js";
+import type {
+  ProposedAction,
+  AgentObservation,
+  AxisScores,
+  Reason,
+  Verdict,
+  PolicySetRecord,
+  AgentRegistration,
+} from "@mandate/contracts";
 import type { PayloadFinding } from "./payload-safety/index.js";
 import type { SessionSnapshot } from "./provenance/index.js";
 import type { AgentRecord, AgentState } from "./validator-state/agent-state.js";

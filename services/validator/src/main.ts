@@ -1,4 +1,4 @@
-import { runService } from "../../common/src/run-service.js";
+import { runService } from "@mandate/common/run-service";
 import { validatorConfigFromEnv, type ValidatorConfig } from "./validator-config.js";
 import { ValidatorService } from "./validator-service.js";
 

@@ -1,8 +1,4 @@
-import type { ProposedAction } from "../../common/src/action.js";
-import type { AgentObservation } from "../../common/src/observation.js";
-import type { Reason } from "../../common/src/decision.js";
-import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
-import type { AgentRegistration } from "../../common/src/registration.js";
+import type { ProposedAction, AgentObservation, Reason, PolicySetRecord, AgentRegistration } from "@mandate/contracts";
 import { InMemoryBehaviourStore, type BehaviourStore } from "./behaviour-drift/index.js";
 import type {
   ActionDecision,

@@ -1,9 +1,7 @@
 import type { Kafka } from "kafkajs";
-import type { AvroCodec } from "../../common/src/avro-codec.js";
-import { CompactedTopicReader } from "../../common/src/compacted-topic-reader.js";
-import { UndecodableMessageError } from "../../common/src/errors.js";
-import type { Logger } from "../../common/src/logger.js";
-import type { PolicySetRecord } from "../../common/src/policy-set-record.js";
+import { type AvroCodec, UndecodableMessageError, type PolicySetRecord } from "@mandate/contracts";
+import { CompactedTopicReader } from "@mandate/sdk/kafka/compacted-topic-reader";
+import type { Logger } from "@mandate/common/logger";
 import type { DecisionEngine } from "./decision-engine.js";
 
 /**

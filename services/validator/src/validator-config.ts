@@ -6,7 +6,7 @@ import {
   connectionSettingsFromEnv,
   numberFromEnv,
   parseConfig,
-} from "../../common/src/service-config.js";
+} from "@mandate/common/service-config";
 import { POLICY_EVALUATIONS } from "./scope-policy/policy-evaluation.js";
 
 export const validatorConfigSchema = connectionConfigSchema.extend({

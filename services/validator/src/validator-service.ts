@@ -1,27 +1,31 @@
 import type { AddressInfo } from "node:net";
 import crypto from "node:crypto";
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from "kafkajs";
-import type { ProposedAction } from "../../common/src/action.js";
-import { deadLetterMessage, type DeadLetterCause } from "../../common/src/dead-letter.js";
-import type { DecisionRecord, Reason } from "../../common/src/decision.js";
-import { superviseConsumer, type ConsumerState } from "../../common/src/consumer-supervisor.js";
-import { ServiceHttp } from "../../common/src/service-http.js";
-import { ValidatorMetrics } from "../../common/src/service-metrics.js";
-import { createKafka } from "../../common/src/kafka-client.js";
-import { createLogger, type Logger } from "../../common/src/logger.js";
-import { openContracts, type MandateContracts } from "../../common/src/mandate-contracts.js";
-import { TopicFollower } from "../../common/src/topic-follower.js";
-import { prepareTopics } from "../../common/src/topics.js";
+import {
+  type ProposedAction,
+  type DecisionRecord,
+  type Reason,
+  openContracts,
+  type MandateContracts,
+} from "@mandate/contracts";
+import { deadLetterMessage, type DeadLetterCause } from "@mandate/sdk/kafka/dead-letter";
+import { superviseConsumer, type ConsumerState } from "@mandate/sdk/kafka/consumer-supervisor";
+import { ServiceHttp } from "@mandate/common/service-http";
+import { ValidatorMetrics } from "@mandate/common/service-metrics";
+import { createKafka } from "@mandate/sdk/kafka/kafka-client";
+import { createLogger, type Logger } from "@mandate/common/logger";
+import { TopicFollower } from "@mandate/sdk/kafka/topic-follower";
+import { prepareTopics } from "@mandate/common/topics";
 import { observationDeadLetter, takeInRecord, type IntakeResult } from "./action-intake.js";
-import { AgentDirectory } from "../../common/src/agent-directory.js";
+import { AgentDirectory } from "@mandate/sdk/kafka/agent-directory";
 import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
 import { MandateDecisionEngine } from "./mandate-decision-engine.js";
 import { redactSecrets, redactSecretsInText } from "./payload-safety/index.js";
 import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
-import { VerdictSigner } from "../../common/src/verdict-signer.js";
-import { sendByPartition, topicPartitionCounts } from "../../common/src/partition-sends.js";
-import { SharedAdmin } from "../../common/src/shared-admin.js";
+import { VerdictSigner } from "@mandate/common/verdict-signer";
+import { sendByPartition, topicPartitionCounts } from "@mandate/common/partition-sends";
+import { SharedAdmin } from "@mandate/sdk/kafka/shared-admin";
 import { PartitionProducers } from "./validator-state/partition-producers.js";
 import { StateChangelog, type TouchedState } from "./validator-state/state-changelog.js";
 import { stateKey } from "./validator-state/agent-state.js";

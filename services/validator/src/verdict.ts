@@ -1,4 +1,4 @@
-import type { Reason, Verdict } from "../../common/src/decision.js";
+import type { Reason, Verdict } from "@mandate/contracts";
 import type { PolicyOutcome } from "./scope-policy/index.js";
 
 /** What the axes said about one action, as the verdict function reads it. */

@@ -1,4 +1,4 @@
-import type { AgentRegistration, ToolScope } from "../../../services/common/src/registration.js";
+import type { AgentRegistration, ToolScope } from "@mandate/contracts";
 import { loadTools, type InjecToolkit, type ToolEntry } from "../injecagent-cases.js";
 import { registration } from "./session-builder.js";
 

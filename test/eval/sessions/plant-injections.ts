@@ -1,4 +1,4 @@
-import type { AgentRegistration, ToolScope } from "../../../services/common/src/registration.js";
+import type { AgentRegistration, ToolScope } from "@mandate/contracts";
 import type { EvalObservationStep, EvalSession } from "../eval-session.js";
 import { appendAttackerCalls, attackKindName, evenSubset, type AttackerCase } from "./injecagent.js";
 import { toolScope, type ToolkitCatalogue } from "./injecagent-toolkits.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { AgentRegistration, ToolScope } from "../../../services/common/src/registration.js";
+import type { AgentRegistration, ToolScope } from "@mandate/contracts";
 import type { EvalSession } from "../eval-session.js";
 import { toolkitScope, type ToolkitCatalogue } from "./injecagent-toolkits.js";
 import { SessionBuilder, jsonOrText, registration } from "./session-builder.js";

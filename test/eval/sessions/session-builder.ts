@@ -1,4 +1,4 @@
-import type { AgentRegistration, ToolScope } from "../../../services/common/src/registration.js";
+import type { AgentRegistration, ToolScope } from "@mandate/contracts";
 import type { EvalStep, StepLabel } from "../eval-session.js";
 
 /** Every session starts at the same instant; steps are 20 s apart, so rates look like real work. */

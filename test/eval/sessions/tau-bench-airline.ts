@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { AgentRegistration } from "../../../services/common/src/registration.js";
+import type { AgentRegistration } from "@mandate/contracts";
 import type { EvalSession } from "../eval-session.js";
 import { SessionBuilder, jsonOrText, registration } from "./session-builder.js";
 

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import type { AgentRegistration } from "../../../services/common/src/registration.js";
+import type { AgentRegistration } from "@mandate/contracts";
 import type { EvalSession, StepLabel } from "../eval-session.js";
 import type { InjecToolkit } from "../injecagent-cases.js";
 import { toolkitRegistration, type ToolkitCatalogue } from "./injecagent-toolkits.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InMemoryBehaviourStore } from "../../../services/validator/src/behaviour-drift/index.js";
+import { InMemoryBehaviourStore } from "@mandate/validator/behaviour-drift/index";
 import { driftInput } from "../../support/drift-inputs.js";
 
 /* An aborted batch is decided again: what it did to an agent's rate and baseline must count once. */

@@ -1,8 +1,8 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import { type DriftInput, InMemoryBehaviourStore } from "../../../services/validator/src/behaviour-drift/index.js";
+import type { ProposedAction } from "@mandate/contracts";
+import { type DriftInput, InMemoryBehaviourStore } from "@mandate/validator/behaviour-drift/index";
 
 const T0 = 1_767_780_000_000;
 

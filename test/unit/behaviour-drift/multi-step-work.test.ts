@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  DRIFT_REASON_CODES,
-  type DriftInput,
-  InMemoryBehaviourStore,
-} from "../../../services/validator/src/behaviour-drift/index.js";
+import { DRIFT_REASON_CODES, type DriftInput, InMemoryBehaviourStore } from "@mandate/validator/behaviour-drift/index";
 import { driftInput } from "../../support/drift-inputs.js";
 
 /* Multi-step work is not drift: a registered tool's first use informs, and a flag never perpetuates itself. */
@@ -53,7 +49,7 @@ describe("multi-step work", () => {
 
 describe("a reviewer's approval", () => {
   it("enters the agent's baseline like the validator's own", async () => {
-    const { MandateDecisionEngine } = await import("../../../services/validator/src/mandate-decision-engine.js");
+    const { MandateDecisionEngine } = await import("@mandate/validator/mandate-decision-engine");
     const { testRegistration } = await import("../../support/registrations.js");
     const store = new InMemoryBehaviourStore();
     const engine = new MandateDecisionEngine({ behaviour: store });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
+import type { ProposedAction } from "@mandate/contracts";
 import {
   DRIFT_REASON_CODES,
   type DriftAssessment,
   InMemoryBehaviourStore,
-} from "../../../services/validator/src/behaviour-drift/index.js";
+} from "@mandate/validator/behaviour-drift/index";
 
 const T0 = 1_767_780_000_000;
 const MINUTE = 60_000;

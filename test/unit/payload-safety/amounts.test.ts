@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readAmount } from "../../../services/validator/src/payload-safety/index.js";
+import { readAmount } from "@mandate/validator/payload-safety/index";
 
 describe("readAmount", () => {
   it.each([

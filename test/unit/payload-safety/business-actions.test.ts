@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assessPayload, type PayloadContext } from "../../../services/validator/src/payload-safety/index.js";
+import { assessPayload, type PayloadContext } from "@mandate/validator/payload-safety/index";
 
 /** Everyday actions of registered agents: none of them may cost a review. */
 const actions: [string, PayloadContext, unknown][] = [

@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  assessPayload,
-  type PayloadAssessment,
-  type PayloadContext,
-} from "../../../services/validator/src/payload-safety/index.js";
+import { assessPayload, type PayloadAssessment, type PayloadContext } from "@mandate/validator/payload-safety/index";
 
 const sendMail: PayloadContext = {
   destination: "smtp.acme.example",

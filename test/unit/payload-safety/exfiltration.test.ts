@@ -1,11 +1,7 @@
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  assessPayload,
-  type PayloadAssessment,
-  type PayloadContext,
-} from "../../../services/validator/src/payload-safety/index.js";
+import { assessPayload, type PayloadAssessment, type PayloadContext } from "@mandate/validator/payload-safety/index";
 
 const upload: PayloadContext = {
   destination: "storage.acme.example",

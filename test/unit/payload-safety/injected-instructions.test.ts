@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findInjectedInstructions, normaliseText } from "../../../services/validator/src/payload-safety/index.js";
+import { findInjectedInstructions, normaliseText } from "@mandate/validator/payload-safety/index";
 
 /*
  * Tool outputs an agent reads: injected text sits inside a field that is data (a review, an e-mail body,

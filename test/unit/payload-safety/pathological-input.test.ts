@@ -8,7 +8,7 @@ import {
   redactSecrets,
   toReasons,
   type PayloadContext,
-} from "../../../services/validator/src/payload-safety/index.js";
+} from "@mandate/validator/payload-safety/index";
 
 /*
  * Inputs built to make a backtracking regex or a naive scan blow up: long runs of what the patterns

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assessPayload, toReasons, type PayloadFinding } from "../../../services/validator/src/payload-safety/index.js";
+import { assessPayload, toReasons, type PayloadFinding } from "@mandate/validator/payload-safety/index";
 
 function finding(code: string, severity: PayloadFinding["severity"], path: string, secret?: string): PayloadFinding {
   return {

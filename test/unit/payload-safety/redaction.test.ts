@@ -7,7 +7,7 @@ import {
   redactSecretsInText,
   type PayloadContext,
   type PayloadFinding,
-} from "../../../services/validator/src/payload-safety/index.js";
+} from "@mandate/validator/payload-safety/index";
 
 const ctx: PayloadContext = {
   destination: null,

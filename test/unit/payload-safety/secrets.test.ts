@@ -6,7 +6,7 @@ import {
   redactSecrets,
   type PayloadAssessment,
   type PayloadContext,
-} from "../../../services/validator/src/payload-safety/index.js";
+} from "@mandate/validator/payload-safety/index";
 
 const inScope: PayloadContext = {
   destination: "api.partner.example",

@@ -5,7 +5,7 @@ import {
   type PayloadAssessment,
   type PayloadContext,
   type PayloadLimits,
-} from "../../../services/validator/src/payload-safety/index.js";
+} from "@mandate/validator/payload-safety/index";
 
 const ctx: PayloadContext = {
   destination: null,

@@ -1,10 +1,6 @@
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
-import {
-  assessPayload,
-  type PayloadAssessment,
-  type PayloadContext,
-} from "../../../services/validator/src/payload-safety/index.js";
+import { assessPayload, type PayloadAssessment, type PayloadContext } from "@mandate/validator/payload-safety/index";
 
 const fileTool: PayloadContext = {
   destination: null,

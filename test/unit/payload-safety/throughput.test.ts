@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assessPayload, type PayloadContext } from "../../../services/validator/src/payload-safety/index.js";
+import { assessPayload, type PayloadContext } from "@mandate/validator/payload-safety/index";
 
 /*
  * Reports the mean cost of a typical call for the decision budget (~0.1 ms p50 for the whole validator).

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import type { AgentObservation } from "../../../services/common/src/observation.js";
-import type { AgentRegistration } from "../../../services/common/src/registration.js";
-import { MandateDecisionEngine } from "../../../services/validator/src/mandate-decision-engine.js";
+import type { ProposedAction, AgentObservation, AgentRegistration } from "@mandate/contracts";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 
 /*
  * Decisions that know what the agent saw: an assistant that reads mail and pays bills. Each test opens

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import type { AgentRegistration } from "../../../services/common/src/registration.js";
+import type { ProposedAction, AgentRegistration } from "@mandate/contracts";
 import {
   type AlignmentResult,
   DEFAULT_ALIGNMENT_CONFIG,
@@ -10,7 +9,7 @@ import {
   cosine,
   loadWordVectors,
   parseAlignmentConfig,
-} from "../../../services/validator/src/purpose-alignment/index.js";
+} from "@mandate/validator/purpose-alignment/index";
 
 function registration(
   agentId: string,

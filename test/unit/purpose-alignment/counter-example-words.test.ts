@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { counterExampleMarks } from "../../../services/validator/src/purpose-alignment/counter-example-words.js";
-import {
-  DEFAULT_ALIGNMENT_CONFIG,
-  loadWordVectors,
-  tokenize,
-} from "../../../services/validator/src/purpose-alignment/index.js";
-import { stemWord } from "../../../services/validator/src/purpose-alignment/word-stem.js";
+import { counterExampleMarks } from "@mandate/validator/purpose-alignment/counter-example-words";
+import { DEFAULT_ALIGNMENT_CONFIG, loadWordVectors, tokenize } from "@mandate/validator/purpose-alignment/index";
+import { stemWord } from "@mandate/validator/purpose-alignment/word-stem";
 
 const vectors = loadWordVectors();
 const stemsOf = (...texts: string[]): Set<string> => new Set(texts.flatMap((t) => tokenize(t)).map(stemWord));

@@ -3,8 +3,8 @@ import {
   type ExplainingSources,
   explainingContext,
   isExplained,
-} from "../../../services/validator/src/purpose-alignment/explaining-context.js";
-import type { IntentValue } from "../../../services/validator/src/purpose-alignment/intent-values.js";
+} from "@mandate/validator/purpose-alignment/explaining-context";
+import type { IntentValue } from "@mandate/validator/purpose-alignment/intent-values";
 
 function sources(registration: string, task: string | null): ExplainingSources {
   return {

@@ -4,9 +4,9 @@ import {
   collectIntentValues,
   destinationValue,
   resourceValue,
-} from "../../../services/validator/src/purpose-alignment/intent-values.js";
-import { readArguments } from "../../../services/validator/src/purpose-alignment/read-arguments.js";
-import { DEFAULT_ALIGNMENT_CONFIG } from "../../../services/validator/src/purpose-alignment/alignment-config.js";
+} from "@mandate/validator/purpose-alignment/intent-values";
+import { readArguments } from "@mandate/validator/purpose-alignment/read-arguments";
+import { DEFAULT_ALIGNMENT_CONFIG } from "@mandate/validator/purpose-alignment/alignment-config";
 
 function valuesOf(args: unknown): IntentValue[] {
   return readArguments(JSON.stringify(args), DEFAULT_ALIGNMENT_CONFIG.arguments).values;

@@ -1,18 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { BoundedMemo } from "../../../services/validator/src/purpose-alignment/bounded-memo.js";
-import { isContentWord } from "../../../services/validator/src/purpose-alignment/content-words.js";
-import { readArguments } from "../../../services/validator/src/purpose-alignment/read-arguments.js";
-import { DEFAULT_ALIGNMENT_CONFIG } from "../../../services/validator/src/purpose-alignment/alignment-config.js";
-import { carriesMeaning } from "../../../services/validator/src/purpose-alignment/tokenize.js";
-import { zeroedVector } from "../../../services/validator/src/purpose-alignment/vector-slab.js";
-import { stemWord } from "../../../services/validator/src/purpose-alignment/word-stem.js";
-import {
-  WordFactsTable,
-  addWord,
-  isContent,
-  wordFactsOf,
-} from "../../../services/validator/src/purpose-alignment/word-facts.js";
-import { loadWordVectors } from "../../../services/validator/src/purpose-alignment/word-vectors.js";
+import { BoundedMemo } from "@mandate/validator/purpose-alignment/bounded-memo";
+import { isContentWord } from "@mandate/validator/purpose-alignment/content-words";
+import { readArguments } from "@mandate/validator/purpose-alignment/read-arguments";
+import { DEFAULT_ALIGNMENT_CONFIG } from "@mandate/validator/purpose-alignment/alignment-config";
+import { carriesMeaning } from "@mandate/validator/purpose-alignment/tokenize";
+import { zeroedVector } from "@mandate/validator/purpose-alignment/vector-slab";
+import { stemWord } from "@mandate/validator/purpose-alignment/word-stem";
+import { WordFactsTable, addWord, isContent, wordFactsOf } from "@mandate/validator/purpose-alignment/word-facts";
+import { loadWordVectors } from "@mandate/validator/purpose-alignment/word-vectors";
 
 /* The caches that keep per-action work small must never change an answer, and must stay bounded. */
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { AgentRegistration } from "../../../services/common/src/registration.js";
-import { BoundedLru } from "../../../services/validator/src/purpose-alignment/bounded-lru.js";
-import { buildPurposeModel } from "../../../services/validator/src/purpose-alignment/purpose-model.js";
+import type { AgentRegistration } from "@mandate/contracts";
+import { BoundedLru } from "@mandate/validator/purpose-alignment/bounded-lru";
+import { buildPurposeModel } from "@mandate/validator/purpose-alignment/purpose-model";
 
 const registration: AgentRegistration = {
   agent_id: "expense-checker",

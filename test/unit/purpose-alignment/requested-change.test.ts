@@ -1,8 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  asksOnlyForInformation,
-  consequentialVerb,
-} from "../../../services/validator/src/purpose-alignment/requested-change.js";
+import { asksOnlyForInformation, consequentialVerb } from "@mandate/validator/purpose-alignment/requested-change";
 
 describe("asksOnlyForInformation", () => {
   it.each([

@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  isStatedAmount,
-  moneyArgument,
-  statedAmounts,
-} from "../../../services/validator/src/purpose-alignment/stated-amounts.js";
+import { isStatedAmount, moneyArgument, statedAmounts } from "@mandate/validator/purpose-alignment/stated-amounts";
 
 describe("stated amounts", () => {
   it("reads amounts of money written with a sign, a code or a word", () => {

@@ -1,13 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import type { AgentRegistration } from "../../../services/common/src/registration.js";
+import type { ProposedAction, AgentRegistration } from "@mandate/contracts";
 import {
   type AlignmentResult,
   type PurposeModel,
   assessAlignment,
   buildPurposeModel,
   loadWordVectors,
-} from "../../../services/validator/src/purpose-alignment/index.js";
+} from "@mandate/validator/purpose-alignment/index";
 import { testRegistration } from "../../support/registrations.js";
 
 /*

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { carriesMeaning, tokenize } from "../../../services/validator/src/purpose-alignment/tokenize.js";
+import { carriesMeaning, tokenize } from "@mandate/validator/purpose-alignment/tokenize";
 
 describe("tokenize", () => {
   it.each([

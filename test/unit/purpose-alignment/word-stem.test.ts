@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { stemWord } from "../../../services/validator/src/purpose-alignment/word-stem.js";
+import { stemWord } from "@mandate/validator/purpose-alignment/word-stem";
 
 describe("stemWord", () => {
   it.each([

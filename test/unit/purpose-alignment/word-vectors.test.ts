@@ -2,14 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { embedText } from "../../../services/validator/src/purpose-alignment/text-embedding.js";
-import { cosine } from "../../../services/validator/src/purpose-alignment/vector-math.js";
-import {
-  WordVectorFileError,
-  WordVectors,
-  loadWordVectors,
-} from "../../../services/validator/src/purpose-alignment/word-vectors.js";
-import { DEFAULT_WORD_VECTOR_PATH } from "../../../services/validator/src/purpose-alignment/word-vector-file.js";
+import { embedText } from "@mandate/validator/purpose-alignment/text-embedding";
+import { cosine } from "@mandate/validator/purpose-alignment/vector-math";
+import { WordVectorFileError, WordVectors, loadWordVectors } from "@mandate/validator/purpose-alignment/word-vectors";
+import { DEFAULT_WORD_VECTOR_PATH } from "@mandate/validator/purpose-alignment/word-vector-file";
 
 const scratch = mkdtempSync(join(tmpdir(), "mandate-word-vectors-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

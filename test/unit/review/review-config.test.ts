@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { reviewConfigFromEnv } from "../../../services/review/src/review-config.js";
+import { reviewConfigFromEnv } from "@mandate/review/review-config";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-review-config-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

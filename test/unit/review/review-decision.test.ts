@@ -3,10 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { actionHash } from "../../../services/common/src/action-canonical.js";
-import { REVIEW_REASON_CODES, supersedingDecision } from "../../../services/review/src/review-decision.js";
-import { VerdictSigner } from "../../../services/common/src/verdict-signer.js";
-import { verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
+import { actionHash, verifyVerdict } from "@mandate/contracts";
+import { REVIEW_REASON_CODES, supersedingDecision } from "@mandate/review/review-decision";
+import { VerdictSigner } from "@mandate/common/verdict-signer";
 import { FLAGGED_AT, flagRecord } from "./review-fixtures.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-review-decision-"));

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { DecisionRecord } from "../../../services/common/src/decision.js";
+import type { DecisionRecord } from "@mandate/contracts";
 import { sampleDecision } from "../../support/trail-decisions.js";
 
 export const FLAGGED_AT = Date.UTC(2026, 5, 1, 12);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ReviewQueue } from "../../../services/review/src/review-queue.js";
+import { ReviewQueue } from "@mandate/review/review-queue";
 import { FLAGGED_AT, flagRecord, supersedingRecord } from "./review-fixtures.js";
 
 const DEADLINE_MS = 15 * 60_000;

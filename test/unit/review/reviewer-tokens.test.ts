@@ -2,8 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../services/common/src/errors.js";
-import { mayReview, ReviewerTokens, tokenSha256 } from "../../../services/review/src/reviewer-tokens.js";
+import { ConfigError } from "@mandate/contracts";
+import { mayReview, ReviewerTokens, tokenSha256 } from "@mandate/review/reviewer-tokens";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mandate-review-tokens-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RegistrationScope } from "../../../services/validator/src/scope-policy/registration-scope.js";
+import { RegistrationScope } from "@mandate/validator/scope-policy/registration-scope";
 import { testRegistration } from "../../support/registrations.js";
 
 describe("destinations the registration names", () => {

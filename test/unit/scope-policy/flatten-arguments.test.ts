@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flattenArguments, type ArgumentSpec } from "../../../services/validator/src/scope-policy/flatten-arguments.js";
+import { flattenArguments, type ArgumentSpec } from "@mandate/validator/scope-policy/flatten-arguments";
 
 const SPECS: ArgumentSpec[] = [
   { name: "amount", type: "Long" },

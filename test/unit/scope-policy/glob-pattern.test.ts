@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileGlob, matchAnyGlob, matchGlob } from "../../../services/validator/src/scope-policy/index.js";
+import { compileGlob, matchAnyGlob, matchGlob } from "@mandate/validator/scope-policy/index";
 
 const matches = (pattern: string, text: string): boolean => matchGlob(compileGlob(pattern), text);
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { acceptPolicySet } from "../../../services/validator/src/scope-policy/accept-policy-set.js";
-import { readArgumentVocabulary } from "../../../services/validator/src/scope-policy/argument-vocabulary.js";
-import { statefulIsAuthorized, type Context } from "../../../services/validator/src/scope-policy/cedar-wasm.js";
+import { acceptPolicySet } from "@mandate/validator/scope-policy/accept-policy-set";
+import { readArgumentVocabulary } from "@mandate/validator/scope-policy/argument-vocabulary";
+import { statefulIsAuthorized, type Context } from "@mandate/validator/scope-policy/cedar-wasm";
 import {
   compileEffectivePolicySet,
   INVOKE,
   type EffectivePolicySet,
-} from "../../../services/validator/src/scope-policy/effective-policy-set.js";
-import type { EvaluationRequest } from "../../../services/validator/src/scope-policy/policy-evaluator.js";
+} from "@mandate/validator/scope-policy/effective-policy-set";
+import type { EvaluationRequest } from "@mandate/validator/scope-policy/policy-evaluator";
 import { SCHEMA } from "./scope-fixtures.js";
 
 /**

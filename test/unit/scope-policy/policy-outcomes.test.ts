@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PolicyStore } from "../../../services/validator/src/scope-policy/index.js";
+import { PolicyStore, POLICY_EVALUATIONS } from "@mandate/validator/scope-policy/index";
 import { SCHEMA, codes, defaultStore, registration, request } from "./scope-fixtures.js";
-import { POLICY_EVALUATIONS } from "../../../services/validator/src/scope-policy/index.js";
 
 // Every case holds for both evaluators: the JavaScript one (with cedar-wasm behind it) and cedar-wasm alone.
 describe.each(POLICY_EVALUATIONS)("evaluated %s", (evaluation) => {

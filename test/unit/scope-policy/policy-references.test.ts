@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { policyToJson } from "../../../services/validator/src/scope-policy/cedar-wasm.js";
+import { policyToJson } from "@mandate/validator/scope-policy/cedar-wasm";
 import {
   collectReferences,
   emptyReferences,
   type PolicyReferences,
-} from "../../../services/validator/src/scope-policy/policy-references.js";
+} from "@mandate/validator/scope-policy/policy-references";
 import { codes, defaultStore, registration, request } from "./scope-fixtures.js";
 
 function referencesOf(...policies: string[]): PolicyReferences {

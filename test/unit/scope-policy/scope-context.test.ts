@@ -1,19 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { readArgumentVocabulary } from "../../../services/validator/src/scope-policy/argument-vocabulary.js";
+import { readArgumentVocabulary } from "@mandate/validator/scope-policy/argument-vocabulary";
 import {
   checkParseContext,
   checkParseEntities,
   schemaToJsonWithResolvedTypes,
-} from "../../../services/validator/src/scope-policy/cedar-wasm.js";
-import {
-  AGENT_ATTRIBUTES,
-  RegistrationScope,
-} from "../../../services/validator/src/scope-policy/registration-scope.js";
-import {
-  CONTEXT_FIELDS,
-  buildScopeContext,
-  type ContextPlan,
-} from "../../../services/validator/src/scope-policy/scope-context.js";
+} from "@mandate/validator/scope-policy/cedar-wasm";
+import { AGENT_ATTRIBUTES, RegistrationScope } from "@mandate/validator/scope-policy/registration-scope";
+import { CONTEXT_FIELDS, buildScopeContext, type ContextPlan } from "@mandate/validator/scope-policy/scope-context";
 import { SCHEMA, registration, request } from "./scope-fixtures.js";
 
 const INVOKE = { type: "Action", id: "invoke" };

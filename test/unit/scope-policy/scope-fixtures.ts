@@ -1,12 +1,11 @@
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import type { AgentRegistration, AgentScope } from "../../../services/common/src/registration.js";
+import type { ProposedAction, AgentRegistration, AgentScope } from "@mandate/contracts";
 import {
   PolicyStore,
   readDefaultPolicySet,
   readScopeSchema,
   type PolicyEvaluation,
   type ScopeRequest,
-} from "../../../services/validator/src/scope-policy/index.js";
+} from "@mandate/validator/scope-policy/index";
 
 export const SCHEMA = readScopeSchema();
 

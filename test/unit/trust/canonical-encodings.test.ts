@@ -5,12 +5,14 @@ import {
   ACTION_CANONICAL_FIELDS,
   actionHash,
   canonicalActionBytes,
-} from "../../../services/common/src/action-canonical.js";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../../services/common/src/decision-canonical.js";
-import type { DecisionRecord } from "../../../services/common/src/decision.js";
-import { ed25519PublicKey, signEd25519 } from "../../../services/common/src/ed25519.js";
-import { verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
+  type ProposedAction,
+  canonicalCapabilityBytes,
+  canonicalDecisionBytes,
+  type DecisionRecord,
+  ed25519PublicKey,
+  signEd25519,
+  verifyVerdict,
+} from "@mandate/contracts";
 import { CANONICAL_VECTORS_FILE, VECTOR_ACTION, type CanonicalVectors } from "../../support/canonical-vectors.js";
 
 /** SHA-256 of `action` below; an independent implementation of the documented format must give the same. */

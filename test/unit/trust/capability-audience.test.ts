@@ -1,12 +1,17 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import { actionHash, canonicalActionBytes } from "../../../services/common/src/action-canonical.js";
-import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../../services/common/src/decision-canonical.js";
-import type { DecisionRecord } from "../../../services/common/src/decision.js";
-import { signEd25519 } from "../../../services/common/src/ed25519.js";
-import { VerdictSigner } from "../../../services/common/src/verdict-signer.js";
-import { verdictShapeRefusal, verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
+import {
+  type ProposedAction,
+  actionHash,
+  canonicalActionBytes,
+  canonicalCapabilityBytes,
+  canonicalDecisionBytes,
+  type DecisionRecord,
+  signEd25519,
+  verdictShapeRefusal,
+  verifyVerdict,
+} from "@mandate/contracts";
+import { VerdictSigner } from "@mandate/common/verdict-signer";
 import { DECIDED_AT, paymentAction, signedDecision } from "../../support/signed-decisions.js";
 
 const decidedAt = DECIDED_AT;

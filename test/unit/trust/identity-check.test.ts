@@ -1,10 +1,14 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import { publicKeyPem } from "../../../services/common/src/ed25519.js";
-import type { AgentKey, AgentRegistration } from "../../../services/common/src/registration.js";
-import { IdentityCheck } from "../../../services/validator/src/workload-identity/index.js";
-import { actionSigner, signAction } from "../../../sdk/src/action-signing.js";
+import {
+  type ProposedAction,
+  publicKeyPem,
+  type AgentKey,
+  type AgentRegistration,
+  actionSigner,
+  signAction,
+} from "@mandate/contracts";
+import { IdentityCheck } from "@mandate/validator/workload-identity/index";
 import { testRegistration } from "../../support/registrations.js";
 
 const now = Date.UTC(2026, 5, 1, 12);

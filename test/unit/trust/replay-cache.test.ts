@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ReplayCache } from "../../../services/validator/src/workload-identity/index.js";
+import { ReplayCache } from "@mandate/validator/workload-identity/index";
 
 const minute = 60_000;
 

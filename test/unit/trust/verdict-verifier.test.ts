@@ -3,12 +3,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { canonicalDecisionBytes } from "../../../services/common/src/decision-canonical.js";
-import type { DecisionRecord } from "../../../services/common/src/decision.js";
-import { signEd25519 } from "../../../services/common/src/ed25519.js";
-import { ConfigError } from "../../../services/common/src/errors.js";
-import { VerdictSigner } from "../../../services/common/src/verdict-signer.js";
-import { verifyVerdict } from "../../../sdk/src/verdict-verifier.js";
+import {
+  canonicalDecisionBytes,
+  type DecisionRecord,
+  signEd25519,
+  ConfigError,
+  verifyVerdict,
+} from "@mandate/contracts";
+import { VerdictSigner } from "@mandate/common/verdict-signer";
 import { DECIDED_AT, paymentAction, signedDecision } from "../../support/signed-decisions.js";
 
 const decidedAt = DECIDED_AT;

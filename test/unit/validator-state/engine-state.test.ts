@@ -1,9 +1,13 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { ProposedAction } from "../../../services/common/src/action.js";
-import type { AgentObservation } from "../../../services/common/src/observation.js";
-import type { AgentRegistration } from "../../../services/common/src/registration.js";
-import { MandateDecisionEngine } from "../../../services/validator/src/mandate-decision-engine.js";
+import {
+  type ProposedAction,
+  type AgentObservation,
+  type AgentRegistration,
+  actionSigner,
+  signAction,
+} from "@mandate/contracts";
+import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 import {
   decodeAgentRecord,
   decodeSessionRecord,
@@ -13,8 +17,7 @@ import {
   encodeSessionRecord,
   parseStateKey,
   stateKey,
-} from "../../../services/validator/src/validator-state/agent-state.js";
-import { actionSigner, signAction } from "../../../sdk/src/action-signing.js";
+} from "@mandate/validator/validator-state/agent-state";
 import { agentKey } from "../../support/agent-keys.js";
 import { testRegistration } from "../../support/registrations.js";
 

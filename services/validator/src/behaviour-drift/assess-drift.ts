@@ -1,4 +1,4 @@
-import type { Reason, Severity } from "../../../common/src/decision.js";
+import type { Reason, Severity } from "@mandate/contracts";
 import type { AgentBehaviour } from "./agent-behaviour.js";
 import type { DriftAssessment, DriftInput } from "./behaviour-store.js";
 import type { DriftThresholds } from "./drift-thresholds.js";

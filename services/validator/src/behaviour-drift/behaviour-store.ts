@@ -1,6 +1,5 @@
 import type { DriftThresholds } from "./drift-thresholds.js";
-import type { ProposedAction } from "../../../common/src/action.js";
-import type { Reason } from "../../../common/src/decision.js";
+import type { ProposedAction, Reason } from "@mandate/contracts";
 import type { AgentBehaviourSnapshot } from "./agent-behaviour.js";
 
 export interface DriftInput {

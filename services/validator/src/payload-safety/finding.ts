@@ -1,4 +1,4 @@
-import type { Severity } from "../../../common/src/decision.js";
+import type { Severity } from "@mandate/contracts";
 
 /** What the validator knows about an action besides its arguments; severities depend on it. */
 export interface PayloadContext {

@@ -1,4 +1,4 @@
-import type { Severity } from "../../../common/src/decision.js";
+import type { Severity } from "@mandate/contracts";
 import type { ScanTarget } from "./argument-walk.js";
 import type { PayloadScan } from "./payload-scan.js";
 import { HAS_BACKSLASH, HAS_DOT_DOT, HAS_SLASH } from "./text-profile.js";

@@ -1,4 +1,4 @@
-import type { Severity } from "../../../common/src/decision.js";
+import type { Severity } from "@mandate/contracts";
 import type { PayloadAssessment, PayloadContext, PayloadFinding } from "./finding.js";
 
 /** Rows of personal data from this many records on are bulk data rather than a message about a few people. */

@@ -1,4 +1,4 @@
-import type { Severity } from "../../../common/src/decision.js";
+import type { Severity } from "@mandate/contracts";
 import type { ScanTarget } from "./argument-walk.js";
 import { KEY_RECIPIENT, KEY_SSN, keyTraits } from "./key-traits.js";
 import type { PayloadScan } from "./payload-scan.js";

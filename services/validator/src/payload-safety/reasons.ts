@@ -1,4 +1,4 @@
-import type { Reason, Severity } from "../../../common/src/decision.js";
+import type { Reason, Severity } from "@mandate/contracts";
 import type { PayloadFinding } from "./finding.js";
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, suspicious: 1, critical: 2 };

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import type { Severity } from "../../../common/src/decision.js";
+import type { Severity } from "@mandate/contracts";
 import type { ScanTarget } from "./argument-walk.js";
 import { KEY_AUTHORIZATION, KEY_AWS_SECRET, KEY_CREDENTIAL, KEY_PASSWORD, keyTraits } from "./key-traits.js";
 import type { PayloadScan } from "./payload-scan.js";

@@ -1,4 +1,4 @@
-import type { Severity } from "../../../common/src/decision.js";
+import type { Severity } from "@mandate/contracts";
 import type { ScanTarget } from "./argument-walk.js";
 import { type AddressClass, classifyIPv4, classifyIPv6, parseIPv4, parseIPv6 } from "./ip-address.js";
 import { KEY_HOST, KEY_VERSION, keyTraits } from "./key-traits.js";

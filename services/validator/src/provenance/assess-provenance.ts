@@ -1,5 +1,4 @@
-import type { ProposedAction } from "../../../common/src/action.js";
-import type { Reason, Severity } from "../../../common/src/decision.js";
+import type { ProposedAction, Reason, Severity } from "@mandate/contracts";
 import { foldText, normaliseText } from "../payload-safety/normalise-text.js";
 import { BoundedMemo } from "../purpose-alignment/bounded-memo.js";
 import { consequentialVerb } from "../purpose-alignment/requested-change.js";

@@ -1,4 +1,4 @@
-import type { ProposedAction } from "../../../common/src/action.js";
+import type { ProposedAction } from "@mandate/contracts";
 import type { PayloadFinding } from "../payload-safety/index.js";
 import type { SessionState } from "./session-provenance.js";
 

@@ -1,5 +1,4 @@
-import type { ProposedAction } from "../../../common/src/action.js";
-import type { Reason } from "../../../common/src/decision.js";
+import type { ProposedAction, Reason } from "@mandate/contracts";
 import { type AlignmentConfig, DEFAULT_ALIGNMENT_CONFIG } from "./alignment-config.js";
 import { type ValueLookup, isExplained } from "./explaining-context.js";
 import {

@@ -1,4 +1,4 @@
-import type { AgentRegistration } from "../../../common/src/registration.js";
+import type { AgentRegistration } from "@mandate/contracts";
 import { type AlignmentConfig, DEFAULT_ALIGNMENT_CONFIG } from "./alignment-config.js";
 import { counterExampleMarks } from "./counter-example-words.js";
 import { type ExplainingContext, explainingContext, globPattern } from "./explaining-context.js";

@@ -1,4 +1,4 @@
-import { ConfigError } from "../../../common/src/errors.js";
+import { ConfigError } from "@mandate/contracts";
 import { schemaToJsonWithResolvedTypes } from "./cedar-wasm.js";
 
 export type ArgumentType = "Long" | "String" | "Bool";

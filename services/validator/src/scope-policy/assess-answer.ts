@@ -1,4 +1,4 @@
-import type { Reason } from "../../../common/src/decision.js";
+import type { Reason } from "@mandate/contracts";
 import type { AuthorizationAnswer } from "./cedar-wasm.js";
 import type { EffectivePolicySet } from "./effective-policy-set.js";
 import type { AcceptedPolicy, PolicyOutcome } from "./policy-set.js";

@@ -1,4 +1,4 @@
-import type { AgentRegistration } from "../../../common/src/registration.js";
+import type { AgentRegistration } from "@mandate/contracts";
 import { acceptPolicySet } from "./accept-policy-set.js";
 import { readArgumentVocabulary, type ArgumentType } from "./argument-vocabulary.js";
 import { assessAnswer, evaluationFailed } from "./assess-answer.js";

@@ -1,4 +1,4 @@
-import type { AgentRegistration } from "../../../common/src/registration.js";
+import type { AgentRegistration } from "@mandate/contracts";
 import type { CedarValueJson, EntityJson } from "./cedar-wasm.js";
 import { toCedarString } from "./cedar-string.js";
 import { compileGlob, matchAnyGlob, type GlobPattern } from "./glob-pattern.js";

@@ -1,4 +1,4 @@
-import type { Reason } from "../../../common/src/decision.js";
+import type { Reason } from "@mandate/contracts";
 import type { PolicyOutcome } from "./policy-set.js";
 
 /** The scope axis's answer for one action. */

@@ -1,4 +1,4 @@
-import { MandateError } from "../../../common/src/errors.js";
+import { MandateError } from "@mandate/contracts";
 
 /** Cedar refused something the store had already accepted: a defect, not bad input. */
 export class ScopePolicyError extends MandateError {

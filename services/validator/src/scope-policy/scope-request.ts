@@ -1,4 +1,4 @@
-import type { ProposedAction } from "../../../common/src/action.js";
+import type { ProposedAction } from "@mandate/contracts";
 
 /** What the scope axis needs besides the registration: the action and facts other parts measured. */
 export interface ScopeRequest {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import type { Kafka, Message } from "kafkajs";
-import type { Logger } from "../../../common/src/logger.js";
+import type { Logger } from "@mandate/common/logger";
 import type { DecisionEngine } from "../decision-engine.js";
 import {
   decodeAgentRecord,

@@ -1,9 +1,13 @@
 import type { KeyObject } from "node:crypto";
-import { canonicalActionBytes } from "../../../common/src/action-canonical.js";
-import type { ProposedAction } from "../../../common/src/action.js";
-import type { Reason } from "../../../common/src/decision.js";
-import { ed25519PublicKey, verifyEd25519 } from "../../../common/src/ed25519.js";
-import type { AgentKey, AgentRegistration } from "../../../common/src/registration.js";
+import {
+  canonicalActionBytes,
+  type ProposedAction,
+  type Reason,
+  ed25519PublicKey,
+  verifyEd25519,
+  type AgentKey,
+  type AgentRegistration,
+} from "@mandate/contracts";
 import { ReplayCache, type ReplayEntry, type ReplayVerdict, type ReplayWindowSnapshot } from "./replay-cache.js";
 
 export interface IdentityOptions {

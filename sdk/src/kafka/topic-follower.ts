@@ -1,9 +1,8 @@
 import crypto from "node:crypto";
 import type { Consumer, Kafka } from "kafkajs";
-import type { AvroCodec } from "./avro-codec.js";
+import { type AvroCodec, DependencyUnavailableError } from "@mandate/contracts";
 import { FOLLOWER_GROUP_PREFIX } from "./consumer-groups.js";
 import { superviseConsumer } from "./consumer-supervisor.js";
-import { DependencyUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { SharedAdmin } from "./shared-admin.js";
 

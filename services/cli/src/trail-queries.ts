@@ -6,8 +6,8 @@ import {
   sqlString,
   type ClickHouseCapabilities,
   type ClickHouseClient,
-} from "./clickhouse-connection.js";
-import { MandateError } from "./errors.js";
+} from "@mandate/common/clickhouse-connection";
+import { MandateError } from "@mandate/contracts";
 
 /**
  * Saved questions about the trail: named, parameterised queries that render to SQL for one database

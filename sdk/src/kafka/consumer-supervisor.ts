@@ -1,5 +1,5 @@
 import type { Consumer } from "kafkajs";
-import { isRetriable } from "./errors.js";
+import { isRetriable } from "@mandate/contracts";
 import type { Logger } from "./logger.js";
 
 /**

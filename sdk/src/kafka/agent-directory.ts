@@ -1,9 +1,7 @@
 import type { Kafka } from "kafkajs";
-import type { AvroCodec } from "./avro-codec.js";
+import { type AvroCodec, UndecodableMessageError, type AgentRegistration } from "@mandate/contracts";
 import { CompactedTopicReader } from "./compacted-topic-reader.js";
-import { UndecodableMessageError } from "./errors.js";
 import type { Logger } from "./logger.js";
-import type { AgentRegistration } from "./registration.js";
 
 /**
  * An in-memory view of the registry topic, updates applied without a restart: the validator decides

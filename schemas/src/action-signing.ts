@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
-import { canonicalActionBytes, type SignedActionFields } from "../../services/common/src/action-canonical.js";
-import type { ProposedAction } from "../../services/common/src/action.js";
-import { ed25519PrivateKey, signEd25519, type PrivateKeyInput } from "../../services/common/src/ed25519.js";
+import { canonicalActionBytes, type SignedActionFields } from "./action-canonical.js";
+import type { ProposedAction } from "./action.js";
+import { ed25519PrivateKey, signEd25519, type PrivateKeyInput } from "./ed25519.js";
 
 /** An agent's signing key: the id it is registered under, and the Ed25519 private key (KeyObject or PKCS#8 PEM). */
 export interface SigningKey {
@@ -21,7 +21,7 @@ export function actionSigner(key: SigningKey): ActionSigner {
 }
 
 /**
- * Sets `key_id` and signs the action's canonical encoding (services/common/src/action-canonical.ts).
+ * Sets `key_id` and signs the action's canonical encoding (action-canonical.ts).
  * Any field changed afterwards invalidates the signature.
  */
 export function signAction(action: Omit<SignedActionFields, "key_id">, signer: ActionSigner): ProposedAction {

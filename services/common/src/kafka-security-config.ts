@@ -1,13 +1,11 @@
-import fs from "node:fs";
-import type { SASLOptions } from "kafkajs";
-import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { z } from "zod";
-import { ConfigError } from "./errors.js";
+import type { KafkaSecurity } from "@mandate/sdk/kafka/kafka-security";
+import { ConfigError } from "@mandate/contracts";
 
 /**
  * How a client proves itself to the brokers and checks them: TLS (a CA to trust, optionally a client
  * certificate) and SASL (PLAIN or SCRAM). Both null: a plaintext, unauthenticated connection, which is
- * only for a local broker.
+ * only for a local broker. What the SDK's `KafkaSecurity` describes, checked here with every problem named.
  */
 export const kafkaSecuritySchema = z.object({
   tls: z
@@ -34,15 +32,8 @@ export const kafkaSecuritySchema = z.object({
     })
     .nullable()
     .default(null),
-});
-
-export type KafkaSecurity = z.infer<typeof kafkaSecuritySchema>;
-
-/** Where a client connects and how: what `createKafka` takes (every service config and SDK option has both). */
-export interface KafkaConnection {
-  kafkaBrokers: string[];
-  kafkaSecurity?: KafkaSecurity;
-}
+  // Checked against the interface the SDK's Kafka client takes, so the two cannot drift apart.
+}) satisfies z.ZodType<KafkaSecurity, unknown>;
 
 /**
  * Reads `MANDATE_KAFKA_TLS` (true/false; implied by any TLS file), `MANDATE_KAFKA_TLS_CA_FILE`,
@@ -68,37 +59,6 @@ export function kafkaSecurityFromEnv(env: NodeJS.ProcessEnv): unknown {
       ? { mechanism, username: env.MANDATE_KAFKA_SASL_USERNAME, password: env.MANDATE_KAFKA_SASL_PASSWORD }
       : null;
   return { tls, sasl };
-}
-
-/** The kafkajs `ssl` and `sasl` options for `security`; reads the PEM files once, here. */
-export function kafkaClientSecurity(security: KafkaSecurity | undefined): {
-  ssl?: boolean | TlsConnectionOptions;
-  sasl?: SASLOptions;
-} {
-  if (security === undefined) return {};
-  const { tls, sasl } = security;
-  const ssl =
-    tls === null
-      ? undefined
-      : {
-          ...(tls.caFile === undefined ? {} : { ca: [readPem(tls.caFile, "CA")] }),
-          ...(tls.certFile === undefined ? {} : { cert: readPem(tls.certFile, "client certificate") }),
-          ...(tls.keyFile === undefined ? {} : { key: readPem(tls.keyFile, "client key") }),
-        };
-  return {
-    ...(ssl === undefined ? {} : { ssl }),
-    ...(sasl === null
-      ? {}
-      : { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions }),
-  };
-}
-
-function readPem(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new Error(`cannot read the Kafka TLS ${what} ${file}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 /** A non-empty string whose absence and emptiness both report `message` (which names the variable). */

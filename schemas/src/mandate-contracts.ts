@@ -7,7 +7,7 @@ import type { AgentObservation } from "./observation.js";
 import type { PolicySetRecord } from "./policy-set-record.js";
 import type { AgentRegistration } from "./registration.js";
 import { openSchemaRegistry, type SchemaRegistryConnection } from "./schema-registry-connection.js";
-import type { TopicNames } from "./topics.js";
+import type { TopicNames } from "./topic-names.js";
 import type { ValidatorKeyRecord } from "./validator-key.js";
 
 /**

@@ -2,13 +2,13 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { createLogger } from "../../common/src/logger.js";
-import { maskSecrets } from "../../common/src/run-service.js";
-import { parseFlags } from "../../cli/src/cli-flags.js";
-import { UsageError } from "../../cli/src/usage-error.js";
-import { loadGatewayConfig, type GatewayConfig } from "./gateway-config.js";
-import { GatewayHttp } from "./gateway-http.js";
-import { McpGateway } from "./mcp-gateway.js";
+import { createLogger } from "@mandate/common/logger";
+import { maskSecrets } from "@mandate/common/run-service";
+import { loadGatewayConfig, type GatewayConfig } from "@mandate/mcp-gateway/gateway-config";
+import { GatewayHttp } from "@mandate/mcp-gateway/gateway-http";
+import { McpGateway } from "@mandate/mcp-gateway/mcp-gateway";
+import { parseFlags } from "./cli-flags.js";
+import { UsageError } from "./usage-error.js";
 
 const USAGE = `usage: mandate mcp-gateway --config <gateway.yaml> [--check-config]
 

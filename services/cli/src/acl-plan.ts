@@ -1,6 +1,11 @@
 import type { AclEntry, AclOperationTypes, AclResourceTypes, Admin, ResourcePatternTypes } from "kafkajs";
-import { CLI_GROUP_PREFIX, FOLLOWER_GROUP_PREFIX, READER_GROUP_PREFIX, SDK_GROUP_PREFIX } from "./consumer-groups.js";
-import type { TopicNames } from "./topics.js";
+import {
+  CLI_GROUP_PREFIX,
+  FOLLOWER_GROUP_PREFIX,
+  READER_GROUP_PREFIX,
+  SDK_GROUP_PREFIX,
+} from "@mandate/sdk/kafka/consumer-groups";
+import type { TopicNames } from "@mandate/contracts";
 
 /** Who uses Kafka in Mandate: each gets its own principal and only the ACLs its clients need. */
 export const MANDATE_ROLES = ["agent", "validator", "executor", "sink", "review", "admin"] as const;

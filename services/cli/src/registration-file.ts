@@ -1,7 +1,6 @@
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { ed25519PublicKey, isPrivateKeyPem } from "./ed25519.js";
-import type { AgentRegistration } from "./registration.js";
+import { ed25519PublicKey, isPrivateKeyPem, type AgentRegistration } from "@mandate/contracts";
 
 const pattern = z.string().min(1).max(253);
 

@@ -1,11 +1,13 @@
 import type { KeyObject } from "node:crypto";
 import type { Kafka } from "kafkajs";
-import type { AvroCodec } from "./avro-codec.js";
+import {
+  type AvroCodec,
+  ed25519PublicKey,
+  DependencyUnavailableError,
+  type ValidatorKeyRecord,
+} from "@mandate/contracts";
 import { CompactedTopicReader } from "./compacted-topic-reader.js";
-import { ed25519PublicKey } from "./ed25519.js";
-import { DependencyUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
-import type { ValidatorKeyRecord } from "./validator-key.js";
 
 /**
  * A reader's view of the validator-keys topic (the executor's, and the review service's): validator id → the public key its decisions

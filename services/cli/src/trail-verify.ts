@@ -1,6 +1,10 @@
-import { sqlString, type ClickHouseCapabilities, type ClickHouseClient } from "./clickhouse-connection.js";
-import { formatTimestamp } from "./clickhouse-connection.js";
-import { readVarUInt } from "./row-binary.js";
+import {
+  sqlString,
+  type ClickHouseCapabilities,
+  type ClickHouseClient,
+  formatTimestamp,
+} from "@mandate/common/clickhouse-connection";
+import { readVarUInt } from "@mandate/common/row-binary";
 import {
   CHAIN_GENESIS,
   CHAIN_HASHED_COLUMNS,
@@ -8,8 +12,8 @@ import {
   ChainHasher,
   chainHashOf,
   jsonChainHash,
-} from "./trail-chain.js";
-import { TrailColumns, type TrailTableColumns } from "./trail-columns.js";
+} from "@mandate/common/trail-chain";
+import { TrailColumns, type TrailTableColumns } from "@mandate/common/trail-columns";
 
 /**
  * What broke an agent's chain, at the first row where it broke:

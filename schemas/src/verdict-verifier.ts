@@ -1,8 +1,8 @@
 import type { KeyObject } from "node:crypto";
-import { actionHash } from "../../services/common/src/action-canonical.js";
-import { canonicalCapabilityBytes, canonicalDecisionBytes } from "../../services/common/src/decision-canonical.js";
-import type { DecisionRecord } from "../../services/common/src/decision.js";
-import { verifyEd25519 } from "../../services/common/src/ed25519.js";
+import { actionHash } from "./action-canonical.js";
+import { canonicalCapabilityBytes, canonicalDecisionBytes } from "./decision-canonical.js";
+import type { DecisionRecord } from "./decision.js";
+import { verifyEd25519 } from "./ed25519.js";
 
 /** Why an executor refuses a decision record as untrustworthy; stable codes, reported in `onOutcome`. */
 export type VerdictRefusalCode =
@@ -32,7 +32,7 @@ export type VerdictCheck = { ok: true } | { ok: false; code: VerdictRefusalCode;
  * no audience (granted before audiences existed) is refused then: fail closed, since such a grant
  * would run in every executor group with the tool; approvals live an hour at most, so after an
  * upgrade only those in flight are lost. What the verdict itself allows is the executor's business.
- * Encodings: services/common/src/decision-canonical.ts.
+ * Encodings: decision-canonical.ts.
  */
 export function verifyVerdict(
   decision: DecisionRecord,

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const schemaDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../schemas/avro");
+// `src/` in the repository, `dist/` in the published package: both sit beside `avro/`.
+const schemaDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../avro");
 
 export type AvroSchemaJson = Record<string, unknown>;
 
