@@ -1,6 +1,6 @@
 """Mandate's canonical encodings: the exact bytes agents and validators sign.
 
-A transcription of services/common/src/action-canonical.ts and decision-canonical.ts, which document
+A transcription of schemas/src/action-canonical.ts and decision-canonical.ts, which document
 the format. Every value starts with a one-byte tag; integers are big-endian:
 
     null    0x00

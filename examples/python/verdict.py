@@ -1,4 +1,4 @@
-"""Whether a decision record is genuine: a transcription of sdk/src/verdict-verifier.ts.
+"""Whether a decision record is genuine: a transcription of schemas/src/verdict-verifier.ts.
 
 Every check must pass. For an approved record the capability is checked too: present, bound to this
 very action and agent, signed by the same validator, unexpired.
