@@ -7,7 +7,7 @@ import { detectCapabilities, openClickHouse, type ClickHouseClient } from "@mand
 import type { ClickHouseTarget } from "@mandate/common/clickhouse-target";
 import { openContracts, type MandateContracts, isolatedTopics, type TopicNames } from "@mandate/contracts";
 import { ensureTopics } from "@mandate/common/topics";
-import { migrateTrail } from "@mandate/common/trail-migrations";
+import { migrateTrail } from "@mandate/sink/trail-migrations";
 import { verifyTrail } from "@mandate/cli/trail-verify";
 import { DecisionChainer } from "@mandate/sink/decision-chainer";
 import { sinkConfigSchema } from "@mandate/sink/sink-config";

@@ -5,7 +5,7 @@ import { createClient } from "@clickhouse/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANALYST } from "../../infra/src/clickhouse-server-process.js";
 import { openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
-import { migrateTrail } from "@mandate/common/trail-migrations";
+import { migrateTrail } from "@mandate/sink/trail-migrations";
 import { sharedStack } from "../support/shared-stack.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatTimestamp, openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
-import { migrateTrail } from "@mandate/common/trail-migrations";
+import { migrateTrail } from "@mandate/sink/trail-migrations";
 import { decisionRow, registrationRow } from "@mandate/sink/trail-rows";
 import { TrailColumns } from "@mandate/common/trail-columns";
 import { InsertRows } from "@mandate/sink/trail-writer";

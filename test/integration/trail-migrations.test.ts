@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { openClickHouse, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
-import { migrateTrail, readMigrations, renderMigration } from "@mandate/common/trail-migrations";
+import { migrateTrail, readMigrations, renderMigration } from "@mandate/sink/trail-migrations";
 import { decisionRow } from "@mandate/sink/trail-rows";
 import { TrailColumns } from "@mandate/common/trail-columns";
 import { InsertRows } from "@mandate/sink/trail-writer";

@@ -17,7 +17,7 @@ import {
   type TrailQueryArgs,
   type TrailResult,
 } from "@mandate/cli/trail-queries";
-import { migrateTrail, readMigrations, renderMigration, splitStatements } from "@mandate/common/trail-migrations";
+import { migrateTrail, readMigrations, renderMigration, splitStatements } from "@mandate/sink/trail-migrations";
 import { decisionRow } from "@mandate/sink/trail-rows";
 import { storeRows } from "../support/trail-decisions.js";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";

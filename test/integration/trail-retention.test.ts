@@ -4,8 +4,8 @@ import {
   type ClickHouseCapabilities,
   type ClickHouseClient,
 } from "@mandate/common/clickhouse-connection";
-import { migrateTrail } from "@mandate/common/trail-migrations";
-import { applyRetention } from "@mandate/common/trail-retention";
+import { migrateTrail } from "@mandate/sink/trail-migrations";
+import { applyRetention } from "@mandate/sink/trail-retention";
 import { decisionRow } from "@mandate/sink/trail-rows";
 import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { sampleDecision, storeRows } from "../support/trail-decisions.js";

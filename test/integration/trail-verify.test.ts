@@ -12,7 +12,7 @@ import {
 } from "@mandate/common/clickhouse-connection";
 import type { DecisionRecord } from "@mandate/contracts";
 import { CHAIN_HASHED_COLUMNS, ChainHasher, jsonChainHash } from "@mandate/common/trail-chain";
-import { migrateTrail } from "@mandate/common/trail-migrations";
+import { migrateTrail } from "@mandate/sink/trail-migrations";
 import { verifyTrail } from "@mandate/cli/trail-verify";
 import { DecisionChainer } from "@mandate/sink/decision-chainer";
 import { TrailColumns } from "@mandate/common/trail-columns";

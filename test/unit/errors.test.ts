@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { ClickHouseError } from "@clickhouse/client";
 import type { Consumer } from "kafkajs";
 import { describe, expect, it, vi } from "vitest";
-import { ClickHouseRequestError } from "@mandate/common/clickhouse-error";
+import { ClickHouseRequestError } from "@mandate/sink/clickhouse-error";
 import { superviseConsumer, type ConsumerState } from "@mandate/sdk/kafka/consumer-supervisor";
 import { ConfigError, DependencyUnavailableError, UndecodableMessageError, isRetriable } from "@mandate/contracts";
 import type { Logger } from "@mandate/common/logger";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTimestamp, sqlString } from "@mandate/common/clickhouse-connection";
-import { readMigrations, renderMigration, splitStatements } from "@mandate/common/trail-migrations";
+import { readMigrations, renderMigration, splitStatements } from "@mandate/sink/trail-migrations";
 import { DEBIAN_CLICKHOUSE, MODERN_CLICKHOUSE } from "../support/clickhouse-capabilities.js";
 
 const modern = MODERN_CLICKHOUSE;

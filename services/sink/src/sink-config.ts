@@ -7,7 +7,7 @@ import {
   parseConfig,
 } from "@mandate/common/service-config";
 import { trailLocationFromEnv, trailLocationSchema } from "@mandate/common/trail-config";
-import { RETENTION_TABLES, type RetentionTable } from "@mandate/common/trail-retention";
+import { RETENTION_TABLES, type RetentionTable } from "./trail-retention.js";
 
 export const sinkConfigSchema = connectionConfigSchema.extend(trailLocationSchema.shape).extend({
   groupId: z.string().min(1).default("mandate-sink"),

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { embeddedInsertDir, sqlString, type ClickHouseClient } from "@mandate/common/clickhouse-connection";
-import { ClickHouseRequestError } from "@mandate/common/clickhouse-error";
+import { ClickHouseRequestError } from "./clickhouse-error.js";
 import { MandateError } from "@mandate/contracts";
 import type { Logger } from "@mandate/common/logger";
 import { RowBinaryBuffer, type ColumnWriter } from "@mandate/common/row-binary";

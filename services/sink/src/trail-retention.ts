@@ -1,4 +1,8 @@
-import { assertIdentifier, type ClickHouseCapabilities, type ClickHouseClient } from "./clickhouse-connection.js";
+import {
+  assertIdentifier,
+  type ClickHouseCapabilities,
+  type ClickHouseClient,
+} from "@mandate/common/clickhouse-connection";
 
 /** The trail tables with a retention, and the timestamp column each one ages by. */
 export const RETENTION_TABLES = {

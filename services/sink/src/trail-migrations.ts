@@ -8,7 +8,7 @@ import {
   sqlString,
   type ClickHouseCapabilities,
   type ClickHouseClient,
-} from "./clickhouse-connection.js";
+} from "@mandate/common/clickhouse-connection";
 
 const migrationDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../schemas/clickhouse");
 
