@@ -9,7 +9,7 @@ const levels: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
-/** A kafkajs client whose own logs go through pino at warn and above (its info lines are per-connection noise). */
+/** A kafkajs client whose own logs go to `logger` at warn and above (its info lines are per-connection noise). */
 export function createKafka(connection: KafkaConnection, clientId: string, logger: Logger): Kafka {
   return new Kafka({
     brokers: connection.kafkaBrokers,

@@ -5,8 +5,8 @@ import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 /**
  * How a client proves itself to the brokers and checks them: TLS (a CA to trust, optionally a client
  * certificate) and SASL (PLAIN or SCRAM). Both null: a plaintext, unauthenticated connection, which is
- * only for a local broker. The services read it from the environment and check it with
- * `kafkaSecuritySchema` (services/common/src/kafka-security-config.ts).
+ * only for a local broker. Taken as given here; the services check what they read from the environment
+ * with a zod schema of their own.
  */
 export interface KafkaSecurity {
   tls: {

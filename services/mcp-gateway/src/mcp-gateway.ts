@@ -104,8 +104,12 @@ export class McpGateway {
     await this.directory.start();
     await this.directory.catchUp(REGISTRY_CATCH_UP_MS);
 
+    // The SDK's warnings and errors go where the gateway's own lines go (its per-action info lines are
+    // left out: the gateway logs each outcome itself).
+    const sdkLogger = this.logger.child({ component: "sdk" }, { level: "warn" });
     this.executor = await MandateExecutor.start({
       ...connection,
+      logger: sdkLogger,
       groupId: this.executorGroup,
       agents: file.clients.map((client) => client.agent_id),
       tools: this.upstreamTools(),
@@ -117,6 +121,7 @@ export class McpGateway {
     for (const client of file.clients) {
       const agent = await MandateAgent.connect({
         ...connection,
+        logger: sdkLogger,
         agentId: client.agent_id,
         sessionTask: client.session_task,
         executorGroup: this.executorGroup,
