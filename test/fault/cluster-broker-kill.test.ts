@@ -68,6 +68,57 @@ async function executorGroupState(brokers: string[], groupId: string, topic: str
   }
 }
 
+/**
+ * Where the decisions the executors never reported on are (partition: count, offsets first–last), and
+ * whether a fresh read-committed reader and a read-uncommitted reader see them.
+ */
+async function unhandledDecisions(
+  brokers: string[],
+  topic: string,
+  positions: Map<string, Set<string>>,
+  handled: Map<string, string[]>,
+): Promise<string> {
+  const missing = new Set<string>();
+  for (const [id, at] of positions) if (!handled.has(id)) for (const p of at) missing.add(p);
+  const byPartition = new Map<number, number[]>();
+  for (const p of missing) {
+    const [partition, offset] = p.split(":").map(Number) as [number, number];
+    byPartition.set(partition, [...(byPartition.get(partition) ?? []), offset]);
+  }
+  const where = [...byPartition]
+    .sort(([a], [b]) => a - b)
+    .map(([p, offsets]) => `${p}: ${offsets.length} (${Math.min(...offsets)}–${Math.max(...offsets)})`)
+    .join(", ");
+  const seenBy = async (readUncommitted: boolean): Promise<number> => {
+    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    const read = new Map<number, number>();
+    let seen = 0;
+    const consumer = kafka.consumer({ groupId: `unhandled-audit-${Date.now()}`, readUncommitted });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        if (missing.has(`${partition}:${message.offset}`)) seen += 1;
+        read.set(partition, Number(message.offset) + 1);
+      },
+    });
+    await waitUntil("the decisions read", async () =>
+      ends.every(({ partition, high }) => (read.get(partition) ?? 0) >= Number(high) - 2 || Number(high) === 0),
+    ).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 2000));
+    await consumer.disconnect();
+    return seen;
+  };
+  return (
+    `unhandled decisions by partition ${where}; a fresh read-committed reader sees ${await seenBy(false)} of them, ` +
+    `a read-uncommitted reader ${await seenBy(true)}`
+  );
+}
+
 const ACTIONS = 3000;
 const PARTITIONS = 6;
 /** One agent per action partition, so every partition (and every broker leading one) carries actions. */
@@ -271,7 +322,8 @@ describe.skipIf(process.env.MANDATE_CLUSTER_FAULT !== "1")(
           150_000,
         ).catch(async (error: Error) => {
           throw new Error(
-            `${error.message}; ${await executorGroupState(stack.kafkaBrokers, executorGroup, topics.decisions)}`,
+            `${error.message}; ${await executorGroupState(stack.kafkaBrokers, executorGroup, topics.decisions)}; ` +
+              (await unhandledDecisions(stack.kafkaBrokers, topics.decisions, tally.positions, handled)),
           );
         });
         // Give a late duplicate decision or run, if there were one, time to show up.

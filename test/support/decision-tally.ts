@@ -23,6 +23,8 @@ export async function tallyDecisions(
   validators: Map<string, string>;
   /** When this reader first saw a decision for each action (epoch ms). */
   seenAt: Map<string, number>;
+  /** Where each action's decisions are ("partition:offset"). */
+  positions: Map<string, Set<string>>;
   stop(): Promise<void>;
 }> {
   const counts = new Map<string, number>();
@@ -54,5 +56,5 @@ export async function tallyDecisions(
       if (!seenAt.has(id)) seenAt.set(id, Date.now());
     },
   });
-  return { counts, verdicts, reasons, validators, seenAt, stop: () => reader.disconnect() };
+  return { counts, verdicts, reasons, validators, seenAt, positions, stop: () => reader.disconnect() };
 }
