@@ -1,4 +1,5 @@
-import { AssignerProtocol, Kafka, logLevel, type Producer } from "kafkajs";
+import crypto from "node:crypto";
+import { AssignerProtocol, Kafka, logLevel, type KafkaMessage, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../infra/src/local-stack.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
@@ -20,29 +21,42 @@ import { orderLookup, streamActions } from "../support/test-actions.js";
 import { headerText } from "@mandate/sdk/kafka/dead-letter";
 import { alive } from "../support/process-alive.js";
 
-/** Every action id on the actions topic, read to its end (read-committed). */
-async function actionIdsOnTopic(brokers: string[], topic: string): Promise<Set<string>> {
+/**
+ * Reads `topic` from its beginning to the end offsets it has when called, handing each record over. A
+ * batch's last offset counts commit markers, which are never handed over, so progress is taken from it.
+ */
+async function readToEnd(
+  brokers: string[],
+  topic: string,
+  readUncommitted: boolean,
+  onMessage: (partition: number, message: KafkaMessage) => void,
+): Promise<void> {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const read = new Map<number, number>();
-  const ids = new Set<string>();
-  const consumer = kafka.consumer({ groupId: `actions-audit-${Date.now()}` });
+  const consumer = kafka.consumer({ groupId: `audit-${crypto.randomUUID()}`, readUncommitted });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+    read.set(payload.partition, Number(payload.lastOffset) + 1),
+  );
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const id = headerText(message.headers, ACTION_ID_HEADER);
-      if (id !== undefined) ids.add(id);
-      read.set(partition, Number(message.offset) + 1);
-    },
-  });
-  await waitUntil("the actions topic read to its end", async () =>
-    ends.every(({ partition, high }) => (read.get(partition) ?? 0) >= Number(high) || Number(high) === 0),
+  await consumer.run({ eachMessage: async ({ partition, message }) => onMessage(partition, message) });
+  await waitUntil(`${topic} read to its end`, async () =>
+    ends.every(({ partition, high }) => (read.get(partition) ?? 0) >= Number(high)),
   ).catch(() => undefined);
   await consumer.disconnect();
+}
+
+/** Every action id on the actions topic, read to its end (read-committed). */
+async function actionIdsOnTopic(brokers: string[], topic: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  await readToEnd(brokers, topic, false, (_, message) => {
+    const id = headerText(message.headers, ACTION_ID_HEADER);
+    if (id !== undefined) ids.add(id);
+  });
   return ids;
 }
 
@@ -90,27 +104,10 @@ async function unhandledDecisions(
     .map(([p, offsets]) => `${p}: ${offsets.length} (${Math.min(...offsets)}–${Math.max(...offsets)})`)
     .join(", ");
   const seenBy = async (readUncommitted: boolean): Promise<number> => {
-    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(topic);
-    await admin.disconnect();
-    const read = new Map<number, number>();
     let seen = 0;
-    const consumer = kafka.consumer({ groupId: `unhandled-audit-${Date.now()}`, readUncommitted });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        if (missing.has(`${partition}:${message.offset}`)) seen += 1;
-        read.set(partition, Number(message.offset) + 1);
-      },
+    await readToEnd(brokers, topic, readUncommitted, (partition, message) => {
+      if (missing.has(`${partition}:${message.offset}`)) seen += 1;
     });
-    await waitUntil("the decisions read", async () =>
-      ends.every(({ partition, high }) => (read.get(partition) ?? 0) >= Number(high) - 2 || Number(high) === 0),
-    ).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 2000));
-    await consumer.disconnect();
     return seen;
   };
   return (
