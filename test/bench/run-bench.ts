@@ -153,7 +153,7 @@ if (jsonFile) {
 }
 
 async function benchPipeline(stack: Awaited<ReturnType<typeof startLocalStack>>): Promise<void> {
-  // The validator's settings as the pipeline below parses them (its defaults, unless the env says otherwise).
+  // The validator's settings as the pipeline below parses them: its defaults (startPipeline reads no environment).
   const validatorConfig = validatorConfigSchema.parse({
     kafkaBrokers: stack.kafkaBrokers,
     schemaRegistryUrl: stack.schemaRegistryUrl,
