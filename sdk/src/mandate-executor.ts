@@ -19,6 +19,7 @@ import { AgentDirectory } from "./kafka/agent-directory.js";
 import { deadLetterMessage, type SourcePosition } from "./kafka/dead-letter.js";
 import { createKafka } from "./kafka/kafka-client.js";
 import type { Logger } from "./kafka/logger.js";
+import { installedKafkajsDropsAbortedTransactions } from "./kafka/read-committed-check.js";
 import { TopicFollower } from "./kafka/topic-follower.js";
 import { observationMessage } from "./observation-message.js";
 import { loggerOf, topicsOf, type ConnectionOptions } from "./sdk-options.js";
@@ -168,6 +169,15 @@ export class MandateExecutor {
   static async start(options: ExecutorOptions): Promise<MandateExecutor> {
     const topics = topicsOf(options);
     const logger = loggerOf(options, "executor-sdk");
+    if (installedKafkajsDropsAbortedTransactions() === false) {
+      // NOTE: a warning, not a refusal: Mandate writes each decision partition from one transactional
+      // producer, which is not the interleaving the bug needs; a decision topic written otherwise is.
+      logger.warn(
+        { event: "kafkajs_read_committed_unsound" },
+        "this kafkajs can hand records of aborted transactions to read_committed readers when several " +
+          "aborted transactions interleave in a partition; apply Mandate's infra/patches/kafkajs-aborted-transactions.mjs",
+      );
+    }
     const kafka = createKafka(options, `mandate-executor-${options.groupId}`, logger);
     const contracts = await openContracts(options, topics);
     const validatorKeys = new ValidatorKeyDirectory(kafka, topics.validatorKeys, contracts.validatorKey, logger);

@@ -76,6 +76,7 @@ describe("the packed SDK", () => {
       schemas: string[];
       sdk: string[];
       kafkaClient: string;
+      kafkajsReadCommittedSound: boolean | undefined;
     };
     expect(result.actions.length).toBeGreaterThan(0);
     for (const action of result.actions) {
@@ -99,6 +100,9 @@ describe("the packed SDK", () => {
     ]);
     expect(result.sdk).toEqual(["function", "function"]);
     expect(result.kafkaClient).toBe("function");
+    // kafkajs as published (not this repository's patched copy): the check finds its filter, and finds it
+    // unsound, so an executor built on this install warns when it starts.
+    expect(result.kafkajsReadCommittedSound).toBe(false);
   }, 300_000);
 });
 
