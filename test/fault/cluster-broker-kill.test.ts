@@ -1,5 +1,4 @@
-import crypto from "node:crypto";
-import { AssignerProtocol, Kafka, logLevel, type KafkaMessage, type Producer } from "kafkajs";
+import { AssignerProtocol, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../infra/src/local-stack.js";
 import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
@@ -20,35 +19,7 @@ import { isolatedDatabase, sharedStack } from "../support/shared-stack.js";
 import { orderLookup, streamActions } from "../support/test-actions.js";
 import { headerText } from "@mandate/sdk/kafka/dead-letter";
 import { alive } from "../support/process-alive.js";
-
-/**
- * Reads `topic` from its beginning to the end offsets it has when called, handing each record over. A
- * batch's last offset counts commit markers, which are never handed over, so progress is taken from it.
- */
-async function readToEnd(
-  brokers: string[],
-  topic: string,
-  readUncommitted: boolean,
-  onMessage: (partition: number, message: KafkaMessage) => void,
-): Promise<void> {
-  const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const read = new Map<number, number>();
-  const consumer = kafka.consumer({ groupId: `audit-${crypto.randomUUID()}`, readUncommitted });
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
-    read.set(payload.partition, Number(payload.lastOffset) + 1),
-  );
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ partition, message }) => onMessage(partition, message) });
-  await waitUntil(`${topic} read to its end`, async () =>
-    ends.every(({ partition, high }) => (read.get(partition) ?? 0) >= Number(high)),
-  ).catch(() => undefined);
-  await consumer.disconnect();
-}
+import { readToEnd } from "../support/topic-reader.js";
 
 /** Every action id on the actions topic, read to its end (read-committed). */
 async function actionIdsOnTopic(brokers: string[], topic: string): Promise<Set<string>> {
