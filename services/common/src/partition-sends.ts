@@ -32,6 +32,90 @@ export async function sendByPartition(
   }
 }
 
+/** A transaction, or anything else that sends several topics' records at once. */
+export interface BatchSender {
+  sendBatch(batch: {
+    topicMessages: Array<{ topic: string; messages: Message[] }>;
+    acks?: number;
+  }): Promise<RecordMetadata[]>;
+}
+
+/** A send that resolved without an answer for some of the partitions it was given (see sendInTransaction). */
+export class PartialSendError extends Error {
+  constructor(readonly missing: string[]) {
+    super(`kafkajs resolved a send without writing ${missing.join(", ")}`);
+    this.name = "PartialSendError";
+  }
+}
+
+/**
+ * Bytes of one partition's records per request. NOTE: the broker refuses a request whose record batch
+ * for one partition exceeds `message.max.bytes` (1 MiB by default), and kafkajs then fails the whole
+ * transaction. A decision carries its action plus signatures and reasons, so the decisions of a full
+ * fetch (up to 1 MiB of actions per partition) are larger than that fetch.
+ */
+export const MAX_PARTITION_SEND_BYTES = 512 * 1024;
+
+/**
+ * Sends several topics' messages inside a transaction in as few requests as kafkajs makes them: per
+ * broker one AddPartitionsToTxn for all the partitions it leads and one produce, where one send per
+ * partition makes two requests per partition, one after another. Partitions are given as in
+ * sendByPartition; a partition's records beyond MAX_PARTITION_SEND_BYTES go in a further request.
+ *
+ * NOTE: kafkajs's send across brokers can resolve without having written some partitions (see
+ * sendByPartition). Here every partition sent must be in kafkajs's answer, or the send fails with
+ * PartialSendError: inside a transaction, which the caller then aborts, nothing of it remains. Not for
+ * a producer outside a transaction, where the partitions that were written would stay written.
+ */
+export async function sendInTransaction(
+  transaction: BatchSender,
+  topics: Array<{ topic: string; messages: Message[]; partitions: number }>,
+): Promise<void> {
+  const rounds: Array<Array<{ topic: string; messages: Message[] }>> = [];
+  for (const { topic, messages, partitions } of topics) {
+    for (const [partition, group] of groupByPartition(messages, partitions)) {
+      boundedChunks(group, MAX_PARTITION_SEND_BYTES).forEach((chunk, round) => {
+        (rounds[round] ??= []).push({ topic, messages: chunk.map((message) => ({ ...message, partition })) });
+      });
+    }
+  }
+  for (const topicMessages of rounds) {
+    const answered = new Set(
+      (await transaction.sendBatch({ topicMessages, acks: -1 }))
+        .filter((r) => r.errorCode === 0)
+        .map((r) => `${r.topicName}/${r.partition}`),
+    );
+    const missing = topicMessages
+      .map(({ topic, messages }) => `${topic}/${messages[0]?.partition}`)
+      .filter((key) => !answered.has(key));
+    if (missing.length > 0) throw new PartialSendError(missing);
+  }
+}
+
+/** `messages` in order, cut into runs of at most `maxBytes` (a message larger than that alone). */
+export function boundedChunks(messages: Message[], maxBytes: number): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = byteLength(message.value) + byteLength(message.key) + 128;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function byteLength(value: Message["value"] | Message["key"]): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === "string" ? Buffer.byteLength(value) : value.length;
+}
+
 /** Each message's partition, as kafkajs's default partitioner would choose it, grouped in order. */
 export function groupByPartition(messages: Message[], partitions: number): Map<number, Message[]> {
   const partitionMetadata = Array.from({ length: partitions }, (_, partitionId): PartitionMetadata => ({
