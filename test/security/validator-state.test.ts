@@ -218,6 +218,36 @@ describe("validator state across restarts and rebalances", () => {
     expect(codes(decision)).toContain("scope.rate_over_limit");
   });
 
+  it("decides a batch that failed again, once, with the actions queued behind it, and counts none of it twice", async () => {
+    const s = await scenario("failed-batch");
+    const actions = Array.from({ length: 6 }, () => signedAction());
+    const target = actions[0] as ProposedAction;
+    let failures = 0;
+    /** Fails the batch holding `target` the first time: its decisions, state and offsets never commit. */
+    class FailingOnceEngine extends MandateDecisionEngine {
+      override decideAction(...args: Parameters<MandateDecisionEngine["decideAction"]>) {
+        if (args[0].action_id === target.action_id && failures === 0) {
+          failures += 1;
+          throw new Error("engine failed (test)");
+        }
+        return super.decideAction(...args);
+      }
+    }
+    await startValidator(s, "validator-a", new FailingOnceEngine());
+    for (const action of actions) await send(s, action);
+    for (const action of actions) {
+      const [decision] = await decisionsOf(s, action.action_id, 1);
+      // Decided again from scratch: not refused as a replay of its own first attempt.
+      expect(decision?.verdict).toBe("approved");
+    }
+    // Time for a second decision of any of them to land, were one made.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const action of actions) {
+      expect(s.decisions.filter((d) => d.action.action_id === action.action_id)).toHaveLength(1);
+    }
+    expect(failures).toBe(1);
+  });
+
   it("a validator paused past its session timeout cannot commit a second decision (fencing)", async () => {
     const s = await scenario("zombie");
     let stalled: string | undefined;

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import crypto from "node:crypto";
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from "kafkajs";
 import {
   type ProposedAction,
   type DecisionRecord,
@@ -24,7 +24,7 @@ import { redactSecrets, redactSecretsInText } from "./payload-safety/index.js";
 import { PolicyDirectory } from "./policy-directory.js";
 import type { ValidatorConfig } from "./validator-config.js";
 import { VerdictSigner } from "@mandate/common/verdict-signer";
-import { sendByPartition, topicPartitionCounts } from "@mandate/common/partition-sends";
+import { sendInTransaction, topicPartitionCounts } from "@mandate/common/partition-sends";
 import { SharedAdmin } from "@mandate/sdk/kafka/shared-admin";
 import { PartitionProducers } from "./validator-state/partition-producers.js";
 import { StateChangelog, type TouchedState } from "./validator-state/state-changelog.js";
@@ -41,6 +41,26 @@ interface DecidedBatch {
   observationsTaken: number;
 }
 
+/**
+ * One action partition's actions fetched and not yet decided, in offset order, and the loop deciding
+ * them (decideLane). Dropped whole when the partitions are prepared again.
+ */
+interface PartitionLane {
+  partition: number;
+  queued: KafkaMessage[];
+  /** The offset after the last one queued: where the partition's next batch must start. */
+  nextOffset: number | undefined;
+  highWatermark: string;
+  deciding: Promise<void> | undefined;
+  /** queueBatch calls waiting for the lane to take its queue (at most MAX_LANE_ACTIONS held). */
+  onTaken: Array<() => void>;
+}
+
+/** Actions a lane holds before queueBatch waits: about 1 MiB of fetched actions at their usual size. */
+const MAX_LANE_ACTIONS = 2000;
+/** Actions one transaction decides at most. */
+const MAX_TRANSACTION_ACTIONS = 2000;
+
 interface CommittedBatch {
   lastOffset: string;
   verdicts: string[];
@@ -51,8 +71,8 @@ interface CommittedBatch {
 
 /**
  * Consumes proposed actions, decides each, and publishes the decision record — all inside one Kafka
- * transaction per partition batch, together with the consumed offsets and the state of the agents the
- * batch touched (the validator-state changelog). A crash before the commit aborts the decisions with the
+ * transaction per partition batch (what the partition's lane queued since its last commit), together
+ * with the consumed offsets and the state of the agents the batch touched (the validator-state changelog). A crash before the commit aborts the decisions with the
  * offsets and the state, so the batch is decided again; after it, all three are durable. Each action
  * therefore gets exactly one committed decision, and the engine's state counts it once.
  *
@@ -68,7 +88,7 @@ export class ValidatorService {
   private consumer: Consumer | undefined;
   private producers: PartitionProducers | undefined;
   private changelog: StateChangelog | undefined;
-  /** The partition count of each topic a batch's transaction writes to (sendByPartition). */
+  /** The partition count of each topic a batch's transaction writes to (sendInTransaction). */
   private partitionCounts = new Map<string, number>();
   /** The action partitions of the latest group generation this consumer joined. */
   private assignment = { generation: 0, partitions: [] as number[] };
@@ -76,7 +96,14 @@ export class ValidatorService {
   private preparedGeneration = -1;
   private preparing: Promise<void> | undefined;
   /** Batches being decided (one per partition; a crashed consumer's may still be finishing): a new generation's preparation waits for them before touching state. */
-  private readonly batchesInFlight = new Set<Promise<void>>();
+  private readonly batchesInFlight = new Set<Promise<unknown>>();
+  /** Action partition → its lane of fetched actions not yet decided (queueBatch, decideLane). */
+  private readonly lanes = new Map<number, PartitionLane>();
+  /** How many lanes decide at once: `partitionsConcurrently`. */
+  private readonly decidingSlots: Slots;
+  /** Failed batches since the last one committed: the backoff before preparing again. */
+  private laneFailures = 0;
+  private stopping = false;
   /**
    * Action partition → first offset not yet decided by a committed transaction: read after fencing, then
    * moved on by each commit. Offsets below it are decided already; a batch that starts above it skipped
@@ -113,6 +140,7 @@ export class ValidatorService {
     }),
   ) {
     this.metrics = new ValidatorMetrics(() => this.engine.sessionStats());
+    this.decidingSlots = new Slots(config.partitionsConcurrently);
     this.logger = createLogger("validator", config.logLevel).child({ validator_id: config.validatorId });
     this.verdictSigner = VerdictSigner.create(config);
     if (config.redactionKeyHex) {
@@ -190,8 +218,12 @@ export class ValidatorService {
       maxInFlightRequests: 1,
       transactionTimeout: config.transactionTimeoutMs,
       // NOTE: the coordinator answers CONCURRENT_TRANSACTIONS while it writes the previous commit's
-      // markers, typically for a few milliseconds; kafkajs's default 100 ms first retry would add that to every batch.
-      retry: { initialRetryTime: 5, maxRetryTime: 1000 },
+      // markers, typically for a few milliseconds, and a lane that has more queued begins its next
+      // transaction at once: kafkajs's default 100 ms first retry would add that to most batches. Retries
+      // are not limited, as kafkajs does for an idempotent producer given no retry settings (a client-wide
+      // count would apply otherwise: 5, about 60 ms from a 2 ms start); a transaction that cannot go on
+      // fails anyway, once the coordinator aborts it after transactionTimeoutMs.
+      retry: { initialRetryTime: 2, maxRetryTime: 1000, retries: Number.MAX_SAFE_INTEGER },
     });
     const consumer = kafka.consumer({
       groupId: config.groupId,
@@ -223,7 +255,7 @@ export class ValidatorService {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: config.partitionsConcurrently,
-      eachBatch: (payload) => this.decideBatch(payload),
+      eachBatch: (payload) => this.queueBatch(payload),
     });
   }
 
@@ -232,15 +264,22 @@ export class ValidatorService {
     return this.directory?.get(agentId)?.version;
   }
 
-  /** Stop fetching, let the in-flight transaction finish, then disconnect. */
   /** The port of /healthz, /readyz and /metrics, once listening. */
   get httpPort(): number | undefined {
     return this.httpAddress?.port;
   }
 
+  /**
+   * Stops fetching and deciding, lets the transactions in flight end, then disconnects. What the lanes
+   * held undecided is not committed, so the partitions' next owner reads it again.
+   */
   async stop(): Promise<void> {
     this.started = false;
+    this.stopping = true;
+    this.dropLanes();
     await this.consumer?.disconnect();
+    this.dropLanes();
+    while (this.batchesInFlight.size > 0) await Promise.allSettled([...this.batchesInFlight]);
     await this.preparing?.catch(() => undefined);
     await this.producers?.close();
     await this.admin?.close();
@@ -280,26 +319,143 @@ export class ValidatorService {
     await this.reviewedApprovals.start(() => this.approvalsSince);
   }
 
-  private async decideBatch(payload: EachBatchPayload): Promise<void> {
+  /**
+   * Takes a fetched batch into its partition's lane and returns, so that kafkajs fetches on while the
+   * lane decides and commits: kafkajs fetches again only once every batch of a fetch is handled, and a
+   * transaction's commit (several round trips) would otherwise hold up the actions of every partition
+   * fetched with it. The offsets are resolved for kafkajs's fetching only; what counts is the offset
+   * each lane's transaction commits. Waits while the lane holds MAX_LANE_ACTIONS already.
+   */
+  private async queueBatch({ batch, resolveOffset, isRunning, isStale, heartbeat }: EachBatchPayload): Promise<void> {
     // kafkajs heartbeats only between batches: a long restore must not cost this consumer its partitions.
-    const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1000);
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
     try {
       await this.prepareAssignment();
+      const lane = this.laneOf(batch.partition);
+      lane.highWatermark = batch.highWatermark;
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale() || this.lanes.get(batch.partition) !== lane) break;
+        const offset = Number(message.offset);
+        const expected = lane.nextOffset ?? this.committedFrom.get(batch.partition) ?? -1;
+        // Queued or decided already: fetched again after a rejoin, or decided by the partition's previous owner.
+        if (offset < expected) {
+          resolveOffset(message.offset);
+          continue;
+        }
+        if (expected >= 0 && offset > expected) {
+          const undecidedFrom = await this.firstKept(batch.partition, expected);
+          if (this.lanes.get(batch.partition) !== lane) break;
+          if (undecidedFrom < offset) {
+            // The actions between were never decided: deciding this one and committing its offset would
+            // lose them for good. (Seen when kafkajs fetched ahead while a broker failed.)
+            this.logger.warn(
+              { event: "action_gap", partition: batch.partition, expected: undecidedFrom, offset },
+              "batch starts past actions not yet decided; reading the partition again from the first of them",
+            );
+            (this.consumer as Consumer).seek({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: String(undecidedFrom),
+            });
+            break;
+          }
+        }
+        lane.queued.push(message);
+        lane.nextOffset = offset + 1;
+        resolveOffset(message.offset);
+      }
+      lane.deciding ??= this.decideLane(lane).finally(() => (lane.deciding = undefined));
+      while (lane.queued.length >= MAX_LANE_ACTIONS && this.lanes.get(batch.partition) === lane) {
+        await new Promise<void>((resolve) => lane.onTaken.push(resolve));
+      }
     } finally {
       clearInterval(beat);
     }
-    const deciding = this.decideInBatch(payload);
-    this.batchesInFlight.add(deciding);
-    try {
-      await deciding;
-    } finally {
-      this.batchesInFlight.delete(deciding);
+  }
+
+  /** Empties and forgets every lane, waking queueBatch calls that wait on one; returns the lanes dropped. */
+  private dropLanes(): PartitionLane[] {
+    const lanes = [...this.lanes.values()];
+    this.lanes.clear();
+    for (const lane of lanes) {
+      lane.queued.length = 0;
+      for (const resolve of lane.onTaken.splice(0)) resolve();
+    }
+    return lanes;
+  }
+
+  private laneOf(partition: number): PartitionLane {
+    let lane = this.lanes.get(partition);
+    if (lane === undefined) {
+      lane = { partition, queued: [], nextOffset: undefined, highWatermark: "0", deciding: undefined, onTaken: [] };
+      this.lanes.set(partition, lane);
+    }
+    return lane;
+  }
+
+  /**
+   * Decides a lane's queued actions, everything queued at once in one transaction, until none is left.
+   * At most `partitionsConcurrently` lanes decide at once. A failure drops every lane and prepares the
+   * partitions again, which reads the committed offsets back and has kafkajs fetch from them (prepare).
+   */
+  private async decideLane(lane: PartitionLane): Promise<void> {
+    while (!this.stopping && lane.queued.length > 0 && this.lanes.get(lane.partition) === lane) {
+      await this.prepareAssignment();
+      let failure: { error: unknown; actions: number } | undefined;
+      await this.decidingSlots.acquire();
+      try {
+        // Prepared again meanwhile (a new generation, a failed commit): the lane is gone or still valid.
+        if (
+          this.stopping ||
+          this.lanes.get(lane.partition) !== lane ||
+          this.preparedGeneration !== this.assignment.generation
+        ) {
+          continue;
+        }
+        const actions = lane.queued.splice(0, MAX_TRANSACTION_ACTIONS);
+        for (const resolve of lane.onTaken.splice(0)) resolve();
+        const deciding = this.decideAndCommit(lane.partition, actions);
+        this.batchesInFlight.add(deciding);
+        try {
+          const committed = await deciding;
+          this.laneFailures = 0;
+          if (committed !== undefined) this.countCommitted(lane, committed);
+        } catch (error) {
+          failure = { error, actions: actions.length };
+        } finally {
+          this.batchesInFlight.delete(deciding);
+        }
+      } finally {
+        this.decidingSlots.release();
+      }
+      if (failure !== undefined) {
+        this.logger.error(
+          { event: "batch_failed", partition: lane.partition, actions: failure.actions, err: failure.error },
+          "deciding or committing a batch failed; preparing the partitions again and reading from the committed offsets",
+        );
+        // NOTE: after the batch left batchesInFlight and its slot: the preparation waits for the one and
+        // the other lanes for the other.
+        await this.recoverFromFailure();
+        return;
+      }
     }
   }
 
-  private async decideInBatch(payload: EachBatchPayload): Promise<void> {
-    const committed = await this.decideAndCommit(payload);
-    if (committed !== undefined) await this.countCommitted(payload, committed);
+  /** After a failed batch: prepares the partitions again, with backoff, until that succeeds or the service stops. */
+  private async recoverFromFailure(): Promise<void> {
+    this.preparedGeneration = -1;
+    for (let attempt = 0; !this.stopping; attempt += 1) {
+      const delay = Math.min(5000, 100 * 2 ** Math.min(this.laneFailures, 6));
+      this.laneFailures += 1;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.stopping) return;
+      try {
+        await this.prepareAssignment();
+        return;
+      } catch (error) {
+        this.logger.error({ event: "partitions_prepare_failed", attempt, err: error }, "fencing or restore failed");
+      }
+    }
   }
 
   /**
@@ -318,9 +474,12 @@ export class ValidatorService {
 
   private async prepare({ generation, partitions }: { generation: number; partitions: number[] }): Promise<void> {
     const { config } = this;
-    // NOTE: kafkajs may rejoin while another broker's fetcher is still in a batch; that batch's commit or
-    // abort must not land on the state restored below (an abort puts back what it saw before the batch).
+    // NOTE: a batch may still be deciding (kafkajs rejoined meanwhile, or another lane failed); its commit
+    // or abort must not land on the state restored below (an abort puts back what it saw before the batch).
     while (this.batchesInFlight.size > 0) await Promise.allSettled([...this.batchesInFlight]);
+    // What the lanes hold is dropped and fetched again from the committed offsets (below): kafkajs's own
+    // position is past it, and part of it may have been decided by another owner meanwhile.
+    const lanes = this.dropLanes();
     await (this.producers as PartitionProducers).claim(partitions);
     // Everything is forgotten and read again from the changelog: a partition held before may have been
     // another validator's meanwhile (this one paused past its session timeout without noticing).
@@ -334,6 +493,16 @@ export class ValidatorService {
     );
     this.committedFrom.clear();
     for (const { partition, offset } of offsets?.partitions ?? []) this.committedFrom.set(partition, Number(offset));
+    for (const lane of lanes.filter((l) => l.nextOffset !== undefined && partitions.includes(l.partition))) {
+      const committed = this.committedFrom.get(lane.partition) ?? -1;
+      const from = committed >= 0 ? committed : await this.firstKept(lane.partition, 0);
+      try {
+        this.consumer?.seek({ topic: config.topics.actions, partition: lane.partition, offset: String(from) });
+      } catch (error) {
+        // A consumer rebuilt after a crash (consume) and not yet running: it starts from the committed offsets anyway.
+        this.logger.debug({ event: "seek_skipped", partition: lane.partition, err: error }, "consumer not running");
+      }
+    }
     this.preparedGeneration = generation;
     this.logger.info(
       { event: "partitions_prepared", generation, partitions },
@@ -360,91 +529,51 @@ export class ValidatorService {
     });
   }
 
-  private async countCommitted(
-    { batch, resolveOffset, heartbeat }: EachBatchPayload,
-    committed: CommittedBatch,
-  ): Promise<void> {
+  private countCommitted(lane: PartitionLane, committed: CommittedBatch): void {
     const { lastOffset, verdicts, deadLetterCauses, observationsTaken } = committed;
-    resolveOffset(lastOffset);
-    await heartbeat();
     // Counted once committed: an aborted batch is decided again and must not count twice.
     for (const verdict of verdicts) this.metrics.decisions.inc({ verdict });
     for (const { step, reason } of deadLetterCauses) this.metrics.deadLetters.inc({ step, reason });
     this.metrics.observationsTaken.inc(observationsTaken);
     this.metrics.consumerLag.set(
-      { topic: batch.topic },
-      Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
+      { topic: this.config.topics.actions },
+      Math.max(0, Number(lane.highWatermark) - 1 - Number(lastOffset)),
     );
     this.logger.debug(
       {
         event: "decisions_published",
         count: committed.decisions,
         observations: observationsTaken,
-        partition: batch.partition,
+        partition: lane.partition,
       },
       "batch decided",
     );
   }
 
   /**
-   * Reads the batch (decoding may wait on the registry), then decides it without awaiting anything, so
-   * the engine journals exactly this batch's changes while batches of other partitions await their
+   * Reads the actions (decoding may wait on the registry), then decides them without awaiting anything,
+   * so the engine journals exactly this batch's changes while batches of other partitions await their
    * transactions, then commits decisions, dead letters, state and the offsets in one transaction. The
    * journal is kept when the transaction commits and undone when it fails.
    */
-  private async decideAndCommit({
-    batch,
-    resolveOffset,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<CommittedBatch | undefined> {
+  private async decideAndCommit(partition: number, actions: KafkaMessage[]): Promise<CommittedBatch | undefined> {
     const { config } = this;
     const contracts = this.contracts as MandateContracts;
-    const committedFrom = this.committedFrom.get(batch.partition) ?? -1;
-    /** Where the partition must be read again from, when this batch skipped actions. */
-    let readAgainFrom: number | undefined;
+    const committedFrom = this.committedFrom.get(partition) ?? -1;
     const taken: Array<{ message: KafkaMessage; intake: IntakeResult }> = [];
-    let lastOffset: string | undefined;
-
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      const offset = Number(message.offset);
-      // Decided in a committed transaction already: by this instance (a batch fetched again) or by the
-      // partition's previous owner after this consumer fetched its offsets.
-      if (offset < committedFrom) {
-        resolveOffset(message.offset);
-        continue;
-      }
-      const expected = lastOffset === undefined ? committedFrom : Number(lastOffset) + 1;
-      const undecidedFrom =
-        expected >= 0 && offset > expected ? await this.firstKept(batch.partition, expected) : offset;
-      if (undecidedFrom < offset) {
-        // The actions between were never decided: deciding this one and committing its offset would
-        // lose them for good. (Seen when kafkajs fetched ahead while a broker failed.)
-        this.logger.warn(
-          { event: "action_gap", partition: batch.partition, expected: undecidedFrom, offset },
-          "batch starts past actions not yet decided; reading the partition again from the first of them",
-        );
-        readAgainFrom = undecidedFrom;
-        break;
-      }
+    for (const message of actions) {
+      // Decided in a committed transaction already (the lane was filled before the offsets were read).
+      if (Number(message.offset) < committedFrom) continue;
       taken.push({ message, intake: await takeInRecord(message, contracts, config) });
-      lastOffset = message.offset;
     }
-    if (readAgainFrom !== undefined) {
-      (this.consumer as Consumer).seek({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: String(readAgainFrom),
-      });
-    }
+    const lastOffset = taken.at(-1)?.message.offset;
     if (lastOffset === undefined) return undefined;
 
     // NOTE: nothing is awaited from beginBatch to endBatch: the journal is this batch's alone.
     const engineBatch = this.engine.beginBatch?.();
     let decided: DecidedBatch;
     try {
-      decided = this.decideTaken(batch, taken);
+      decided = this.decideTaken(partition, taken);
     } catch (error) {
       this.engine.endBatch?.();
       if (engineBatch) this.engine.abortBatch?.(engineBatch);
@@ -452,25 +581,26 @@ export class ValidatorService {
     }
     this.engine.endBatch?.();
 
-    const transaction = await (this.producers as PartitionProducers).of(batch.partition).transaction();
+    const transaction = await (this.producers as PartitionProducers).of(partition).transaction();
     try {
-      for (const [topic, messages] of [
-        [config.topics.decisions, decided.decisions],
-        [config.topics.deadLetters, decided.deadLetters],
-        [config.topics.validatorState, decided.state],
-      ] as const) {
-        for (const send of boundedSends(messages)) {
-          await sendByPartition(transaction, topic, send, this.partitionCounts.get(topic) as number);
-        }
-      }
+      await sendInTransaction(
+        transaction,
+        (
+          [
+            [config.topics.decisions, decided.decisions],
+            [config.topics.deadLetters, decided.deadLetters],
+            [config.topics.validatorState, decided.state],
+          ] as const
+        ).flatMap(([topic, messages]) =>
+          messages.length === 0 ? [] : [{ topic, messages, partitions: this.partitionCounts.get(topic) as number }],
+        ),
+      );
       await transaction.sendOffsets({
         consumerGroupId: config.groupId,
-        topics: [
-          { topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(lastOffset) + 1) }] },
-        ],
+        topics: [{ topic: config.topics.actions, partitions: [{ partition, offset: String(Number(lastOffset) + 1) }] }],
       });
       await transaction.commit();
-      this.committedFrom.set(batch.partition, Number(lastOffset) + 1);
+      this.committedFrom.set(partition, Number(lastOffset) + 1);
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       // NOTE: the batch is fetched and decided again, so nothing it did to the engine's state (replay
@@ -479,10 +609,9 @@ export class ValidatorService {
       // comes from the changelog, which that commit wrote.)
       if (engineBatch) this.engine.abortBatch?.(engineBatch);
       // NOTE: a commit that failed may still have committed (its request timed out while a broker died,
-      // say), and kafkajs fetches the batch again from where this consumer stood, not from the committed
-      // offset: decided again, it would get a second decision. So the partitions are prepared again first,
-      // as for a new generation: claiming them waits for this transaction to end either way, then the
-      // state and the committed offsets are read back, and what did commit is skipped.
+      // say). So the partitions are prepared again before anything else is decided (decideLane): claiming
+      // them waits for this transaction to end either way, then the state and the committed offsets are
+      // read back, and kafkajs fetches from those offsets, past what did commit.
       this.preparedGeneration = -1;
       throw error;
     }
@@ -498,7 +627,7 @@ export class ValidatorService {
   }
 
   /** The batch's records, read, decided in offset order (synchronously: see decideAndCommit). */
-  private decideTaken(batch: Batch, taken: Array<{ message: KafkaMessage; intake: IntakeResult }>): DecidedBatch {
+  private decideTaken(partition: number, taken: Array<{ message: KafkaMessage; intake: IntakeResult }>): DecidedBatch {
     const { config } = this;
     const decided: DecidedBatch = {
       decisions: [],
@@ -553,7 +682,7 @@ export class ValidatorService {
         }
       }
       if (intake.kind === "dead_letter") {
-        const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+        const source = { topic: config.topics.actions, partition, offset: message.offset };
         decided.deadLetters.push(deadLetterMessage(message, source, intake.cause, now));
         decided.deadLetterCauses.push(intake.cause);
         if (intake.identified) {
@@ -588,15 +717,15 @@ export class ValidatorService {
           {
             event: intake.cause.step === "validator.observation" ? "observation_dead_lettered" : "action_dead_lettered",
             reason: intake.cause.reason,
-            partition: batch.partition,
+            partition,
             offset: message.offset,
           },
           intake.cause.detail,
         );
       }
     }
-    for (const agentId of touched.agents) this.agentPartitions.set(agentId, batch.partition);
-    decided.state = (this.changelog as StateChangelog).records(this.engine, touched, batch.partition, {
+    for (const agentId of touched.agents) this.agentPartitions.set(agentId, partition);
+    decided.state = (this.changelog as StateChangelog).records(this.engine, touched, partition, {
       sessions: this.withPartition(this.engine.takeEvictedSessions()),
       replays: this.withPartition(this.engine.takeExpiredReplays()),
     });
@@ -652,38 +781,6 @@ export class ValidatorService {
   }
 }
 
-/**
- * Bytes per produce call. NOTE: the broker refuses a request whose record batch for one partition
- * exceeds `message.max.bytes` (1 MiB by default), and kafkajs then fails the whole transaction. A
- * decision carries its action plus signatures and reasons, so the decisions of a full fetch (up to
- * 1 MiB of actions per partition) are larger than that fetch; splitting the sends keeps each request
- * under the limit, and they all still commit or abort together.
- */
-const MAX_SEND_BYTES = 512 * 1024;
-
-function boundedSends(messages: Message[]): Message[][] {
-  const sends: Message[][] = [];
-  let current: Message[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    const size = byteLength(message.value) + byteLength(message.key) + 128;
-    if (current.length > 0 && bytes + size > MAX_SEND_BYTES) {
-      sends.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += size;
-  }
-  if (current.length > 0) sends.push(current);
-  return sends;
-}
-
-function byteLength(value: Message["value"] | Message["key"]): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === "string" ? Buffer.byteLength(value) : value.length;
-}
-
 /** What an undecodable action is recorded as in its rejection: the ids, nothing else. */
 function unreadableAction(actionId: string, agentId: string, timestamp: number): ProposedAction {
   return {
@@ -702,4 +799,28 @@ function unreadableAction(actionId: string, agentId: string, timestamp: number):
     key_id: null,
     signature: null,
   };
+}
+
+/** At most `size` holders at once; the others wait in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
 }
