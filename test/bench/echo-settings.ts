@@ -20,6 +20,12 @@ export interface EchoSettings {
   writesStateTopic: boolean;
   /** Partitions handled at once (kafkajs `partitionsConsumedConcurrently`); 1 when left out. */
   concurrency?: number;
+  /**
+   * Transactional only: each partition's batches go to a queue of its own and kafkajs fetches on while
+   * the partition's transaction commits; the next transaction carries everything queued meanwhile (the
+   * validator's lanes). Otherwise kafkajs fetches again only once every batch of a fetch is committed.
+   */
+  fetchesWhileCommitting?: boolean;
   /** The kafkajs client's retry (createKafka's for the validator). */
   clientRetry: RetryOptions;
   consumer: Omit<ConsumerConfig, "groupId">;
@@ -54,8 +60,9 @@ export const TXN_ECHO: EchoSettings = {
 /**
  * The validator's consume-transform-produce settings, with no decoding and no decision. NOTE: the one
  * place that follows the validator: mirrors ValidatorService.consume() (consumer and producer options),
- * PartitionProducers (a producer per partition), decideAndCommit (decisions, state changelog and offsets
- * in one transaction per partition batch) and createKafka (client retry). When those change, change this.
+ * PartitionProducers (a producer per partition), queueBatch and decideLane (a lane per partition),
+ * decideAndCommit (decisions, state changelog and offsets in one transaction, the records in one
+ * sendInTransaction) and createKafka (client retry). When those change, change this.
  */
 export function validatorEcho(
   config: Pick<ValidatorConfig, "sessionTimeoutMs" | "transactionTimeoutMs" | "partitionsConcurrently">,
@@ -66,13 +73,14 @@ export function validatorEcho(
     producerPerPartition: true,
     writesStateTopic: true,
     concurrency: config.partitionsConcurrently,
+    fetchesWhileCommitting: true,
     clientRetry: { initialRetryTime: 100 },
     consumer: { readUncommitted: false, sessionTimeout: config.sessionTimeoutMs },
     producer: {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: config.transactionTimeoutMs,
-      retry: { initialRetryTime: 5, maxRetryTime: 1000 },
+      retry: { initialRetryTime: 2, maxRetryTime: 1000, retries: Number.MAX_SAFE_INTEGER },
     },
   };
 }

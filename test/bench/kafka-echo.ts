@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Producer } from "kafkajs";
 import type { EchoSettings } from "./echo-settings.js";
 
 /**
@@ -14,6 +14,10 @@ export class KafkaEcho {
   private consumer: Consumer | undefined;
   /** Keyed by input partition; a single producer sits under -1. */
   private readonly producers = new Map<number, Promise<Producer>>();
+  /** With fetchesWhileCommitting: each partition's messages not yet forwarded, and whether it is committing. */
+  private readonly lanes = new Map<number, { queued: KafkaMessage[]; committing: boolean }>();
+  /** A lane's failed transaction, thrown to kafkajs with the next batch (a bench echo does not recover). */
+  private laneFailure: unknown;
 
   constructor(
     brokers: string[],
@@ -34,7 +38,8 @@ export class KafkaEcho {
             autoCommit: false,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: this.settings.concurrency ?? 1,
-            eachBatch: (payload) => this.forwardInTransaction(payload),
+            eachBatch: (payload) =>
+              this.settings.fetchesWhileCommitting ? this.queue(payload) : this.forwardInTransaction(payload),
           }
         : {
             partitionsConsumedConcurrently: this.settings.concurrency ?? 1,
@@ -45,6 +50,7 @@ export class KafkaEcho {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
+    while ([...this.lanes.values()].some((lane) => lane.committing)) await new Promise((r) => setTimeout(r, 10));
     await Promise.all([...this.producers.values()].map(async (p) => (await p).disconnect()));
   }
 
@@ -56,28 +62,66 @@ export class KafkaEcho {
   private async forwardInTransaction({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
     const last = batch.messages.at(-1)?.offset;
     if (last === undefined) return;
-    const transaction = await (await this.producerFor(batch.partition)).transaction();
+    await this.commitForwarded(batch.partition, batch.messages);
+    resolveOffset(last);
+    await heartbeat();
+  }
+
+  /** The lane's way (fetchesWhileCommitting): queued, resolved at once, forwarded by the partition's own loop. */
+  private async queue({ batch, resolveOffset }: EachBatchPayload): Promise<void> {
+    const last = batch.messages.at(-1)?.offset;
+    if (last === undefined) return;
+    let lane = this.lanes.get(batch.partition);
+    if (lane === undefined) this.lanes.set(batch.partition, (lane = { queued: [], committing: false }));
+    if (this.laneFailure !== undefined) throw this.laneFailure;
+    lane.queued.push(...batch.messages);
+    resolveOffset(last);
+    if (lane.committing) return;
+    lane.committing = true;
+    const committing = lane;
+    const drain = async () => {
+      while (committing.queued.length > 0) await this.commitForwarded(batch.partition, committing.queued.splice(0));
+    };
+    drain()
+      .catch((error: unknown) => (this.laneFailure = error))
+      .finally(() => (committing.committing = false));
+  }
+
+  /** One transaction: the messages forwarded (and their state records), and the offset after the last. */
+  private async commitForwarded(partition: number, messages: KafkaMessage[]): Promise<void> {
+    const last = messages.at(-1)?.offset as string;
+    const copies = messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+    const transaction = await (await this.producerFor(partition)).transaction();
     try {
-      await transaction.send({ topic: this.topics.to, messages: copies(batch) });
-      if (this.settings.writesStateTopic) {
-        await transaction.send({
-          topic: this.topics.state as string,
-          messages: batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })),
+      if (this.settings.fetchesWhileCommitting) {
+        // As sendInTransaction: both topics in one sendBatch.
+        await transaction.sendBatch({
+          acks: -1,
+          topicMessages: [
+            { topic: this.topics.to, messages: copies },
+            ...(this.settings.writesStateTopic
+              ? [{ topic: this.topics.state as string, messages: copies.map((m) => ({ ...m, partition })) }]
+              : []),
+          ],
         });
+      } else {
+        await transaction.send({ topic: this.topics.to, messages: copies });
+        if (this.settings.writesStateTopic) {
+          await transaction.send({
+            topic: this.topics.state as string,
+            messages: copies.map((m) => ({ key: m.key, value: m.value, partition })),
+          });
+        }
       }
       await transaction.sendOffsets({
         consumerGroupId: this.groupId,
-        topics: [
-          { topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(last) + 1) }] },
-        ],
+        topics: [{ topic: this.topics.from, partitions: [{ partition, offset: String(Number(last) + 1) }] }],
       });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw error;
     }
-    resolveOffset(last);
-    await heartbeat();
   }
 
   /** Created on a partition's first batch, so before the measured messages (the bench warms up first). */

@@ -1,7 +1,10 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type Producer } from "kafkajs";
-import type { InfraStack } from "../../infra/src/infra-stack.js";
-import { startPipeline, type RunningPipeline } from "../../infra/src/pipeline.js";
+import type { LocalStack } from "../../infra/src/local-stack.js";
+import type { ManagedProcess } from "../../infra/src/managed-process.js";
 import { waitUntil } from "../../infra/src/wait-until.js";
 import {
   ACTION_ID_HEADER,
@@ -13,7 +16,9 @@ import {
 import { ensureTopics } from "@mandate/common/topics";
 import { GovernancePublisher, MandateAgent, VerdictTimeoutError } from "@mandate/sdk";
 import { testRegistration } from "../support/registrations.js";
+import { startValidatorProcess } from "../support/validator-process.js";
 import { atFixedRate } from "./latency-stats.js";
+import { cpuMs } from "./process-cpu.js";
 import type { ActionTimeline } from "./pipeline-hops.js";
 
 const AGENTS = 12;
@@ -30,26 +35,33 @@ export interface PipelineRun {
   offeredPerSecond: number;
   /** Per measured action, when it passed each point; empty unless the run was asked for hops. */
   timelines: ActionTimeline[];
+  /**
+   * CPU milliseconds per 1,000 proposals (warm-up included) over the run: the validator process, the
+   * broker, and this process (agents, their listeners, the generator and any hop observers).
+   */
+  cpuPer1k: { validator: number; broker: number; agentsAndLoad: number };
 }
 
 /**
- * The pipeline's verdict path (validators, no sink: the trail has its own figures) on fresh topics,
- * with AGENTS registered SDK agents proposing at a fixed rate. NOTE: everything runs in this process —
- * the validator, the agents (each with its own DecisionListener, which reads its agent's partition of
- * the decision topic) and the generator — so on a small machine they take CPU from each other; in
- * production the agents are elsewhere.
+ * The pipeline's verdict path (a validator, no sink: the trail has its own figures) on fresh topics,
+ * with AGENTS registered SDK agents proposing at a fixed rate. The validator is its own process, started
+ * as a deployment starts it (its defaults, environment); the agents (each with its own DecisionListener,
+ * which reads its agent's partition of the decision topic), the generator and the hop observers share
+ * this process. NOTE: on a small machine they all take CPU from each other and from the broker.
  */
 export class PipelineBench {
   private constructor(
     private readonly kafka: Kafka,
+    private readonly brokerPid: number | undefined,
     private readonly topics: TopicNames,
     private readonly contracts: MandateContracts,
-    private readonly pipeline: RunningPipeline,
+    /** The validator's process, for its CPU time. */
+    readonly validator: ManagedProcess,
     private readonly agents: MandateAgent[],
     private readonly acked: Map<string, number>,
   ) {}
 
-  static async start(stack: InfraStack, partitions: number): Promise<PipelineBench> {
+  static async start(stack: LocalStack, partitions: number): Promise<PipelineBench> {
     const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
     const topics = isolatedTopics("bench");
     const admin = kafka.admin();
@@ -59,23 +71,28 @@ export class PipelineBench {
     } finally {
       await admin.disconnect();
     }
-    const pipeline = await startPipeline(
-      { ...stack, clickhouse: undefined },
-      { topics, database: "unused", logLevel: "silent" },
-    );
     const connection = { kafkaBrokers: stack.kafkaBrokers, schemaRegistryUrl: stack.schemaRegistryUrl, topics };
     const publisher = await GovernancePublisher.connect(connection);
     const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-agent-${i}`);
     for (const id of agentIds) await publisher.publish(testRegistration(id));
     await publisher.close();
-    await waitUntil("registrations", async () =>
-      agentIds.every((id) => pipeline.validators[0]?.registrationVersion(id) === 1),
-    );
+    // Started after the registrations: a validator reads the registry to its end before it decides.
+    const validator = startValidatorProcess({
+      id: "bench",
+      topics,
+      groupId: `mandate-validator-${topics.actions}`,
+      logFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mandate-bench-pipeline-")), "validator.log"),
+      kafkaBrokers: stack.kafkaBrokers,
+      schemaRegistryUrl: stack.schemaRegistryUrl,
+      env: { MANDATE_LOG_LEVEL: "warn", MANDATE_ACTION_PARTITIONS: String(partitions) },
+    });
     const agents = await Promise.all(agentIds.map((agentId) => MandateAgent.connect({ ...connection, agentId })));
     const acked = new Map<string, number>();
     for (const agent of agents) onActionAcknowledged(agent, (actionId, at) => acked.set(actionId, at));
     const contracts = await openContracts(connection, topics);
-    return new PipelineBench(kafka, topics, contracts, pipeline, agents, acked);
+    const bench = new PipelineBench(kafka, stack.broker.pid, topics, contracts, validator, agents, acked);
+    await bench.drain();
+    return bench;
   }
 
   /**
@@ -90,6 +107,7 @@ export class PipelineBench {
     let timeouts = 0;
     let lastFired = 0;
     const started = performance.now();
+    const cpuBefore = this.cpuNow();
     this.acked.clear();
     process.on("unhandledRejection", ignoreVerdictTimeout);
     try {
@@ -124,9 +142,13 @@ export class PipelineBench {
       await observers?.stop();
     }
     const offeredPerSecond = (count + warmup - 1) / ((lastFired - started) / 1000);
-    if (observers === undefined) return { latencies, timeouts, offeredPerSecond, timelines: [] };
+    const cpuAfter = this.cpuNow();
+    const per1k = (key: keyof typeof cpuAfter) =>
+      Math.round(((cpuAfter[key] - cpuBefore[key]) / (count + warmup)) * 1000);
+    const cpuPer1k = { validator: per1k("validator"), broker: per1k("broker"), agentsAndLoad: per1k("agentsAndLoad") };
+    if (observers === undefined) return { latencies, timeouts, offeredPerSecond, timelines: [], cpuPer1k };
     for (const [actionId, timeline] of timelines) timeline.acked = this.acked.get(actionId);
-    return { latencies, timeouts, offeredPerSecond, timelines: observers.complete(timelines) };
+    return { latencies, timeouts, offeredPerSecond, timelines: observers.complete(timelines), cpuPer1k };
   }
 
   /**
@@ -143,7 +165,15 @@ export class PipelineBench {
 
   async stop(): Promise<void> {
     await Promise.all(this.agents.map((a) => a.close()));
-    await this.pipeline.stop();
+    await this.validator.stop();
+  }
+
+  private cpuNow() {
+    return {
+      validator: cpuMs(this.validator.pid) ?? 0,
+      broker: cpuMs(this.brokerPid) ?? 0,
+      agentsAndLoad: cpuMs(process.pid) ?? 0,
+    };
   }
 
   /** Consumers that hear of actions and decisions as they are appended and as they are committed. */

@@ -3,6 +3,8 @@ import { startLocalStack } from "../../infra/src/local-stack.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 import { progress } from "../../infra/src/progress.js";
 import { validatorConfigSchema } from "@mandate/validator/validator-config";
+import { numberFromEnv } from "@mandate/common/service-config";
+import { VALIDATOR_PROCESS_TIMEOUTS } from "../support/validator-process.js";
 import { BenchResults } from "./bench-results.js";
 import { benchDecisions } from "./decision-bench.js";
 import { benchEcho } from "./echo-bench.js";
@@ -153,12 +155,15 @@ if (jsonFile) {
 }
 
 async function benchPipeline(stack: Awaited<ReturnType<typeof startLocalStack>>): Promise<void> {
-  // The validator's settings as the pipeline below parses them: its defaults (startPipeline reads no environment).
+  // The settings of the pipeline's validator process (PipelineBench): its defaults, the timeouts the
+  // tests' validator processes get, and MANDATE_VALIDATOR_CONCURRENCY when this environment sets it.
   const validatorConfig = validatorConfigSchema.parse({
     kafkaBrokers: stack.kafkaBrokers,
     schemaRegistryUrl: stack.schemaRegistryUrl,
     validatorId: "bench",
     ...SINGLE_BROKER_TOPIC_SETTINGS,
+    ...VALIDATOR_PROCESS_TIMEOUTS,
+    partitionsConcurrently: numberFromEnv(process.env.MANDATE_VALIDATOR_CONCURRENCY),
   });
   const echoes = [PLAIN_ECHO, TXN_ECHO, validatorEcho(validatorConfig)];
   const echoLatencies = new Map<string, number[]>();
@@ -313,8 +318,14 @@ async function searchRate(bench: PipelineBench): Promise<void> {
       offered: Math.round(run.offeredPerSecond),
       timeouts: run.timeouts,
       held,
+      "CPU ms/1k: validator": run.cpuPer1k.validator,
+      "CPU ms/1k: broker": run.cpuPer1k.broker,
+      "CPU ms/1k: agents + load": run.cpuPer1k.agentsAndLoad,
     });
     results.set(`rate_search_${rate}_p99_ms`, p99);
+    results.set(`rate_search_${rate}_cpu_ms_per_1k_validator`, run.cpuPer1k.validator);
+    results.set(`rate_search_${rate}_cpu_ms_per_1k_broker`, run.cpuPer1k.broker);
+    results.set(`rate_search_${rate}_cpu_ms_per_1k_agents`, run.cpuPer1k.agentsAndLoad);
     if (!held) break;
     sustained = rate;
   }
@@ -353,6 +364,9 @@ async function sustain(bench: PipelineBench): Promise<void> {
       ...formatRow("mandate pipeline", run.latencies),
       offered: Math.round(run.offeredPerSecond),
       timeouts: run.timeouts,
+      "CPU ms/1k: validator": run.cpuPer1k.validator,
+      "CPU ms/1k: broker": run.cpuPer1k.broker,
+      "CPU ms/1k: agents + load": run.cpuPer1k.agentsAndLoad,
     },
   ]);
 }

@@ -5,6 +5,9 @@ import type { TopicNames } from "@mandate/contracts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
+/** The session and transaction timeouts a validator process gets here (see startValidatorProcess). */
+export const VALIDATOR_PROCESS_TIMEOUTS = { sessionTimeoutMs: 6000, transactionTimeoutMs: 10_000 };
+
 /**
  * A validator as its own process, started the way a deployment starts it (`main.ts`, environment), on
  * the single-broker stack at `brokers`. Short session and transaction timeouts, so a crash or a new
@@ -33,8 +36,8 @@ export function startValidatorProcess(options: {
         MANDATE_SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
         MANDATE_VALIDATOR_ID: options.id,
         MANDATE_VALIDATOR_GROUP: options.groupId,
-        MANDATE_VALIDATOR_SESSION_TIMEOUT_MS: "6000",
-        MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS: "10000",
+        MANDATE_VALIDATOR_SESSION_TIMEOUT_MS: String(VALIDATOR_PROCESS_TIMEOUTS.sessionTimeoutMs),
+        MANDATE_VALIDATOR_TRANSACTION_TIMEOUT_MS: String(VALIDATOR_PROCESS_TIMEOUTS.transactionTimeoutMs),
         MANDATE_LOG_LEVEL: "info",
         // The shared stack is one broker.
         MANDATE_TOPIC_REPLICATION_FACTOR: "1",
