@@ -9,6 +9,9 @@ const levels: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
+/** How kafkajs 2.2.4 words the broker's CONCURRENT_TRANSACTIONS. */
+const BUSY_TRANSACTION = "another concurrent operation on the same transaction";
+
 /** A kafkajs client whose own logs go to `logger` at warn and above (its info lines are per-connection noise). */
 export function createKafka(connection: KafkaConnection, clientId: string, logger: Logger): Kafka {
   return new Kafka({
@@ -24,7 +27,13 @@ export function createKafka(connection: KafkaConnection, clientId: string, logge
         // retries the request (a topic a KRaft broker has not finished creating, a coordinator still
         // loading, a transaction still busy): warnings. What finally fails reaches the caller.
         const routine = level === logLevel.ERROR && (message.startsWith("Response ") || "retryCount" in rest);
-        logger[routine ? "warn" : (levels[level] ?? "info")]({ event: "kafka_client", ...rest }, message);
+        // A transaction begun while the coordinator still writes the previous commit's markers: retried
+        // within milliseconds, and under load for many of a validator's transactions.
+        const busy = routine && [message, rest.error].some((text) => String(text).includes(BUSY_TRANSACTION));
+        logger[busy ? "debug" : routine ? "warn" : (levels[level] ?? "info")](
+          { event: "kafka_client", ...rest },
+          message,
+        );
       },
     // No retry count here: kafkajs keeps idempotent producers retrying indefinitely, which their guarantees need.
     retry: { initialRetryTime: 100 },
