@@ -31,7 +31,7 @@ export async function benchEcho(brokers: string[], settings: EchoSettings, run: 
   } finally {
     await admin.disconnect();
   }
-  const echo = new KafkaEcho(brokers, settings, topics);
+  const echo = new KafkaEcho(brokers, settings, topics, run.partitions);
   const waiting = new Map<string, () => void>();
   const listener = kafka.consumer({ groupId: `bench-listener-${id}`, readUncommitted: false });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

@@ -22,8 +22,9 @@ export interface EchoSettings {
   concurrency?: number;
   /**
    * Transactional only: each partition's batches go to a queue of its own and kafkajs fetches on while
-   * the partition's transaction commits; the next transaction carries everything queued meanwhile (the
-   * validator's lanes). Otherwise kafkajs fetches again only once every batch of a fetch is committed.
+   * the partition's transaction commits; the next transaction carries everything queued meanwhile, its
+   * records sent with sendInTransaction (the validator's lanes). Otherwise kafkajs fetches again only
+   * once every batch of a fetch is committed.
    */
   fetchesWhileCommitting?: boolean;
   /** The kafkajs client's retry (createKafka's for the validator). */

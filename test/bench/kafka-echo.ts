@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Producer } from "kafkajs";
+import { sendInTransaction } from "@mandate/common/partition-sends";
 import type { EchoSettings } from "./echo-settings.js";
 
 /**
@@ -23,6 +24,8 @@ export class KafkaEcho {
     brokers: string[],
     private readonly settings: EchoSettings,
     private readonly topics: { from: string; to: string; state?: string },
+    /** The partition count of the topics written (sendInTransaction places keyed records by it). */
+    private readonly partitions: number,
   ) {
     this.kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: settings.clientRetry });
     if (settings.writesStateTopic && topics.state === undefined) throw new Error("this echo needs a state topic");
@@ -56,7 +59,9 @@ export class KafkaEcho {
 
   private async forward({ batch }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
-    await (await this.producerFor(batch.partition)).send({ topic: this.topics.to, acks: -1, messages: copies(batch) });
+    await (
+      await this.producerFor(batch.partition)
+    ).send({ topic: this.topics.to, acks: -1, messages: copies(batch.messages) });
   }
 
   private async forwardInTransaction({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
@@ -90,27 +95,21 @@ export class KafkaEcho {
   /** One transaction: the messages forwarded (and their state records), and the offset after the last. */
   private async commitForwarded(partition: number, messages: KafkaMessage[]): Promise<void> {
     const last = messages.at(-1)?.offset as string;
-    const copies = messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+    const forwarded = copies(messages);
+    const state = forwarded.map((m) => ({ ...m, partition }));
     const transaction = await (await this.producerFor(partition)).transaction();
     try {
       if (this.settings.fetchesWhileCommitting) {
-        // As sendInTransaction: both topics in one sendBatch.
-        await transaction.sendBatch({
-          acks: -1,
-          topicMessages: [
-            { topic: this.topics.to, messages: copies },
-            ...(this.settings.writesStateTopic
-              ? [{ topic: this.topics.state as string, messages: copies.map((m) => ({ ...m, partition })) }]
-              : []),
-          ],
-        });
+        await sendInTransaction(transaction, [
+          { topic: this.topics.to, messages: forwarded, partitions: this.partitions },
+          ...(this.settings.writesStateTopic
+            ? [{ topic: this.topics.state as string, messages: state, partitions: this.partitions }]
+            : []),
+        ]);
       } else {
-        await transaction.send({ topic: this.topics.to, messages: copies });
+        await transaction.send({ topic: this.topics.to, messages: forwarded });
         if (this.settings.writesStateTopic) {
-          await transaction.send({
-            topic: this.topics.state as string,
-            messages: copies.map((m) => ({ key: m.key, value: m.value, partition })),
-          });
+          await transaction.send({ topic: this.topics.state as string, messages: state });
         }
       }
       await transaction.sendOffsets({
@@ -140,6 +139,6 @@ export class KafkaEcho {
   }
 }
 
-function copies({ messages }: EachBatchPayload["batch"]) {
+function copies(messages: KafkaMessage[]) {
   return messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
 }

@@ -93,7 +93,7 @@ export async function sendInTransaction(
 }
 
 /** `messages` in order, cut into runs of at most `maxBytes` (a message larger than that alone). */
-export function boundedChunks(messages: Message[], maxBytes: number): Message[][] {
+function boundedChunks(messages: Message[], maxBytes: number): Message[][] {
   const chunks: Message[][] = [];
   let current: Message[] = [];
   let bytes = 0;

@@ -56,10 +56,11 @@ interface PartitionLane {
   onTaken: Array<() => void>;
 }
 
-/** Actions a lane holds before queueBatch waits: about 1 MiB of fetched actions at their usual size. */
+/**
+ * Actions a lane holds before queueBatch waits (about 1 MiB of fetched actions at their usual size),
+ * and the most one transaction decides.
+ */
 const MAX_LANE_ACTIONS = 2000;
-/** Actions one transaction decides at most. */
-const MAX_TRANSACTION_ACTIONS = 2000;
 
 interface CommittedBatch {
   lastOffset: string;
@@ -278,7 +279,6 @@ export class ValidatorService {
     this.stopping = true;
     this.dropLanes();
     await this.consumer?.disconnect();
-    this.dropLanes();
     while (this.batchesInFlight.size > 0) await Promise.allSettled([...this.batchesInFlight]);
     await this.preparing?.catch(() => undefined);
     await this.producers?.close();
@@ -334,7 +334,7 @@ export class ValidatorService {
       const lane = this.laneOf(batch.partition);
       lane.highWatermark = batch.highWatermark;
       for (const message of batch.messages) {
-        if (!isRunning() || isStale() || this.lanes.get(batch.partition) !== lane) break;
+        if (this.stopping || !isRunning() || isStale() || this.lanes.get(batch.partition) !== lane) break;
         const offset = Number(message.offset);
         const expected = lane.nextOffset ?? this.committedFrom.get(batch.partition) ?? -1;
         // Queued or decided already: fetched again after a rejoin, or decided by the partition's previous owner.
@@ -412,7 +412,7 @@ export class ValidatorService {
         ) {
           continue;
         }
-        const actions = lane.queued.splice(0, MAX_TRANSACTION_ACTIONS);
+        const actions = lane.queued.splice(0, MAX_LANE_ACTIONS);
         for (const resolve of lane.onTaken.splice(0)) resolve();
         const deciding = this.decideAndCommit(lane.partition, actions);
         this.batchesInFlight.add(deciding);
