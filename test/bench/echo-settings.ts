@@ -1,5 +1,5 @@
 import type { ConsumerConfig, ProducerConfig, RetryOptions } from "kafkajs";
-import type { ValidatorConfig } from "@mandate/validator/validator-config";
+import { groupTimings, type ValidatorConfig } from "@mandate/validator/validator-config";
 
 /**
  * How a Kafka echo (kafka-echo.ts) forwards what it reads: the client settings and the shape of its
@@ -76,7 +76,11 @@ export function validatorEcho(
     concurrency: config.partitionsConcurrently,
     fetchesWhileCommitting: true,
     clientRetry: { initialRetryTime: 100 },
-    consumer: { readUncommitted: false, sessionTimeout: config.sessionTimeoutMs },
+    consumer: {
+      readUncommitted: false,
+      sessionTimeout: config.sessionTimeoutMs,
+      ...groupTimings(config.sessionTimeoutMs),
+    },
     producer: {
       idempotent: true,
       maxInFlightRequests: 1,

@@ -248,6 +248,26 @@ describe("validator state across restarts and rebalances", () => {
     expect(failures).toBe(1);
   });
 
+  it("keeps its partitions through bursts and idle spells, at the shortest session the broker allows", async () => {
+    const s = await scenario("idle");
+    const validator = await startValidator(s, "validator-a");
+    const joins = async () => (await validator.metrics.groupJoins.get()).values[0]?.value ?? 0;
+    await waitUntil("validator-a to join its group", async () => (await joins()) > 0);
+    // kafkajs heartbeats only between fetches and batches, and an idle fetch waits on the broker: a beat
+    // skipped after a batch (its interval not yet over), then an idle fetch, is the longest silence.
+    for (let spell = 0; spell < 3; spell += 1) {
+      for (let i = 0; i < 5; i += 1) {
+        const action = signedAction();
+        await send(s, action);
+        const [decision] = await decisionsOf(s, action.action_id, 1);
+        expect(decision?.verdict).toBe("approved");
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      await new Promise((r) => setTimeout(r, 1.5 * SESSION_TIMEOUT_MS));
+    }
+    expect(await joins()).toBe(1);
+  });
+
   it("a validator paused past its session timeout cannot commit a second decision (fencing)", async () => {
     const s = await scenario("zombie");
     let stalled: string | undefined;

@@ -44,6 +44,11 @@ export class ValidatorMetrics extends ServiceMetrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
     registers: [this.registry],
   });
+  readonly groupJoins = new Counter({
+    name: "mandate_validator_group_joins_total",
+    help: "Times this validator joined its group: once at start, again at each rebalance (a member came, left or let its session expire).",
+    registers: [this.registry],
+  });
   readonly observationsTaken = new Counter({
     name: "mandate_observations_taken_total",
     help: "Results and observations taken into a session (those not taken count as dead letters).",

@@ -43,8 +43,11 @@ export const validatorConfigSchema = connectionConfigSchema.extend({
     .int()
     .min(4096)
     .default(1000 * 1000),
-  /** A validator silent this long loses its partitions to the others (kafkajs default 30 s). */
-  sessionTimeoutMs: z.number().int().min(3000).default(30_000),
+  /**
+   * A validator silent this long loses its partitions to the others (kafkajs default 30 s). At least the
+   * broker's `group.min.session.timeout.ms` (6 s by default), which refuses a shorter one at every join.
+   */
+  sessionTimeoutMs: z.number().int().min(6000).default(30_000),
   /**
    * Action partitions decided at once: each has its own transactional producer and the engine journals
    * each batch apart, so one partition's batch need not wait for another's commit (the exactly-once
@@ -90,6 +93,18 @@ export const validatorConfigSchema = connectionConfigSchema.extend({
 });
 
 export type ValidatorConfig = z.infer<typeof validatorConfigSchema>;
+
+/**
+ * The action consumer's group timings for a session timeout. NOTE: kafkajs heartbeats only between
+ * fetches and batches, and an idle fetch waits `maxWaitTimeInMs` (5 s by default) on the connection the
+ * heartbeat then takes. With its defaults (a heartbeat every 3 s, 5 s fetches) a session of 6 s expired
+ * while the validator sat idle, and the rebalance that followed held up every partition. A third of the
+ * session each, as Kafka advises for the heartbeat, leaves a missed beat room before the session ends.
+ */
+export function groupTimings(sessionTimeoutMs: number): { heartbeatInterval: number; maxWaitTimeInMs: number } {
+  const third = Math.floor(sessionTimeoutMs / 3);
+  return { heartbeatInterval: Math.min(3000, third), maxWaitTimeInMs: Math.min(5000, third) };
+}
 
 export function validatorConfigFromEnv(env: NodeJS.ProcessEnv): ValidatorConfig {
   return parseConfig("validator", validatorConfigSchema, {

@@ -22,7 +22,7 @@ import type { ActionDecision, DecisionEngine } from "./decision-engine.js";
 import { MandateDecisionEngine } from "./mandate-decision-engine.js";
 import { redactSecrets, redactSecretsInText } from "./payload-safety/index.js";
 import { PolicyDirectory } from "./policy-directory.js";
-import type { ValidatorConfig } from "./validator-config.js";
+import { groupTimings, type ValidatorConfig } from "./validator-config.js";
 import { VerdictSigner } from "@mandate/common/verdict-signer";
 import { sendInTransaction, topicPartitionCounts } from "@mandate/common/partition-sends";
 import { SharedAdmin } from "@mandate/sdk/kafka/shared-admin";
@@ -230,10 +230,12 @@ export class ValidatorService {
       groupId: config.groupId,
       readUncommitted: false,
       sessionTimeout: config.sessionTimeoutMs,
+      ...groupTimings(config.sessionTimeoutMs),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (this.consumer !== consumer) return;
+      this.metrics.groupJoins.inc();
       this.assignment = {
         generation: this.assignment.generation + 1,
         partitions: payload.memberAssignment[config.topics.actions] ?? [],
