@@ -10,8 +10,7 @@ import {
 import { createLogger } from "@mandate/common/logger";
 import { ensureTopics } from "@mandate/common/topics";
 import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
-import { stateKey } from "@mandate/validator/validator-state/agent-state";
-import { StateChangelog, type TouchedState } from "@mandate/validator/validator-state/state-changelog";
+import { StateChangelog } from "@mandate/validator/validator-state/state-changelog";
 import { agentKey } from "../support/agent-keys.js";
 import { testRegistration } from "../support/registrations.js";
 
@@ -113,14 +112,10 @@ export async function benchRestore(brokers: string[], options: RestoreBenchOptio
     const journal = engine.beginBatch();
     for (const action of inBatch) engine.decideAction(action, registrations.get(action.agent_id), action.proposed_at);
     decideMs += performance.now() - started;
-    const touched: TouchedState = { agents: new Set(), sessions: new Map() };
-    for (const { agent_id: agentId, session_id: sessionId } of inBatch) {
-      touched.agents.add(agentId);
-      touched.sessions.set(stateKey({ kind: "session", agentId, sessionId }), { agentId, sessionId });
-    }
-    // As the validator writes them: what the batch touched and admitted, tombstones for what expired.
-    const records = changelog.records(engine, touched, partition, {
-      sessions: engine.takeEvictedSessions().map((e) => ({ ...e, partition: partitionOf(e.agentId) })),
+    const agents = new Set(inBatch.map((a) => a.agent_id));
+    // As the validator writes them: what the batch changed and admitted, tombstones for what expired.
+    const records = changelog.records(engine, agents, partition, {
+      sessions: engine.takeSessionChanges().map((c) => ({ ...c, partition: partitionOf(c.agentId) })),
       replays: engine.takeExpiredReplays().map((e) => ({ ...e, partition: partitionOf(e.agentId) })),
     });
     engine.endBatch();

@@ -8,7 +8,7 @@ import type {
   AgentRegistration,
 } from "@mandate/contracts";
 import type { PayloadFinding } from "./payload-safety/index.js";
-import type { SessionSnapshot } from "./provenance/index.js";
+import type { ObservedSource, SessionChange, SessionHeader, SessionSnapshot } from "./provenance/index.js";
 import type { AgentRecord, AgentState } from "./validator-state/agent-state.js";
 import type { BehaviourJournal } from "./behaviour-drift/behaviour-store.js";
 import type { ReplayEntry } from "./workload-identity/index.js";
@@ -93,9 +93,15 @@ export interface DecisionEngine {
   readonly replayAdmissions: readonly ReplayEntry[];
   takeExpiredReplays(): Array<{ agentId: string; nonce: string }>;
   restoreReplayEntry(entry: ReplayEntry): void;
-  sessionState(agentId: string, sessionId: string): SessionSnapshot | undefined;
-  restoreSessionState(agentId: string, sessionId: string, session: SessionSnapshot | undefined): void;
-  takeEvictedSessions(): Array<{ agentId: string; sessionId: string }>;
+  /**
+   * What changed in each session since the last call, once batches are bracketed: the header, and each
+   * value and decided action id added, changed or dropped (null), the sessions the bound evicted too.
+   */
+  takeSessionChanges(): SessionChange[];
+  /** A session's header (or, from an earlier version's record, the whole session); its values and actions follow. */
+  restoreSessionState(agentId: string, sessionId: string, session: SessionHeader | SessionSnapshot | undefined): void;
+  restoreSessionValue(agentId: string, sessionId: string, value: string, source: ObservedSource): void;
+  restoreSessionAction(agentId: string, sessionId: string, actionId: string, tool: string): void;
   /** Forgets everything about the agent: its partition is now another validator's. */
   forgetAgent(agentId: string): void;
 }

@@ -35,7 +35,7 @@ import { explainSessionSecrets } from "./provenance/session-secrets.js";
 import { PolicyStore, readDefaultPolicySet, readScopeSchema, type PolicyEvaluation } from "./scope-policy/index.js";
 import { decideVerdict } from "./verdict.js";
 import type { AgentRecord, AgentState } from "./validator-state/agent-state.js";
-import type { SessionSnapshot } from "./provenance/index.js";
+import type { ObservedSource, SessionChange, SessionHeader, SessionSnapshot } from "./provenance/index.js";
 import {
   DEFAULT_IDENTITY_OPTIONS,
   IdentityCheck,
@@ -207,16 +207,20 @@ export class MandateDecisionEngine implements DecisionEngine {
     this.identity.restoreReplayEntry(entry);
   }
 
-  sessionState(agentId: string, sessionId: string): SessionSnapshot | undefined {
-    return this.provenance.snapshotSession(agentId, sessionId);
+  takeSessionChanges(): SessionChange[] {
+    return this.provenance.takeChanges();
   }
 
-  restoreSessionState(agentId: string, sessionId: string, session: SessionSnapshot | undefined): void {
+  restoreSessionState(agentId: string, sessionId: string, session: SessionHeader | SessionSnapshot | undefined): void {
     this.provenance.restoreSession(agentId, sessionId, session);
   }
 
-  takeEvictedSessions(): Array<{ agentId: string; sessionId: string }> {
-    return this.provenance.takeEvicted();
+  restoreSessionValue(agentId: string, sessionId: string, value: string, source: ObservedSource): void {
+    this.provenance.restoreValue(agentId, sessionId, value, source);
+  }
+
+  restoreSessionAction(agentId: string, sessionId: string, actionId: string, tool: string): void {
+    this.provenance.restoreAction(agentId, sessionId, actionId, tool);
   }
 
   /** Forgets everything about the agent: its partition is now another validator's. */
@@ -391,8 +395,7 @@ export class MandateDecisionEngine implements DecisionEngine {
     }
     const seen = observedValues(observation.error ?? observation.output);
     const untrusted = readsUntrustedSource(observation.tool);
-    const state = this.provenance.open(agentId, sessionId);
-    this.provenance.recordObservation(state, observation.tool, untrusted, seen);
+    this.provenance.recordObservation(agentId, sessionId, observation.tool, untrusted, seen);
     const injected = seen.injectedPhrases.length > 0;
     const reasons: Reason[] = [];
     if (injected) {

@@ -27,8 +27,7 @@ import { VerdictSigner } from "@mandate/common/verdict-signer";
 import { sendInTransaction, topicPartitionCounts } from "@mandate/common/partition-sends";
 import { SharedAdmin } from "@mandate/sdk/kafka/shared-admin";
 import { PartitionProducers } from "./validator-state/partition-producers.js";
-import { StateChangelog, type TouchedState } from "./validator-state/state-changelog.js";
-import { stateKey } from "./validator-state/agent-state.js";
+import { StateChangelog } from "./validator-state/state-changelog.js";
 
 /** What a committed batch counts in the metrics. */
 /** A batch decided, before its transaction: what it sends and what it counts once committed. */
@@ -639,17 +638,13 @@ export class ValidatorService {
       deadLetterCauses: [],
       observationsTaken: 0,
     };
-    /** What the batch may have changed: its changelog records go in its transaction. */
-    const touched: TouchedState = { agents: new Set(), sessions: new Map() };
-    const touch = (agentId: string, sessionId: string) => {
-      touched.agents.add(agentId);
-      touched.sessions.set(stateKey({ kind: "session", agentId, sessionId }), { agentId, sessionId });
-    };
+    /** The agents the batch may have changed: their changelog records go in its transaction. */
+    const agents = new Set<string>();
     for (const { message, intake: read } of taken) {
       let intake = read;
       const now = Date.now();
-      if (intake.kind === "observation") touch(intake.observation.agent_id, intake.observation.session_id);
-      if (intake.kind === "action") touch(intake.action.agent_id, intake.action.session_id);
+      if (intake.kind === "observation") agents.add(intake.observation.agent_id);
+      if (intake.kind === "action") agents.add(intake.action.agent_id);
       if (intake.kind === "observation") {
         // NOTE: taken in offset order with the actions around it, so the next action of the same
         // agent on this partition is decided knowing it. It produces no decision record; one the
@@ -726,9 +721,9 @@ export class ValidatorService {
         );
       }
     }
-    for (const agentId of touched.agents) this.agentPartitions.set(agentId, partition);
-    decided.state = (this.changelog as StateChangelog).records(this.engine, touched, partition, {
-      sessions: this.withPartition(this.engine.takeEvictedSessions()),
+    for (const agentId of agents) this.agentPartitions.set(agentId, partition);
+    decided.state = (this.changelog as StateChangelog).records(this.engine, agents, partition, {
+      sessions: this.withPartition(this.engine.takeSessionChanges()),
       replays: this.withPartition(this.engine.takeExpiredReplays()),
     });
     return decided;

@@ -8,16 +8,10 @@ import {
   signAction,
 } from "@mandate/contracts";
 import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
-import {
-  decodeAgentRecord,
-  decodeSessionRecord,
-  decodeReplayRecord,
-  encodeAgentRecord,
-  encodeReplayRecord,
-  encodeSessionRecord,
-  parseStateKey,
-  stateKey,
-} from "@mandate/validator/validator-state/agent-state";
+import type { Kafka } from "kafkajs";
+import type { Logger } from "@mandate/common/logger";
+import { encodeSessionRecord, parseStateKey, stateKey } from "@mandate/validator/validator-state/agent-state";
+import { CompactedState, StateChangelog } from "@mandate/validator/validator-state/state-changelog";
 import { agentKey } from "../../support/agent-keys.js";
 import { testRegistration } from "../../support/registrations.js";
 
@@ -161,28 +155,40 @@ describe("engine state, batch by batch", () => {
 });
 
 describe("engine state, restored from its changelog records", () => {
+  /** The changelog's records of one batch, as the validator writes them (one partition, so every agent's is 0). */
+  const changelog = new StateChangelog({} as Kafka, "validator-state", {} as Logger);
+  function batchRecords(engine: MandateDecisionEngine, decide: () => void) {
+    const batch = engine.beginBatch();
+    decide();
+    const records = changelog.records(engine, new Set(["state-bot"]), 0, {
+      replays: engine.takeExpiredReplays().map((e) => ({ ...e, partition: 0 })),
+      sessions: engine.takeSessionChanges().map((c) => ({ ...c, partition: 0 })),
+    });
+    engine.endBatch();
+    engine.commitBatch(batch);
+    return records;
+  }
+  function restoredFrom(records: Array<{ key?: unknown; value?: unknown }>): MandateDecisionEngine {
+    const compacted = new CompactedState();
+    for (const r of records) compacted.add(r.key as string, (r.value as Buffer | null) ?? null, 0);
+    const restored = new MandateDecisionEngine();
+    compacted.applyTo(restored, () => undefined);
+    return restored;
+  }
+
   it("keeps the replay window, the rate, the baseline and the session", () => {
     const reg = registration(2);
     const engine = new MandateDecisionEngine();
     const first = action("lookup_order", T0);
     const second = action("refund_order", T0 + 1000);
-    expect(engine.decideAction(first, reg, T0).verdict).toBe("approved");
-    engine.observeSession(observation(first.action_id, T0 + 500), reg, T0 + 500);
-    expect(engine.decideAction(second, reg, T0 + 1000).verdict).not.toBe("rejected");
-
-    // The records the validator writes: the agent's, each envelope's, and the session's.
-    const agentRecord = encodeAgentRecord(engine.agentRecord("state-bot"));
-    const sessionRecord = encodeSessionRecord(engine.sessionState("state-bot", "s-1")!);
-    const envelopes = engine.agentState("state-bot", T0 + 1000).replay!;
-    const restored = new MandateDecisionEngine();
-    restored.restoreAgentRecord("state-bot", decodeAgentRecord(agentRecord));
-    restored.restoreSessionState("state-bot", "s-1", decodeSessionRecord(sessionRecord));
-    envelopes.nonces.forEach(([nonce, expiry], i) => {
-      const actionId = envelopes.actionIds[i]![0];
-      const record = decodeReplayRecord(encodeReplayRecord({ actionId, expiry }));
-      restored.restoreReplayEntry({ agentId: "state-bot", nonce, ...record });
-    });
+    const records = [
+      ...batchRecords(engine, () => expect(engine.decideAction(first, reg, T0).verdict).toBe("approved")),
+      ...batchRecords(engine, () => engine.observeSession(observation(first.action_id, T0 + 500), reg, T0 + 500)),
+      ...batchRecords(engine, () => expect(engine.decideAction(second, reg, T0 + 1000).verdict).not.toBe("rejected")),
+    ];
+    const restored = restoredFrom(records);
     expect(restored.agentState("state-bot", T0 + 1000)).toEqual(engine.agentState("state-bot", T0 + 1000));
+    expect(restored.agentState("state-bot", T0 + 1000).sessions[0]?.values.length).toBeGreaterThan(0);
 
     // The replay of a decided envelope is refused; a third proposal in the minute is over the limit of 2.
     expect(codes(restored.decideAction(first, reg, T0 + 2000))).toEqual(["identity.replayed_nonce"]);
@@ -192,6 +198,93 @@ describe("engine state, restored from its changelog records", () => {
     // A fresh engine, which is what the validator had after a restart before this, knows none of it.
     const cold = new MandateDecisionEngine();
     expect(cold.decideAction(first, reg, T0 + 2000).verdict).toBe("approved");
+  });
+
+  it("writes what a batch changed in a session, not the whole session, however long it runs", () => {
+    const reg = registration();
+    const engine = new MandateDecisionEngine();
+    const sessionBytes: number[] = [];
+    for (let i = 0; i < 400; i += 1) {
+      const at = T0 + i * 10;
+      const proposed = action("lookup_order", at);
+      const records = batchRecords(engine, () => {
+        engine.decideAction(proposed, reg, at);
+        engine.observeSession(
+          { ...observation(proposed.action_id, at + 1), output: `order A-${i} for c${i}@example.org` },
+          reg,
+          at + 1,
+        );
+      });
+      const bytes = records
+        .filter((r) => ["s", "v", "x"].includes(String(r.key)[0] as string))
+        .reduce((sum, r) => sum + ((r.value as Buffer | null)?.length ?? 0), 0);
+      sessionBytes.push(bytes);
+    }
+    // The 400th action's session records weigh what the 10th's did (a whole session would be ~40 times more).
+    expect(sessionBytes[399]).toBeLessThan(1.2 * (sessionBytes[9] as number));
+    expect(engine.agentState("state-bot", T0).sessions[0]?.actions.length).toBe(400);
+  });
+
+  it("deletes a session's records when the bound evicts it, and restores what is left", () => {
+    const engine = new MandateDecisionEngine({
+      provenance: { maxSessions: 1, maxValuesPerSession: 2, maxActionsPerSession: 2 },
+    });
+    const reg = registration();
+    const records = [];
+    for (let i = 0; i < 3; i += 1) {
+      const proposed = action("lookup_order", T0 + i, { session_id: "old" });
+      records.push(
+        ...batchRecords(engine, () => {
+          engine.decideAction(proposed, reg, T0 + i);
+          engine.observeSession(
+            { ...observation(proposed.action_id, T0 + i), session_id: "old", output: `ref R-${i}` },
+            reg,
+            T0 + i,
+          );
+        }),
+      );
+    }
+    // The value and action bounds (2 each) dropped the first of each: their records are deleted.
+    expect(restoredFrom(records).agentState("state-bot", T0)).toEqual(engine.agentState("state-bot", T0));
+    expect(engine.agentState("state-bot", T0).sessions[0]?.actions).toHaveLength(2);
+    // A second session evicts the first (bound of 1): its header, values and actions are deleted.
+    const evicting = batchRecords(engine, () =>
+      engine.decideAction(action("lookup_order", T0 + 10, { session_id: "new" }), reg, T0 + 10),
+    );
+    const deleted = evicting.filter((r) => r.value === null).map((r) => parseStateKey(String(r.key))?.kind);
+    expect(deleted.sort()).toEqual(["session", "session_action", "session_action", "session_value", "session_value"]);
+    const restored = restoredFrom([...records, ...evicting]);
+    expect(restored.agentState("state-bot", T0 + 10)).toEqual(engine.agentState("state-bot", T0 + 10));
+    expect(restored.agentState("state-bot", T0 + 10).sessions.map((x) => x.sessionId)).toEqual(["new"]);
+  });
+
+  it("restores a session record of the earlier format, values and actions inline, and writes them anew", () => {
+    const reg = registration();
+    const engine = new MandateDecisionEngine();
+    const first = action("lookup_order", T0);
+    engine.decideAction(first, reg, T0);
+    engine.observeSession(observation(first.action_id, T0 + 1), reg, T0 + 1);
+    const [whole] = engine.agentState("state-bot", T0).sessions;
+    const old = new CompactedState();
+    // What the previous version wrote: the whole session in its one record.
+    old.add(stateKey({ kind: "session", agentId: "state-bot", sessionId: "s-1" }), encodeSessionRecord(whole!), 0);
+    const upgraded = new MandateDecisionEngine();
+    old.applyTo(upgraded, () => undefined);
+    expect(upgraded.agentState("state-bot", T0).sessions).toEqual([whole]);
+    // The next batch writes each value and action as its own record, next to the header that no longer holds them.
+    const next = action("lookup_order", T0 + 5);
+    const records = batchRecords(upgraded, () => upgraded.decideAction(next, reg, T0 + 5));
+    const restored = restoredFrom([
+      {
+        key: stateKey({ kind: "session", agentId: "state-bot", sessionId: "s-1" }),
+        value: encodeSessionRecord(whole!),
+      },
+      ...records,
+    ]);
+    expect(restored.agentState("state-bot", T0 + 5).sessions).toEqual(
+      upgraded.agentState("state-bot", T0 + 5).sessions,
+    );
+    expect(restored.agentState("state-bot", T0 + 5).sessions[0]?.actions).toHaveLength(2);
   });
 
   it("forgets the agent when the changelog has nothing for it", () => {
@@ -231,16 +324,5 @@ describe("engine state, restored from its changelog records", () => {
     const later = T0 + 121_000;
     engine.decideAction(action("lookup_order", later), reg, later);
     expect(engine.takeExpiredReplays()).toEqual([{ agentId: "state-bot", nonce: first.nonce }]);
-  });
-
-  it("gives a session the bound evicted to the changelog, so its record can be deleted", () => {
-    const engine = new MandateDecisionEngine({
-      provenance: { maxSessions: 1, maxValuesPerSession: 64, maxActionsPerSession: 64 },
-    });
-    const reg = registration();
-    engine.decideAction(action("lookup_order", T0, { session_id: "old" }), reg, T0);
-    engine.decideAction(action("lookup_order", T0 + 1, { session_id: "new" }), reg, T0 + 1);
-    expect(engine.takeEvictedSessions()).toEqual([{ agentId: "state-bot", sessionId: "old" }]);
-    expect(engine.takeEvictedSessions()).toEqual([]);
   });
 });

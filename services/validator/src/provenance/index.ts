@@ -14,6 +14,9 @@ export { type ObservedValues, observedValues } from "./observed-values.js";
 export {
   DEFAULT_PROVENANCE_LIMITS,
   type ProvenanceLimits,
+  type ObservedSource,
+  type SessionChange,
+  type SessionHeader,
   type SessionSnapshot,
   type SessionState,
   SessionProvenance,

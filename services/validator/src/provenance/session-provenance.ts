@@ -43,15 +43,35 @@ export interface SessionState {
 
 const MAX_INJECTED_STEMS = 2_048;
 
-/** One session as plain data: what the validator-state changelog carries. */
-export interface SessionSnapshot {
-  sessionId: string;
+/** One session as plain data (tests, benchmarks, and the changelog records of an earlier version). */
+export interface SessionSnapshot extends SessionHeader {
   values: Array<[string, ObservedSource]>;
+  actions: Array<[string, string]>;
+}
+
+/**
+ * A session without its values and decided actions: its own validator-state changelog record. Each
+ * value and each action has a record of its own (SessionChange), so a batch writes what it changed,
+ * not everything the session holds (up to `maxValuesPerSession` values and `maxActionsPerSession` ids).
+ */
+export interface SessionHeader {
+  sessionId: string;
   injectedStems: string[];
   injectedTools: string[];
   toolsUsed: string[];
-  actions: Array<[string, string]>;
   evicted: boolean;
+}
+
+/**
+ * What changed in one session since the changes were last taken, for the changelog: its header (null
+ * when the session is no longer held) and each value and action id added, changed or dropped (null).
+ */
+export interface SessionChange {
+  agentId: string;
+  sessionId: string;
+  header: SessionHeader | null;
+  values: Array<[string, ObservedSource | null]>;
+  actions: Array<[string, string | null]>;
 }
 
 /**
@@ -64,8 +84,12 @@ export class SessionProvenance {
   private readonly sessions = new Map<string, SessionState>();
   /** Sessions changed since `beginBatch`, until `endBatch`. */
   private touched: Set<string> | null = null;
-  /** Sessions evicted since `takeEvicted` was last called, for the validator-state changelog's tombstones. */
-  private evictedKeys: Array<{ agentId: string; sessionId: string }> = [];
+  /**
+   * Session key → the values and action ids changed since `takeChanges` was last called. Kept once a
+   * caller brackets batches (the validator, which writes them to its changelog); the evaluation and the
+   * CLI never take them.
+   */
+  private changes: Map<string, { values: Set<string>; actions: Set<string> }> | undefined;
   /** Sessions and values evicted since start, for the metric. */
   evictedSessions = 0;
   evictedValues = 0;
@@ -85,6 +109,7 @@ export class SessionProvenance {
 
   /** Journals the sessions changed from now until `endBatch`; returns the journal. */
   beginBatch(): ReadonlySet<string> {
+    this.changes ??= new Map();
     this.touched = new Set();
     return this.touched;
   }
@@ -107,6 +132,8 @@ export class SessionProvenance {
       if (state === undefined) continue;
       // The ids of decided actions stay: a result for one of them is still a result, not a forgery.
       this.sessions.set(key, { ...emptyState(), actions: state.actions, evicted: true });
+      const change = this.changeOf(key);
+      for (const value of state.values.keys()) change?.values.add(value);
       this.evictedSessions++;
     }
   }
@@ -121,54 +148,104 @@ export class SessionProvenance {
     return snapshots;
   }
 
-  /** One session as plain data (undefined when it is not held): its validator-state changelog record. */
-  snapshotSession(agentId: string, sessionId: string): SessionSnapshot | undefined {
-    const state = this.find(agentId, sessionId);
-    return state && snapshotOf(sessionId, state);
-  }
-
-  /** Replaces one session with a snapshot (undefined: forgets it), as a restore after a restart or a partition move does. */
-  restoreSession(agentId: string, sessionId: string, snapshot: SessionSnapshot | undefined): void {
-    this.sessions.delete(sessionKey(agentId, sessionId));
-    if (snapshot === undefined) return;
+  /**
+   * Replaces one session with its header (undefined: forgets it), as a restore after a restart or a
+   * partition move does; its values and actions follow (restoreValue, restoreAction). A snapshot that
+   * still holds them (a record of an earlier version) restores them too, and they count as changed, so
+   * that the next batch writes each its own record before the header's next record drops them.
+   */
+  restoreSession(agentId: string, sessionId: string, header: SessionHeader | SessionSnapshot | undefined): void {
+    // A restore is a changelog's: what the bound evicts from here on is to be deleted from it too.
+    this.changes ??= new Map();
+    const key = sessionKey(agentId, sessionId);
+    this.sessions.delete(key);
+    if (header === undefined) return;
     const state = this.open(agentId, sessionId);
-    for (const [value, source] of snapshot.values) state.values.set(value, { ...source });
-    for (const stem of snapshot.injectedStems) state.injectedStems.add(stem);
-    state.injectedTools.push(...snapshot.injectedTools);
-    for (const tool of snapshot.toolsUsed) state.toolsUsed.add(tool);
-    for (const [actionId, tool] of snapshot.actions) state.actions.set(actionId, tool);
-    state.evicted = snapshot.evicted;
+    for (const stem of header.injectedStems) state.injectedStems.add(stem);
+    state.injectedTools.push(...header.injectedTools);
+    for (const tool of header.toolsUsed) state.toolsUsed.add(tool);
+    state.evicted = header.evicted;
+    if (!("values" in header)) return;
+    for (const [value, source] of header.values) this.restoreValue(agentId, sessionId, value, source, true);
+    for (const [actionId, tool] of header.actions) this.restoreAction(agentId, sessionId, actionId, tool, true);
   }
 
-  /** Forgets every session of the agent (its partition went to another validator). */
+  /** One value of a restored session (none when the session itself was not restored). */
+  restoreValue(agentId: string, sessionId: string, value: string, source: ObservedSource, changed = false): void {
+    const state = this.find(agentId, sessionId);
+    if (state === undefined) return;
+    state.values.set(value, { ...source });
+    if (changed) this.changeOf(sessionKey(agentId, sessionId))?.values.add(value);
+  }
+
+  /** One decided action of a restored session (none when the session itself was not restored). */
+  restoreAction(agentId: string, sessionId: string, actionId: string, tool: string, changed = false): void {
+    const state = this.find(agentId, sessionId);
+    if (state === undefined) return;
+    state.actions.set(actionId, tool);
+    if (changed) this.changeOf(sessionKey(agentId, sessionId))?.actions.add(actionId);
+  }
+
+  /** Forgets every session of the agent (its partition went to another validator), and what changed in them. */
   forgetAgent(agentId: string): void {
     const prefix = sessionKey(agentId, "");
     for (const key of [...this.sessions.keys()]) if (key.startsWith(prefix)) this.sessions.delete(key);
+    for (const key of [...(this.changes?.keys() ?? [])]) if (key.startsWith(prefix)) this.changes?.delete(key);
   }
 
-  /** The sessions the bound evicted since the last call: their changelog records are to be deleted too. */
-  takeEvicted(): Array<{ agentId: string; sessionId: string }> {
-    const evicted = this.evictedKeys;
-    this.evictedKeys = [];
-    return evicted;
+  /**
+   * What changed in each session since the last call (sessions the bound evicted included, as deletions),
+   * for the changelog: only after a first `beginBatch`.
+   */
+  takeChanges(): SessionChange[] {
+    const taken: SessionChange[] = [];
+    for (const [key, changed] of this.changes ?? []) {
+      const separator = key.indexOf("\u0000");
+      const state = this.sessions.get(key);
+      taken.push({
+        agentId: key.slice(0, separator),
+        sessionId: key.slice(separator + 1),
+        header: state === undefined ? null : headerOf(key.slice(separator + 1), state),
+        values: [...changed.values].map((value) => {
+          const source = state?.values.get(value);
+          return [value, source === undefined ? null : { ...source }];
+        }),
+        actions: [...changed.actions].map((actionId) => [actionId, state?.actions.get(actionId) ?? null]),
+      });
+    }
+    this.changes?.clear();
+    return taken;
+  }
+
+  /** The change record of a session, when changes are kept. */
+  private changeOf(key: string): { values: Set<string>; actions: Set<string> } | undefined {
+    if (this.changes === undefined) return undefined;
+    let change = this.changes.get(key);
+    if (change === undefined) {
+      change = { values: new Set(), actions: new Set() };
+      this.changes.set(key, change);
+    }
+    return change;
   }
 
   /** The session's state, opened when missing. */
   open(agentId: string, sessionId: string): SessionState {
-    this.touched?.add(sessionKey(agentId, sessionId));
-    const found = this.find(agentId, sessionId);
+    const key = sessionKey(agentId, sessionId);
+    this.touched?.add(key);
+    this.changeOf(key);
+    const found = this.sessions.get(key);
     if (found) return found;
     const state = emptyState();
-    this.sessions.set(sessionKey(agentId, sessionId), state);
+    this.sessions.set(key, state);
     while (this.sessions.size > this.limits.maxSessions) {
       const oldest = this.sessions.keys().next().value as string;
+      const evicted = this.sessions.get(oldest) as SessionState;
       this.sessions.delete(oldest);
       this.evictedSessions++;
-      const separator = oldest.indexOf("\u0000");
-      this.evictedKeys.push({ agentId: oldest.slice(0, separator), sessionId: oldest.slice(separator + 1) });
-      // Bounded for callers that never take them (the CLI, the evaluation). A tombstone missed this way
-      // leaves a stale session in the changelog: restored, it is the oldest and the bound evicts it again.
-      if (this.evictedKeys.length > this.limits.maxSessions) this.evictedKeys.shift();
+      // Its records are deleted with it: the header, each value and each action id.
+      const change = this.changeOf(oldest);
+      for (const value of evicted.values.keys()) change?.values.add(value);
+      for (const actionId of evicted.actions.keys()) change?.actions.add(actionId);
     }
     return state;
   }
@@ -176,17 +253,39 @@ export class SessionProvenance {
   /** A decided action of the session: its tool is now used, and a result may name its id. */
   recordAction(agentId: string, sessionId: string, actionId: string, tool: string): void {
     const state = this.open(agentId, sessionId);
+    const change = this.changeOf(sessionKey(agentId, sessionId));
     state.toolsUsed.add(tool);
     state.actions.set(actionId, tool);
+    change?.actions.add(actionId);
     if (state.actions.size > this.limits.maxActionsPerSession) {
-      state.actions.delete(state.actions.keys().next().value as string);
+      const oldest = state.actions.keys().next().value as string;
+      state.actions.delete(oldest);
+      change?.actions.add(oldest);
     }
   }
 
   /** Adds what one observation showed. */
-  recordObservation(state: SessionState, tool: string, untrusted: boolean, seen: ObservedValues): void {
+  recordObservation(agentId: string, sessionId: string, tool: string, untrusted: boolean, seen: ObservedValues): void {
+    const state = this.open(agentId, sessionId);
+    const change = this.changeOf(sessionKey(agentId, sessionId));
+    const sourceOf = (value: string): ObservedSource => {
+      change?.values.add(value);
+      let source = state.values.get(value);
+      if (source === undefined) {
+        source = { cleanTool: null, cleanUntrusted: false, cleanStructured: false, injectedTool: null };
+        state.values.set(value, source);
+        if (state.values.size > this.limits.maxValuesPerSession) {
+          const oldest = state.values.keys().next().value as string;
+          state.values.delete(oldest);
+          change?.values.add(oldest);
+          state.evicted = true;
+          this.evictedValues++;
+        }
+      }
+      return source;
+    };
     for (const value of seen.clean) {
-      const source = this.sourceOf(state, value);
+      const source = sourceOf(value);
       if (source.cleanTool === null || (source.cleanUntrusted && !untrusted)) {
         source.cleanTool = tool;
         source.cleanUntrusted = untrusted;
@@ -194,7 +293,7 @@ export class SessionProvenance {
       if (seen.structured.has(value)) source.cleanStructured = true;
     }
     for (const value of seen.injected) {
-      const source = this.sourceOf(state, value);
+      const source = sourceOf(value);
       source.injectedTool ??= tool;
     }
     if (seen.injectedPhrases.length > 0) {
@@ -205,32 +304,24 @@ export class SessionProvenance {
       }
     }
   }
-
-  private sourceOf(state: SessionState, value: string): ObservedSource {
-    let source = state.values.get(value);
-    if (source === undefined) {
-      source = { cleanTool: null, cleanUntrusted: false, cleanStructured: false, injectedTool: null };
-      state.values.set(value, source);
-      if (state.values.size > this.limits.maxValuesPerSession) {
-        state.values.delete(state.values.keys().next().value as string);
-        state.evicted = true;
-        this.evictedValues++;
-      }
-    }
-    return source;
-  }
 }
 
 const sessionKey = (agentId: string, sessionId: string): string => `${agentId}\u0000${sessionId}`;
 
 function snapshotOf(sessionId: string, state: SessionState): SessionSnapshot {
   return {
-    sessionId,
+    ...headerOf(sessionId, state),
     values: [...state.values].map(([value, source]) => [value, { ...source }]),
+    actions: [...state.actions],
+  };
+}
+
+function headerOf(sessionId: string, state: SessionState): SessionHeader {
+  return {
+    sessionId,
     injectedStems: [...state.injectedStems],
     injectedTools: [...state.injectedTools],
     toolsUsed: [...state.toolsUsed],
-    actions: [...state.actions],
     evicted: state.evicted,
   };
 }

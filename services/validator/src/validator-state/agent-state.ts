@@ -1,5 +1,6 @@
 import type { AgentBehaviourSnapshot } from "../behaviour-drift/index.js";
-import type { SessionSnapshot } from "../provenance/index.js";
+import crypto from "node:crypto";
+import type { ObservedSource, SessionHeader, SessionSnapshot } from "../provenance/index.js";
 import type { ReplayEntry, ReplayWindowSnapshot } from "../workload-identity/index.js";
 
 /**
@@ -17,15 +18,20 @@ export interface AgentRecord {
 }
 
 /**
- * A changelog key: an agent's record, one envelope of its replay window, or one of its sessions. Envelopes
- * and sessions have records of their own, so a batch writes only what it admitted and the sessions it
- * touched, not the agent's whole window (up to 20 000 envelopes) and every session it still has open;
- * an envelope's record is deleted when it expires, a session's when the bound evicts it.
+ * A changelog key: an agent's record, one envelope of its replay window, one of its sessions, or one value
+ * or decided action of a session. Each has a record of its own, so a batch writes only what it admitted
+ * and changed, not the agent's whole window (up to 20 000 envelopes), every session it still has open, or
+ * a session's every value (up to 4 096) and action id (up to 1 024); an envelope's record is deleted when
+ * it expires, a session's records when the bound evicts it, a value's or action's when its bound does.
+ * A value's or action's key names it by a digest of the session and the value or id, which its record
+ * holds: session ids and values are arbitrary strings.
  */
 export type StateKey =
   | { kind: "agent"; agentId: string }
   | { kind: "replay"; agentId: string; nonce: string }
-  | { kind: "session"; agentId: string; sessionId: string };
+  | { kind: "session"; agentId: string; sessionId: string }
+  | { kind: "session_value"; agentId: string; digest: string }
+  | { kind: "session_action"; agentId: string; digest: string };
 
 const FORMAT_VERSION = 1;
 const SEPARATOR = "\u0000";
@@ -33,7 +39,20 @@ const SEPARATOR = "\u0000";
 export function stateKey(key: StateKey): string {
   if (key.kind === "agent") return `a${SEPARATOR}${key.agentId}`;
   if (key.kind === "replay") return `r${SEPARATOR}${key.agentId}${SEPARATOR}${key.nonce}`;
+  if (key.kind === "session_value") return `v${SEPARATOR}${key.agentId}${SEPARATOR}${key.digest}`;
+  if (key.kind === "session_action") return `x${SEPARATOR}${key.agentId}${SEPARATOR}${key.digest}`;
   return `s${SEPARATOR}${key.agentId}${SEPARATOR}${key.sessionId}`;
+}
+
+/** The key of one value or decided action id of a session. */
+export function sessionEntryKey(
+  kind: "session_value" | "session_action",
+  agentId: string,
+  sessionId: string,
+  entry: string,
+): string {
+  const digest = crypto.createHash("sha256").update(sessionId).update(SEPARATOR).update(entry).digest("base64url");
+  return stateKey({ kind, agentId, digest: digest.slice(0, 22) });
 }
 
 /** The key a changelog record was written under; undefined for one this version does not know. */
@@ -45,6 +64,9 @@ export function parseStateKey(key: string): StateKey | undefined {
   }
   if (kind === "r" && agentId !== undefined && rest.length > 0) {
     return { kind: "replay", agentId, nonce: rest.join(SEPARATOR) };
+  }
+  if ((kind === "v" || kind === "x") && agentId !== undefined && rest.length === 1) {
+    return { kind: kind === "v" ? "session_value" : "session_action", agentId, digest: rest[0] as string };
   }
   return undefined;
 }
@@ -67,8 +89,46 @@ export function decodeReplayRecord(bytes: Buffer): Pick<ReplayEntry, "actionId" 
   return { actionId: record.action_id, expiry: record.expiry };
 }
 
-export function encodeSessionRecord(session: SessionSnapshot): Buffer {
+export function encodeSessionRecord(session: SessionHeader): Buffer {
   return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, session }));
+}
+
+/** One value a session's observations showed, and where. */
+export interface SessionValueRecord {
+  sessionId: string;
+  value: string;
+  source: ObservedSource;
+}
+
+export function encodeSessionValueRecord(record: SessionValueRecord): Buffer {
+  return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, ...record }));
+}
+
+export function decodeSessionValueRecord(bytes: Buffer): SessionValueRecord {
+  const record = parseVersioned(bytes);
+  if (typeof record.sessionId !== "string" || typeof record.value !== "string" || typeof record.source !== "object") {
+    throw new Error("validator-state session value record without a session, value or source");
+  }
+  return { sessionId: record.sessionId, value: record.value, source: record.source as ObservedSource };
+}
+
+/** One action decided in a session, and its tool. */
+export interface SessionActionRecord {
+  sessionId: string;
+  actionId: string;
+  tool: string;
+}
+
+export function encodeSessionActionRecord(record: SessionActionRecord): Buffer {
+  return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, ...record }));
+}
+
+export function decodeSessionActionRecord(bytes: Buffer): SessionActionRecord {
+  const record = parseVersioned(bytes);
+  if (typeof record.sessionId !== "string" || typeof record.actionId !== "string" || typeof record.tool !== "string") {
+    throw new Error("validator-state session action record without a session, action id or tool");
+  }
+  return { sessionId: record.sessionId, actionId: record.actionId, tool: record.tool };
 }
 
 /** Throws on a record this version cannot read: skipping it would forget what it holds, and reopen replays. */
@@ -77,9 +137,10 @@ export function decodeAgentRecord(bytes: Buffer): AgentRecord {
   return { behaviour: record.behaviour ?? undefined };
 }
 
-export function decodeSessionRecord(bytes: Buffer): SessionSnapshot {
-  const record = parseVersioned(bytes) as { session?: SessionSnapshot };
-  if (record.session === undefined || !Array.isArray(record.session.values)) {
+/** A session's header; a record of an earlier version holds the whole session, values and actions too. */
+export function decodeSessionRecord(bytes: Buffer): SessionHeader | SessionSnapshot {
+  const record = parseVersioned(bytes) as { session?: SessionHeader | SessionSnapshot };
+  if (record.session === undefined || !Array.isArray(record.session.toolsUsed)) {
     throw new Error("validator-state session record without a session");
   }
   return record.session;

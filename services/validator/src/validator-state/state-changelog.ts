@@ -2,28 +2,27 @@ import crypto from "node:crypto";
 import type { Kafka, Message } from "kafkajs";
 import type { Logger } from "@mandate/common/logger";
 import type { DecisionEngine } from "../decision-engine.js";
+import type { SessionChange } from "../provenance/index.js";
 import {
   decodeAgentRecord,
   decodeReplayRecord,
+  decodeSessionActionRecord,
   decodeSessionRecord,
+  decodeSessionValueRecord,
   encodeAgentRecord,
   encodeReplayRecord,
+  encodeSessionActionRecord,
   encodeSessionRecord,
+  encodeSessionValueRecord,
   parseStateKey,
+  sessionEntryKey,
   stateKey,
 } from "./agent-state.js";
 
-/** What records the transaction deletes: by agent, to the agent's partition. */
-export interface ForgottenState {
-  sessions: ReadonlyArray<{ agentId: string; sessionId: string; partition: number }>;
+/** What else the transaction writes, by agent, to the agent's partition: expired envelopes and changed sessions. */
+export interface StateChanges {
   replays: ReadonlyArray<{ agentId: string; nonce: string; partition: number }>;
-}
-
-/** What a batch may have changed: its agents, and the sessions its actions and observations belong to. */
-export interface TouchedState {
-  agents: Set<string>;
-  /** Keyed by the session's changelog key. */
-  sessions: Map<string, { agentId: string; sessionId: string }>;
+  sessions: ReadonlyArray<SessionChange & { partition: number }>;
 }
 
 /** What one restore read and how long it took. */
@@ -40,7 +39,8 @@ export interface RestoreReport {
 /**
  * The validator's security state (replay window, proposal rate, drift baseline, sessions) as a compacted
  * changelog topic, the way Kafka Streams keeps a state store: one record per agent (baseline and rate),
- * one per envelope in its replay window and one per session, in the partition of the agent's actions,
+ * one per envelope in its replay window, one per session and one per value and decided action of a
+ * session, in the partition of the agent's actions,
  * written in the same transaction as the decisions and the consumed offsets; an expired envelope and a
  * session the bound evicted get a tombstone. So the changelog holds exactly the state of the committed decisions: an aborted batch wrote
  * nothing to it, and a fenced ("zombie") validator's writes are aborted with its decisions.
@@ -59,30 +59,18 @@ export class StateChangelog {
   ) {}
 
   /**
-   * The records of what a batch touched, for the batch's transaction (to the batch's partition): each
-   * agent's record, each envelope the batch admitted, each session's record (a tombstone for one no longer
-   * held). Tombstones for what expired or was evicted go first, to their agents' partitions, so a session
-   * evicted and opened again within the batch keeps its new record.
+   * The records of what a batch changed, for the batch's transaction: each agent's record and each
+   * envelope the batch admitted (to the batch's partition); tombstones for the envelopes that expired;
+   * and, for each session that changed, its header and each value and action id it added, changed or
+   * dropped (a tombstone), to its agent's partition.
    */
-  records(
-    engine: DecisionEngine,
-    touched: TouchedState,
-    partition: number,
-    forgotten: ForgottenState = { sessions: [], replays: [] },
-  ): Message[] {
-    const messages: Message[] = [
-      ...forgotten.replays.map(({ agentId, nonce, partition: of }) => ({
-        key: stateKey({ kind: "replay", agentId, nonce }),
-        partition: of,
-        value: null,
-      })),
-      ...forgotten.sessions.map(({ agentId, sessionId, partition: of }) => ({
-        key: stateKey({ kind: "session", agentId, sessionId }),
-        partition: of,
-        value: null,
-      })),
-    ];
-    for (const agentId of touched.agents) {
+  records(engine: DecisionEngine, agents: ReadonlySet<string>, partition: number, changes: StateChanges): Message[] {
+    const messages: Message[] = changes.replays.map(({ agentId, nonce, partition: of }) => ({
+      key: stateKey({ kind: "replay", agentId, nonce }),
+      partition: of,
+      value: null,
+    }));
+    for (const agentId of agents) {
       const value = encodeAgentRecord(engine.agentRecord(agentId));
       messages.push({ key: stateKey({ kind: "agent", agentId }), partition, value });
     }
@@ -90,9 +78,26 @@ export class StateChangelog {
       const value = encodeReplayRecord({ actionId, expiry });
       messages.push({ key: stateKey({ kind: "replay", agentId, nonce }), partition, value });
     }
-    for (const [key, { agentId, sessionId }] of touched.sessions) {
-      const session = engine.sessionState(agentId, sessionId);
-      messages.push({ key, partition, value: session === undefined ? null : encodeSessionRecord(session) });
+    for (const { agentId, sessionId, header, values, actions, partition: of } of changes.sessions) {
+      messages.push({
+        key: stateKey({ kind: "session", agentId, sessionId }),
+        partition: of,
+        value: header === null ? null : encodeSessionRecord(header),
+      });
+      for (const [value, source] of values) {
+        messages.push({
+          key: sessionEntryKey("session_value", agentId, sessionId, value),
+          partition: of,
+          value: source === null ? null : encodeSessionValueRecord({ sessionId, value, source }),
+        });
+      }
+      for (const [actionId, tool] of actions) {
+        messages.push({
+          key: sessionEntryKey("session_action", agentId, sessionId, actionId),
+          partition: of,
+          value: tool === null ? null : encodeSessionActionRecord({ sessionId, actionId, tool }),
+        });
+      }
     }
     return messages;
   }
@@ -129,7 +134,7 @@ export class StateChangelog {
     }
 
     // Latest record per key; applied once the partitions are read to their end, so each key is set once.
-    const latest = new Map<string, { value: Buffer | null; partition: number }>();
+    const latest = new CompactedState();
     const consumer = this.kafka.consumer({
       groupId: `mandate-validator-restore-${crypto.randomUUID()}`,
       readUncommitted: false,
@@ -165,7 +170,7 @@ export class StateChangelog {
           for (const message of batch.messages) {
             const key = message.key?.toString();
             if (key === undefined) continue;
-            latest.set(key, { value: message.value, partition: batch.partition });
+            latest.add(key, message.value, batch.partition);
             report.records += 1;
             report.bytes += message.value?.length ?? 0;
           }
@@ -175,23 +180,58 @@ export class StateChangelog {
     } finally {
       await consumer.disconnect().catch(() => undefined);
     }
-    for (const [key, { value, partition }] of latest) {
+    latest.applyTo(engine, onAgent);
+    report.keys = latest.size;
+    report.durationMs = performance.now() - started;
+    this.logger.info({ event: "validator_state_restored", ...report }, "validator state restored from the changelog");
+    return report;
+  }
+}
+
+/**
+ * The changelog as compaction leaves it: the latest record of each key. Applied to an engine, agents and
+ * envelopes first, then sessions, then their values and actions, each in the order first written (the
+ * order the bounds evict in); a key deleted and written again counts as new.
+ */
+export class CompactedState {
+  private readonly latest = new Map<string, { value: Buffer | null; partition: number }>();
+
+  add(key: string, value: Buffer | null, partition: number): void {
+    if (value === null) this.latest.delete(key);
+    this.latest.set(key, { value, partition });
+  }
+
+  get size(): number {
+    return this.latest.size;
+  }
+
+  /** Restores every key into `engine`; `onAgent` hears each agent and its partition. */
+  applyTo(engine: DecisionEngine, onAgent: (agentId: string, partition: number) => void): void {
+    const entries: Array<{ kind: "session_value" | "session_action"; agentId: string; value: Buffer }> = [];
+    for (const [key, { value, partition }] of this.latest) {
       const parsed = parseStateKey(key);
       if (parsed === undefined) throw new Error(`validator-state key of unknown format: ${JSON.stringify(key)}`);
       if (parsed.kind === "agent") {
         engine.restoreAgentRecord(parsed.agentId, value === null ? undefined : decodeAgentRecord(value));
       } else if (parsed.kind === "replay") {
-        // In the order first written, which is the order of expiry the window prunes by.
         if (value !== null) engine.restoreReplayEntry({ ...parsed, ...decodeReplayRecord(value) });
-      } else {
+      } else if (parsed.kind === "session") {
+        // A session's header replaces the whole session: its values and actions follow.
         const session = value === null ? undefined : decodeSessionRecord(value);
         engine.restoreSessionState(parsed.agentId, parsed.sessionId, session);
+      } else if (value !== null) {
+        entries.push({ kind: parsed.kind, agentId: parsed.agentId, value });
       }
       onAgent(parsed.agentId, partition);
     }
-    report.keys = latest.size;
-    report.durationMs = performance.now() - started;
-    this.logger.info({ event: "validator_state_restored", ...report }, "validator state restored from the changelog");
-    return report;
+    for (const { kind, agentId, value } of entries) {
+      if (kind === "session_value") {
+        const { sessionId, value: observed, source } = decodeSessionValueRecord(value);
+        engine.restoreSessionValue(agentId, sessionId, observed, source);
+      } else {
+        const { sessionId, actionId, tool } = decodeSessionActionRecord(value);
+        engine.restoreSessionAction(agentId, sessionId, actionId, tool);
+      }
+    }
   }
 }
