@@ -10,7 +10,13 @@ import {
 import { MandateDecisionEngine } from "@mandate/validator/mandate-decision-engine";
 import type { Kafka } from "kafkajs";
 import type { Logger } from "@mandate/common/logger";
-import { encodeSessionRecord, parseStateKey, stateKey } from "@mandate/validator/validator-state/agent-state";
+import {
+  decodeAgentRecord,
+  encodeAgentRecord,
+  encodeSessionRecord,
+  parseStateKey,
+  stateKey,
+} from "@mandate/validator/validator-state/agent-state";
 import { CompactedState, StateChangelog } from "@mandate/validator/validator-state/state-changelog";
 import { agentKey } from "../../support/agent-keys.js";
 import { testRegistration } from "../../support/registrations.js";
@@ -256,6 +262,19 @@ describe("engine state, restored from its changelog records", () => {
     const restored = restoredFrom([...records, ...evicting]);
     expect(restored.agentState("state-bot", T0 + 10)).toEqual(engine.agentState("state-bot", T0 + 10));
     expect(restored.agentState("state-bot", T0 + 10).sessions.map((x) => x.sessionId)).toEqual(["new"]);
+  });
+
+  it("writes the agent's centroid as its float32 bytes, restored exactly, and reads the earlier decimal form", () => {
+    const engine = new MandateDecisionEngine();
+    engine.decideAction(action("lookup_order", T0), registration(), T0);
+    engine.decideAction(action("refund_order", T0 + 1), registration(), T0 + 1);
+    const record = engine.agentRecord("state-bot");
+    expect(record.behaviour?.centroid.mean.length).toBeGreaterThan(0);
+    const bytes = encodeAgentRecord(record);
+    expect(decodeAgentRecord(bytes)).toEqual(record);
+    const decimal = Buffer.from(JSON.stringify({ v: 1, behaviour: record.behaviour }));
+    expect(decodeAgentRecord(decimal)).toEqual(record);
+    expect(bytes.length).toBeLessThan(0.7 * decimal.length);
   });
 
   it("restores a session record of the earlier format, values and actions inline, and writes them anew", () => {

@@ -71,9 +71,20 @@ export function parseStateKey(key: string): StateKey | undefined {
   return undefined;
 }
 
-/** A record's bytes: versioned JSON. Internal to validators (only they may read or write the topic). */
+/**
+ * A record's bytes: versioned JSON. Internal to validators (only they may read or write the topic). The
+ * centroid's mean, float32 values the engine holds, goes as their bytes in base64 (536 characters for
+ * 100 dimensions rather than about 2,000 as decimal text), which restores them exactly; a record with
+ * the mean as numbers (the earlier format) is read too.
+ */
 export function encodeAgentRecord(record: AgentRecord): Buffer {
-  return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, behaviour: record.behaviour ?? null }));
+  const behaviour = record.behaviour;
+  if (behaviour === undefined) return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, behaviour: null }));
+  const { mean, ...centroid } = behaviour.centroid;
+  const float32 = Buffer.from(Float32Array.from(mean).buffer).toString("base64");
+  return Buffer.from(
+    JSON.stringify({ v: FORMAT_VERSION, behaviour: { ...behaviour, centroid: { ...centroid, float32 } } }),
+  );
 }
 
 /** An envelope's record: the nonce is in the key. */
@@ -134,7 +145,14 @@ export function decodeSessionActionRecord(bytes: Buffer): SessionActionRecord {
 /** Throws on a record this version cannot read: skipping it would forget what it holds, and reopen replays. */
 export function decodeAgentRecord(bytes: Buffer): AgentRecord {
   const record = parseVersioned(bytes) as { behaviour?: AgentBehaviourSnapshot | null };
-  return { behaviour: record.behaviour ?? undefined };
+  const behaviour = record.behaviour ?? undefined;
+  const centroid = behaviour?.centroid as (AgentBehaviourSnapshot["centroid"] & { float32?: string }) | undefined;
+  if (behaviour === undefined || centroid?.float32 === undefined) return { behaviour };
+  const { float32, ...rest } = centroid;
+  const raw = Buffer.from(float32, "base64");
+  // Copied: a Float32Array needs its own 4-byte aligned buffer.
+  const mean = Array.from(new Float32Array(new Uint8Array(raw).buffer));
+  return { behaviour: { ...behaviour, centroid: { ...rest, mean } } };
 }
 
 /** A session's header; a record of an earlier version holds the whole session, values and actions too. */
