@@ -29,6 +29,8 @@ const now = () => performance.timeOrigin + performance.now();
 export interface PipelineRun {
   /** propose() → verdict in the agent's hands, ms, warm-up left out; a timed-out proposal counts as its timeout. */
   latencies: number[];
+  /** The same for the warm-up's proposals. */
+  warmupLatencies: number[];
   /** Proposals with no verdict within the timeout (their latency is a lower bound). */
   timeouts: number;
   /** The rate the generator managed to offer, which on a loaded machine can fall short of the one asked. */
@@ -104,6 +106,7 @@ export class PipelineBench {
     const observers = options.hops ? await this.observe() : undefined;
     const timelines = new Map<string, ActionTimeline>();
     const latencies: number[] = [];
+    const warmupLatencies: number[] = [];
     let timeouts = 0;
     let lastFired = 0;
     const started = performance.now();
@@ -133,7 +136,7 @@ export class PipelineBench {
           if (!(error instanceof VerdictTimeoutError)) throw error;
           if (i >= warmup) timeouts += 1;
         }
-        if (i >= warmup) latencies.push((timeline.received ?? now()) - timeline.proposed);
+        (i >= warmup ? latencies : warmupLatencies).push((timeline.received ?? now()) - timeline.proposed);
       });
       // The agents' listeners may have their last verdicts before the observers do.
       await observers?.settle();
@@ -146,9 +149,17 @@ export class PipelineBench {
     const per1k = (key: keyof typeof cpuAfter) =>
       Math.round(((cpuAfter[key] - cpuBefore[key]) / (count + warmup)) * 1000);
     const cpuPer1k = { validator: per1k("validator"), broker: per1k("broker"), agentsAndLoad: per1k("agentsAndLoad") };
-    if (observers === undefined) return { latencies, timeouts, offeredPerSecond, timelines: [], cpuPer1k };
+    if (observers === undefined)
+      return { latencies, warmupLatencies, timeouts, offeredPerSecond, timelines: [], cpuPer1k };
     for (const [actionId, timeline] of timelines) timeline.acked = this.acked.get(actionId);
-    return { latencies, timeouts, offeredPerSecond, timelines: observers.complete(timelines), cpuPer1k };
+    return {
+      latencies,
+      warmupLatencies,
+      timeouts,
+      offeredPerSecond,
+      timelines: observers.complete(timelines),
+      cpuPer1k,
+    };
   }
 
   /**
