@@ -114,10 +114,7 @@ export async function benchRestore(brokers: string[], options: RestoreBenchOptio
     decideMs += performance.now() - started;
     const agents = new Set(inBatch.map((a) => a.agent_id));
     // As the validator writes them: what the batch changed and admitted, tombstones for what expired.
-    const records = changelog.records(engine, agents, partition, {
-      sessions: engine.takeSessionChanges().map((c) => ({ ...c, partition: partitionOf(c.agentId) })),
-      replays: engine.takeExpiredReplays().map((e) => ({ ...e, partition: partitionOf(e.agentId) })),
-    });
+    const records = changelog.takeRecords(engine, agents, partition, partitionOf);
     engine.endBatch();
     engine.commitBatch(journal);
     changelogRecords += records.length;

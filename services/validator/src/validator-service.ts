@@ -522,14 +522,6 @@ export class ValidatorService {
     return Math.max(from, Number(offsets.find((o) => o.partition === partition)?.low ?? 0));
   }
 
-  /** Each with its agent's partition; those of agents this instance does not hold are left to their owner. */
-  private withPartition<T extends { agentId: string }>(items: T[]): Array<T & { partition: number }> {
-    return items.flatMap((item) => {
-      const partition = this.agentPartitions.get(item.agentId);
-      return partition === undefined ? [] : [{ ...item, partition }];
-    });
-  }
-
   private countCommitted(lane: PartitionLane, committed: CommittedBatch): void {
     const { lastOffset, verdicts, deadLetterCauses, observationsTaken } = committed;
     // Counted once committed: an aborted batch is decided again and must not count twice.
@@ -722,10 +714,9 @@ export class ValidatorService {
       }
     }
     for (const agentId of agents) this.agentPartitions.set(agentId, partition);
-    decided.state = (this.changelog as StateChangelog).records(this.engine, agents, partition, {
-      sessions: this.withPartition(this.engine.takeSessionChanges()),
-      replays: this.withPartition(this.engine.takeExpiredReplays()),
-    });
+    decided.state = (this.changelog as StateChangelog).takeRecords(this.engine, agents, partition, (agentId) =>
+      this.agentPartitions.get(agentId),
+    );
     return decided;
   }
 

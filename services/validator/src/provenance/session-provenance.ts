@@ -160,30 +160,31 @@ export class SessionProvenance {
     const key = sessionKey(agentId, sessionId);
     this.sessions.delete(key);
     if (header === undefined) return;
-    const state = this.open(agentId, sessionId);
+    const state = this.open(key);
     for (const stem of header.injectedStems) state.injectedStems.add(stem);
     state.injectedTools.push(...header.injectedTools);
     for (const tool of header.toolsUsed) state.toolsUsed.add(tool);
     state.evicted = header.evicted;
     if (!("values" in header)) return;
-    for (const [value, source] of header.values) this.restoreValue(agentId, sessionId, value, source, true);
-    for (const [actionId, tool] of header.actions) this.restoreAction(agentId, sessionId, actionId, tool, true);
+    const change = this.changeOf(key);
+    for (const [value, source] of header.values) {
+      state.values.set(value, { ...source });
+      change?.values.add(value);
+    }
+    for (const [actionId, tool] of header.actions) {
+      state.actions.set(actionId, tool);
+      change?.actions.add(actionId);
+    }
   }
 
   /** One value of a restored session (none when the session itself was not restored). */
-  restoreValue(agentId: string, sessionId: string, value: string, source: ObservedSource, changed = false): void {
-    const state = this.find(agentId, sessionId);
-    if (state === undefined) return;
-    state.values.set(value, { ...source });
-    if (changed) this.changeOf(sessionKey(agentId, sessionId))?.values.add(value);
+  restoreValue(agentId: string, sessionId: string, value: string, source: ObservedSource): void {
+    this.find(agentId, sessionId)?.values.set(value, { ...source });
   }
 
   /** One decided action of a restored session (none when the session itself was not restored). */
-  restoreAction(agentId: string, sessionId: string, actionId: string, tool: string, changed = false): void {
-    const state = this.find(agentId, sessionId);
-    if (state === undefined) return;
-    state.actions.set(actionId, tool);
-    if (changed) this.changeOf(sessionKey(agentId, sessionId))?.actions.add(actionId);
+  restoreAction(agentId: string, sessionId: string, actionId: string, tool: string): void {
+    this.find(agentId, sessionId)?.actions.set(actionId, tool);
   }
 
   /** Forgets every session of the agent (its partition went to another validator), and what changed in them. */
@@ -228,11 +229,12 @@ export class SessionProvenance {
     return change;
   }
 
-  /** The session's state, opened when missing. */
-  open(agentId: string, sessionId: string): SessionState {
-    const key = sessionKey(agentId, sessionId);
+  /**
+   * The session's state, opened when missing (which may evict the oldest). What changes in it is for
+   * the caller to mark (changeOf): a restore changes nothing the changelog does not hold already.
+   */
+  private open(key: string): SessionState {
     this.touched?.add(key);
-    this.changeOf(key);
     const found = this.sessions.get(key);
     if (found) return found;
     const state = emptyState();
@@ -252,8 +254,9 @@ export class SessionProvenance {
 
   /** A decided action of the session: its tool is now used, and a result may name its id. */
   recordAction(agentId: string, sessionId: string, actionId: string, tool: string): void {
-    const state = this.open(agentId, sessionId);
-    const change = this.changeOf(sessionKey(agentId, sessionId));
+    const key = sessionKey(agentId, sessionId);
+    const state = this.open(key);
+    const change = this.changeOf(key);
     state.toolsUsed.add(tool);
     state.actions.set(actionId, tool);
     change?.actions.add(actionId);
@@ -266,8 +269,9 @@ export class SessionProvenance {
 
   /** Adds what one observation showed. */
   recordObservation(agentId: string, sessionId: string, tool: string, untrusted: boolean, seen: ObservedValues): void {
-    const state = this.open(agentId, sessionId);
-    const change = this.changeOf(sessionKey(agentId, sessionId));
+    const key = sessionKey(agentId, sessionId);
+    const state = this.open(key);
+    const change = this.changeOf(key);
     const sourceOf = (value: string): ObservedSource => {
       change?.values.add(value);
       let source = state.values.get(value);

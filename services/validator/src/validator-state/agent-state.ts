@@ -104,42 +104,26 @@ export function encodeSessionRecord(session: SessionHeader): Buffer {
   return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, session }));
 }
 
-/** One value a session's observations showed, and where. */
-export interface SessionValueRecord {
-  sessionId: string;
-  value: string;
-  source: ObservedSource;
-}
+/**
+ * One entry of a session, the record under its `sessionEntryKey`: a value its observations showed and
+ * where, or an action it decided and that action's tool.
+ */
+export type SessionEntryRecord =
+  { sessionId: string; value: string; source: ObservedSource } | { sessionId: string; actionId: string; tool: string };
 
-export function encodeSessionValueRecord(record: SessionValueRecord): Buffer {
+export function encodeSessionEntryRecord(record: SessionEntryRecord): Buffer {
   return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, ...record }));
 }
 
-export function decodeSessionValueRecord(bytes: Buffer): SessionValueRecord {
-  const record = parseVersioned(bytes);
-  if (typeof record.sessionId !== "string" || typeof record.value !== "string" || typeof record.source !== "object") {
-    throw new Error("validator-state session value record without a session, value or source");
+export function decodeSessionEntryRecord(bytes: Buffer): SessionEntryRecord {
+  const { sessionId, value, source, actionId, tool } = parseVersioned(bytes);
+  if (typeof sessionId === "string" && typeof value === "string" && typeof source === "object" && source !== null) {
+    return { sessionId, value, source: source as ObservedSource };
   }
-  return { sessionId: record.sessionId, value: record.value, source: record.source as ObservedSource };
-}
-
-/** One action decided in a session, and its tool. */
-export interface SessionActionRecord {
-  sessionId: string;
-  actionId: string;
-  tool: string;
-}
-
-export function encodeSessionActionRecord(record: SessionActionRecord): Buffer {
-  return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, ...record }));
-}
-
-export function decodeSessionActionRecord(bytes: Buffer): SessionActionRecord {
-  const record = parseVersioned(bytes);
-  if (typeof record.sessionId !== "string" || typeof record.actionId !== "string" || typeof record.tool !== "string") {
-    throw new Error("validator-state session action record without a session, action id or tool");
+  if (typeof sessionId === "string" && typeof actionId === "string" && typeof tool === "string") {
+    return { sessionId, actionId, tool };
   }
-  return { sessionId: record.sessionId, actionId: record.actionId, tool: record.tool };
+  throw new Error("validator-state session entry record with neither a value and source nor an action and tool");
 }
 
 /** Throws on a record this version cannot read: skipping it would forget what it holds, and reopen replays. */

@@ -2,28 +2,19 @@ import crypto from "node:crypto";
 import type { Kafka, Message } from "kafkajs";
 import type { Logger } from "@mandate/common/logger";
 import type { DecisionEngine } from "../decision-engine.js";
-import type { SessionChange } from "../provenance/index.js";
 import {
   decodeAgentRecord,
   decodeReplayRecord,
-  decodeSessionActionRecord,
+  decodeSessionEntryRecord,
   decodeSessionRecord,
-  decodeSessionValueRecord,
   encodeAgentRecord,
   encodeReplayRecord,
-  encodeSessionActionRecord,
+  encodeSessionEntryRecord,
   encodeSessionRecord,
-  encodeSessionValueRecord,
   parseStateKey,
   sessionEntryKey,
   stateKey,
 } from "./agent-state.js";
-
-/** What else the transaction writes, by agent, to the agent's partition: expired envelopes and changed sessions. */
-export interface StateChanges {
-  replays: ReadonlyArray<{ agentId: string; nonce: string; partition: number }>;
-  sessions: ReadonlyArray<SessionChange & { partition: number }>;
-}
 
 /** What one restore read and how long it took. */
 export interface RestoreReport {
@@ -60,16 +51,23 @@ export class StateChangelog {
 
   /**
    * The records of what a batch changed, for the batch's transaction: each agent's record and each
-   * envelope the batch admitted (to the batch's partition); tombstones for the envelopes that expired;
-   * and, for each session that changed, its header and each value and action id it added, changed or
-   * dropped (a tombstone), to its agent's partition.
+   * envelope the batch admitted (to the batch's partition); and, taken from the engine, tombstones for
+   * the envelopes that expired and, for each session that changed, its header and each value and action
+   * id it added, changed or dropped (a tombstone), to the agent's partition (`partitionOf`; left out for
+   * an agent this validator no longer holds).
    */
-  records(engine: DecisionEngine, agents: ReadonlySet<string>, partition: number, changes: StateChanges): Message[] {
-    const messages: Message[] = changes.replays.map(({ agentId, nonce, partition: of }) => ({
-      key: stateKey({ kind: "replay", agentId, nonce }),
-      partition: of,
-      value: null,
-    }));
+  takeRecords(
+    engine: DecisionEngine,
+    agents: ReadonlySet<string>,
+    partition: number,
+    partitionOf: (agentId: string) => number | undefined,
+  ): Message[] {
+    const messages: Message[] = [];
+    for (const { agentId, nonce } of engine.takeExpiredReplays()) {
+      const of = partitionOf(agentId);
+      if (of !== undefined)
+        messages.push({ key: stateKey({ kind: "replay", agentId, nonce }), partition: of, value: null });
+    }
     for (const agentId of agents) {
       const value = encodeAgentRecord(engine.agentRecord(agentId));
       messages.push({ key: stateKey({ kind: "agent", agentId }), partition, value });
@@ -78,7 +76,9 @@ export class StateChangelog {
       const value = encodeReplayRecord({ actionId, expiry });
       messages.push({ key: stateKey({ kind: "replay", agentId, nonce }), partition, value });
     }
-    for (const { agentId, sessionId, header, values, actions, partition: of } of changes.sessions) {
+    for (const { agentId, sessionId, header, values, actions } of engine.takeSessionChanges()) {
+      const of = partitionOf(agentId);
+      if (of === undefined) continue;
       messages.push({
         key: stateKey({ kind: "session", agentId, sessionId }),
         partition: of,
@@ -88,14 +88,14 @@ export class StateChangelog {
         messages.push({
           key: sessionEntryKey("session_value", agentId, sessionId, value),
           partition: of,
-          value: source === null ? null : encodeSessionValueRecord({ sessionId, value, source }),
+          value: source === null ? null : encodeSessionEntryRecord({ sessionId, value, source }),
         });
       }
       for (const [actionId, tool] of actions) {
         messages.push({
           key: sessionEntryKey("session_action", agentId, sessionId, actionId),
           partition: of,
-          value: tool === null ? null : encodeSessionActionRecord({ sessionId, actionId, tool }),
+          value: tool === null ? null : encodeSessionEntryRecord({ sessionId, actionId, tool }),
         });
       }
     }
@@ -207,7 +207,7 @@ export class CompactedState {
 
   /** Restores every key into `engine`; `onAgent` hears each agent and its partition. */
   applyTo(engine: DecisionEngine, onAgent: (agentId: string, partition: number) => void): void {
-    const entries: Array<{ kind: "session_value" | "session_action"; agentId: string; value: Buffer }> = [];
+    const entries: Array<{ agentId: string; value: Buffer }> = [];
     for (const [key, { value, partition }] of this.latest) {
       const parsed = parseStateKey(key);
       if (parsed === undefined) throw new Error(`validator-state key of unknown format: ${JSON.stringify(key)}`);
@@ -220,18 +220,14 @@ export class CompactedState {
         const session = value === null ? undefined : decodeSessionRecord(value);
         engine.restoreSessionState(parsed.agentId, parsed.sessionId, session);
       } else if (value !== null) {
-        entries.push({ kind: parsed.kind, agentId: parsed.agentId, value });
+        entries.push({ agentId: parsed.agentId, value });
       }
       onAgent(parsed.agentId, partition);
     }
-    for (const { kind, agentId, value } of entries) {
-      if (kind === "session_value") {
-        const { sessionId, value: observed, source } = decodeSessionValueRecord(value);
-        engine.restoreSessionValue(agentId, sessionId, observed, source);
-      } else {
-        const { sessionId, actionId, tool } = decodeSessionActionRecord(value);
-        engine.restoreSessionAction(agentId, sessionId, actionId, tool);
-      }
+    for (const { agentId, value } of entries) {
+      const entry = decodeSessionEntryRecord(value);
+      if ("value" in entry) engine.restoreSessionValue(agentId, entry.sessionId, entry.value, entry.source);
+      else engine.restoreSessionAction(agentId, entry.sessionId, entry.actionId, entry.tool);
     }
   }
 }
