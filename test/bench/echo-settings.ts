@@ -18,6 +18,12 @@ export interface EchoSettings {
    * the validator writes its state changelog with its decisions.
    */
   writesStateTopic: boolean;
+  /**
+   * Transactional with a state topic only: the consumed offset goes as a record of the state topic in the
+   * transaction instead of to the consumer group (sendOffsets), and the group gets a copy every second
+   * outside the transactions (the validator's StateChangelog.offsetRecord and commitGroupOffsets).
+   */
+  offsetsInStateTopic?: boolean;
   /** Partitions handled at once (kafkajs `partitionsConsumedConcurrently`); 1 when left out. */
   concurrency?: number;
   /**
@@ -62,8 +68,8 @@ export const TXN_ECHO: EchoSettings = {
  * The validator's consume-transform-produce settings, with no decoding and no decision. NOTE: the one
  * place that follows the validator: mirrors ValidatorService.consume() (consumer and producer options),
  * PartitionProducers (a producer per partition), queueBatch and decideLane (a lane per partition),
- * decideAndCommit (decisions, state changelog and offsets in one transaction, the records in one
- * sendInTransaction) and createKafka (client retry). When those change, change this.
+ * decideAndCommit (decisions and state changelog with the next offset in one transaction, the records
+ * in one sendInTransaction; the group's copy of the offsets every second) and createKafka (client retry). When those change, change this.
  */
 export function validatorEcho(
   config: Pick<ValidatorConfig, "sessionTimeoutMs" | "transactionTimeoutMs" | "partitionsConcurrently">,
@@ -73,6 +79,7 @@ export function validatorEcho(
     transactional: true,
     producerPerPartition: true,
     writesStateTopic: true,
+    offsetsInStateTopic: true,
     concurrency: config.partitionsConcurrently,
     fetchesWhileCommitting: true,
     clientRetry: { initialRetryTime: 100 },

@@ -7,7 +7,7 @@ import type { EchoSettings } from "./echo-settings.js";
  * A baseline for the pipeline: a consume → produce loop that forwards each message unchanged, with no
  * decoding and no decision, in the shape `settings` gives (echo-settings.ts): plain sends, or the
  * validator's loop — a transaction per partition batch holding the forwarded messages, a state record
- * per message when asked, and the consumed offsets.
+ * per message when asked, and the consumed offsets (committed to the group, or as a state record).
  */
 export class KafkaEcho {
   private readonly kafka: Kafka;
@@ -19,6 +19,9 @@ export class KafkaEcho {
   private readonly lanes = new Map<number, { queued: KafkaMessage[]; committing: boolean }>();
   /** A lane's failed transaction, thrown to kafkajs with the next batch (a bench echo does not recover). */
   private laneFailure: unknown;
+  /** With offsetsInStateTopic: offsets committed since the group's last copy, copied every second. */
+  private readonly groupOffsets = new Map<number, number>();
+  private groupOffsetsTimer: NodeJS.Timeout | undefined;
 
   constructor(
     brokers: string[],
@@ -49,9 +52,18 @@ export class KafkaEcho {
             eachBatch: (payload) => this.forward(payload),
           },
     );
+    if (this.settings.offsetsInStateTopic) {
+      this.groupOffsetsTimer = setInterval(() => {
+        const topic = this.topics.from;
+        const offsets = [...this.groupOffsets].map(([partition, next]) => ({ topic, partition, offset: String(next) }));
+        this.groupOffsets.clear();
+        if (offsets.length > 0) this.consumer?.commitOffsets(offsets).catch(() => undefined);
+      }, 1000);
+    }
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.groupOffsetsTimer);
     await this.consumer?.disconnect();
     while ([...this.lanes.values()].some((lane) => lane.committing)) await new Promise((r) => setTimeout(r, 10));
     await Promise.all([...this.producers.values()].map(async (p) => (await p).disconnect()));
@@ -97,6 +109,14 @@ export class KafkaEcho {
     const last = messages.at(-1)?.offset as string;
     const forwarded = copies(messages);
     const state = forwarded.map((m) => ({ ...m, partition }));
+    if (this.settings.offsetsInStateTopic) {
+      state.push({
+        key: Buffer.from(`offset-${partition}`),
+        value: Buffer.from(String(Number(last) + 1)),
+        headers: {},
+        partition,
+      });
+    }
     const transaction = await (await this.producerFor(partition)).transaction();
     try {
       if (this.settings.fetchesWhileCommitting) {
@@ -112,11 +132,14 @@ export class KafkaEcho {
           await transaction.send({ topic: this.topics.state as string, messages: state });
         }
       }
-      await transaction.sendOffsets({
-        consumerGroupId: this.groupId,
-        topics: [{ topic: this.topics.from, partitions: [{ partition, offset: String(Number(last) + 1) }] }],
-      });
+      if (!this.settings.offsetsInStateTopic) {
+        await transaction.sendOffsets({
+          consumerGroupId: this.groupId,
+          topics: [{ topic: this.topics.from, partitions: [{ partition, offset: String(Number(last) + 1) }] }],
+        });
+      }
       await transaction.commit();
+      if (this.settings.offsetsInStateTopic) this.groupOffsets.set(partition, Number(last) + 1);
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw error;

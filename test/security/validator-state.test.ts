@@ -201,6 +201,46 @@ describe("validator state across restarts and rebalances", () => {
     expect(codes(replayed)).toEqual(["identity.replayed_nonce"]);
   });
 
+  it("resumes where its changelog says the committed decisions end, whatever the consumer group's offsets say", async () => {
+    const s = await scenario("offsets");
+    const first = await startValidator(s, "validator-a");
+    const decided = Array.from({ length: 4 }, () => signedAction());
+    for (const action of decided) await send(s, action);
+    for (const action of decided) await decisionsOf(s, action.action_id, 1);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(s.topics.actions);
+      // The group has a copy of the offsets, for lag tools, within a second or so of each commit.
+      await waitUntil("the group's copy of the offsets to reach the ends", async () => {
+        const [committed] = await admin.fetchOffsets({ groupId: s.groupId, topics: [s.topics.actions] });
+        return ends.every(
+          ({ partition, high }) =>
+            high === "0" || committed?.partitions.find((p) => p.partition === partition)?.offset === high,
+        );
+      });
+      await stopValidator(first);
+      // Only the copy is lost: were the group's offsets where a validator starts, every action would be
+      // decided a second time (and refused as a replay of itself).
+      await admin.setOffsets({
+        groupId: s.groupId,
+        topic: s.topics.actions,
+        partitions: ends.map(({ partition }) => ({ partition, offset: "0" })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    await startValidator(s, "validator-b");
+    const next = signedAction();
+    await send(s, next);
+    expect((await decisionsOf(s, next.action_id, 1))[0]?.validator_id).toBe("validator-b");
+    // One agent, so one partition of actions and of decisions: a second decision of an earlier action
+    // would have been decided, and read here, before this one.
+    for (const action of decided) {
+      expect(s.decisions.filter((d) => d.action.action_id === action.action_id)).toHaveLength(1);
+    }
+  });
+
   it("holds a rate limit across a restart", async () => {
     const s = await scenario("rate", 3);
     const first = await startValidator(s, "validator-a");

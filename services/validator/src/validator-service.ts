@@ -61,6 +61,9 @@ interface PartitionLane {
  */
 const MAX_LANE_ACTIONS = 2000;
 
+/** How often the consumer group gets a copy of the offsets the changelog committed (commitGroupOffsets). */
+const GROUP_OFFSETS_INTERVAL_MS = 1000;
+
 interface CommittedBatch {
   lastOffset: string;
   verdicts: string[];
@@ -72,18 +75,20 @@ interface CommittedBatch {
 /**
  * Consumes proposed actions, decides each, and publishes the decision record — all inside one Kafka
  * transaction per partition batch (what the partition's lane queued since its last commit), together
- * with the consumed offsets and the state of the agents the batch touched (the validator-state changelog). A crash before the commit aborts the decisions with the
- * offsets and the state, so the batch is decided again; after it, all three are durable. Each action
- * therefore gets exactly one committed decision, and the engine's state counts it once.
+ * with the state of the agents the batch touched and the partition's next offset to decide (both on the
+ * validator-state changelog). A crash before the commit aborts the decisions with the state and the
+ * offset, so the batch is decided again; after it, all three are durable. Each action therefore gets
+ * exactly one committed decision, and the engine's state counts it once. The consumer group gets a copy
+ * of the offsets every second, for lag tools (commitGroupOffsets).
  *
  * Before it decides anything of a newly assigned partition (at start, after a rebalance, after a
  * consumer rebuild), the validator fences the partition's previous owner (PartitionProducers), restores
- * the partition's agents from the changelog (StateChangelog) and reads the partition's committed offset
- * again; /readyz answers 503 meanwhile.
+ * the partition's agents and next offset from the changelog (StateChangelog) and has kafkajs fetch from
+ * that offset; /readyz answers 503 meanwhile.
  */
 export class ValidatorService {
   private kafka: Kafka | undefined;
-  /** Committed offsets at each preparation, log starts on a gap: one admin client for the service's life. */
+  /** The group's offsets at each preparation, log starts on a gap: one admin client for the service's life. */
   private admin: SharedAdmin | undefined;
   private consumer: Consumer | undefined;
   private producers: PartitionProducers | undefined;
@@ -110,6 +115,14 @@ export class ValidatorService {
    * actions, and is not decided (see decideAndCommit).
    */
   private readonly committedFrom = new Map<number, number>();
+  /**
+   * Action partition → its next offset, committed (with the changelog) since the consumer group last had
+   * it. The group's offsets are an advisory copy for lag tools and for where kafkajs starts fetching,
+   * written every GROUP_OFFSETS_INTERVAL_MS outside the transactions (commitGroupOffsets).
+   */
+  private readonly groupOffsets = new Map<number, number>();
+  private groupOffsetsTimer: NodeJS.Timeout | undefined;
+  private committingGroupOffsets: Promise<void> | undefined;
   /** Agent → the action partition its state was last written to or restored from. */
   private readonly agentPartitions = new Map<string, number>();
   private directory: AgentDirectory | undefined;
@@ -180,6 +193,7 @@ export class ValidatorService {
       this.logger,
     );
     await this.consume(kafka);
+    this.groupOffsetsTimer = setInterval(() => this.commitGroupOffsets(), GROUP_OFFSETS_INTERVAL_MS);
     if (config.httpPort !== null) {
       this.http = new ServiceHttp(
         this.metrics.registry,
@@ -278,7 +292,9 @@ export class ValidatorService {
   async stop(): Promise<void> {
     this.started = false;
     this.stopping = true;
+    clearInterval(this.groupOffsetsTimer);
     this.dropLanes();
+    await this.committingGroupOffsets;
     await this.consumer?.disconnect();
     while (this.batchesInFlight.size > 0) await Promise.allSettled([...this.batchesInFlight]);
     await this.preparing?.catch(() => undefined);
@@ -372,6 +388,27 @@ export class ValidatorService {
     } finally {
       clearInterval(beat);
     }
+  }
+
+  /**
+   * Gives the consumer group the offsets committed since its last copy, outside any transaction. Only
+   * lag tools and kafkajs's first fetch read them: a failed copy is tried again with the next, and a copy
+   * behind the changelog costs a re-read that queueBatch passes over.
+   */
+  private commitGroupOffsets(): void {
+    const consumer = this.consumer;
+    if (consumer === undefined || this.committingGroupOffsets !== undefined || this.groupOffsets.size === 0) return;
+    const copied = new Map(this.groupOffsets);
+    this.groupOffsets.clear();
+    const topic = this.config.topics.actions;
+    this.committingGroupOffsets = consumer
+      .commitOffsets([...copied].map(([partition, next]) => ({ topic, partition, offset: String(next) })))
+      .catch((error: unknown) => {
+        for (const [partition, next] of copied)
+          if (!this.groupOffsets.has(partition)) this.groupOffsets.set(partition, next);
+        this.logger.debug({ event: "group_offsets_not_copied", err: error }, "copying offsets to the group failed");
+      })
+      .finally(() => (this.committingGroupOffsets = undefined));
   }
 
   /** Empties and forgets every lane, waking queueBatch calls that wait on one; returns the lanes dropped. */
@@ -486,22 +523,36 @@ export class ValidatorService {
     // another validator's meanwhile (this one paused past its session timeout without noticing).
     for (const agentId of this.agentPartitions.keys()) this.engine.forgetAgent(agentId);
     this.agentPartitions.clear();
-    await (this.changelog as StateChangelog).restore(partitions, this.engine, (agentId, partition) =>
-      this.agentPartitions.set(agentId, partition),
+    const { nextOffsets } = await (this.changelog as StateChangelog).restore(
+      partitions,
+      this.engine,
+      (agentId, partition) => this.agentPartitions.set(agentId, partition),
     );
+    // The group's offsets: what validators committed there in their transactions before the changelog
+    // carried the offsets, and since then the advisory copy (commitGroupOffsets), never ahead of the
+    // changelog. So the later of the two is where the committed decisions end.
     const [offsets] = await (this.admin as SharedAdmin).use((admin) =>
       admin.fetchOffsets({ groupId: config.groupId, topics: [config.topics.actions] }),
     );
     this.committedFrom.clear();
+    this.groupOffsets.clear();
     for (const { partition, offset } of offsets?.partitions ?? []) this.committedFrom.set(partition, Number(offset));
-    for (const lane of lanes.filter((l) => l.nextOffset !== undefined && partitions.includes(l.partition))) {
-      const committed = this.committedFrom.get(lane.partition) ?? -1;
-      const from = committed >= 0 ? committed : await this.firstKept(lane.partition, 0);
+    for (const [partition, next] of Object.entries(nextOffsets)) {
+      this.committedFrom.set(Number(partition), Math.max(next, this.committedFrom.get(Number(partition)) ?? -1));
+    }
+    // kafkajs fetches from the group's offsets, which may be behind: every partition is read from where
+    // its committed decisions end. A lane's partition with nothing committed is read from its first kept action.
+    const fetched = new Set(lanes.filter((l) => l.nextOffset !== undefined).map((l) => l.partition));
+    for (const partition of partitions) {
+      const committed = this.committedFrom.get(partition) ?? -1;
+      if (committed < 0 && !fetched.has(partition)) continue;
+      const from = committed >= 0 ? committed : await this.firstKept(partition, 0);
       try {
-        this.consumer?.seek({ topic: config.topics.actions, partition: lane.partition, offset: String(from) });
+        this.consumer?.seek({ topic: config.topics.actions, partition, offset: String(from) });
       } catch (error) {
-        // A consumer rebuilt after a crash (consume) and not yet running: it starts from the committed offsets anyway.
-        this.logger.debug({ event: "seek_skipped", partition: lane.partition, err: error }, "consumer not running");
+        // A consumer rebuilt after a crash (consume) and not yet running: it fetches from the group's
+        // offsets, and queueBatch passes over what is decided already.
+        this.logger.debug({ event: "seek_skipped", partition, err: error }, "consumer not running");
       }
     }
     this.preparedGeneration = generation;
@@ -546,7 +597,7 @@ export class ValidatorService {
   /**
    * Reads the actions (decoding may wait on the registry), then decides them without awaiting anything,
    * so the engine journals exactly this batch's changes while batches of other partitions await their
-   * transactions, then commits decisions, dead letters, state and the offsets in one transaction. The
+   * transactions, then commits decisions, dead letters, state and the next offset in one transaction. The
    * journal is kept when the transaction commits and undone when it fails.
    */
   private async decideAndCommit(partition: number, actions: KafkaMessage[]): Promise<CommittedBatch | undefined> {
@@ -561,6 +612,7 @@ export class ValidatorService {
     }
     const lastOffset = taken.at(-1)?.message.offset;
     if (lastOffset === undefined) return undefined;
+    const next = Number(lastOffset) + 1;
 
     // NOTE: nothing is awaited from beginBatch to endBatch: the journal is this batch's alone.
     const engineBatch = this.engine.beginBatch?.();
@@ -576,24 +628,23 @@ export class ValidatorService {
 
     const transaction = await (this.producers as PartitionProducers).of(partition).transaction();
     try {
+      // The partition's next offset goes with the state, not to the consumer group (see StateChangelog).
+      const state = [...decided.state, (this.changelog as StateChangelog).offsetRecord(partition, next)];
       await sendInTransaction(
         transaction,
         (
           [
             [config.topics.decisions, decided.decisions],
             [config.topics.deadLetters, decided.deadLetters],
-            [config.topics.validatorState, decided.state],
+            [config.topics.validatorState, state],
           ] as const
         ).flatMap(([topic, messages]) =>
           messages.length === 0 ? [] : [{ topic, messages, partitions: this.partitionCounts.get(topic) as number }],
         ),
       );
-      await transaction.sendOffsets({
-        consumerGroupId: config.groupId,
-        topics: [{ topic: config.topics.actions, partitions: [{ partition, offset: String(Number(lastOffset) + 1) }] }],
-      });
       await transaction.commit();
-      this.committedFrom.set(partition, Number(lastOffset) + 1);
+      this.committedFrom.set(partition, next);
+      this.groupOffsets.set(partition, next);
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       // NOTE: the batch is fetched and decided again, so nothing it did to the engine's state (replay

@@ -305,6 +305,22 @@ describe("engine state, restored from its changelog records", () => {
     expect(restored.agentState("state-bot", T0 + 5).sessions[0]?.actions).toHaveLength(2);
   });
 
+  it("keeps each partition's next offset to decide, the latest written, apart from the agents' state", () => {
+    const compacted = new CompactedState();
+    for (const [partition, next] of [
+      [0, 5],
+      [3, 7],
+      [0, 9],
+    ] as const) {
+      const record = changelog.offsetRecord(partition, next);
+      expect(record.partition).toBe(partition);
+      compacted.add(String(record.key), record.value as Buffer, partition);
+    }
+    const agents: string[] = [];
+    expect(compacted.applyTo(new MandateDecisionEngine(), (agentId) => agents.push(agentId))).toEqual({ 0: 9, 3: 7 });
+    expect(agents).toEqual([]);
+  });
+
   it("forgets the agent when the changelog has nothing for it", () => {
     const reg = registration();
     const engine = new MandateDecisionEngine();
@@ -319,6 +335,7 @@ describe("engine state, restored from its changelog records", () => {
       { kind: "agent" as const, agentId: "a:b" },
       { kind: "replay" as const, agentId: "a", nonce: "n-1" },
       { kind: "session" as const, agentId: "a", sessionId: "s\u0000with-separator" },
+      { kind: "offset" as const, partition: 11 },
     ]) {
       expect(parseStateKey(stateKey(key))).toEqual(key);
     }

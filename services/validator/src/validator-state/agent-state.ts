@@ -18,8 +18,9 @@ export interface AgentRecord {
 }
 
 /**
- * A changelog key: an agent's record, one envelope of its replay window, one of its sessions, or one value
- * or decided action of a session. Each has a record of its own, so a batch writes only what it admitted
+ * A changelog key: an agent's record, one envelope of its replay window, one of its sessions, one value
+ * or decided action of a session, or the action partition's next offset to decide (one per partition,
+ * written by every transaction: see offsetRecord). Each has a record of its own, so a batch writes only what it admitted
  * and changed, not the agent's whole window (up to 20 000 envelopes), every session it still has open, or
  * a session's every value (up to 4 096) and action id (up to 1 024); an envelope's record is deleted when
  * it expires, a session's records when the bound evicts it, a value's or action's when its bound does.
@@ -31,12 +32,14 @@ export type StateKey =
   | { kind: "replay"; agentId: string; nonce: string }
   | { kind: "session"; agentId: string; sessionId: string }
   | { kind: "session_value"; agentId: string; digest: string }
-  | { kind: "session_action"; agentId: string; digest: string };
+  | { kind: "session_action"; agentId: string; digest: string }
+  | { kind: "offset"; partition: number };
 
 const FORMAT_VERSION = 1;
 const SEPARATOR = "\u0000";
 
 export function stateKey(key: StateKey): string {
+  if (key.kind === "offset") return `o${SEPARATOR}${key.partition}`;
   if (key.kind === "agent") return `a${SEPARATOR}${key.agentId}`;
   if (key.kind === "replay") return `r${SEPARATOR}${key.agentId}${SEPARATOR}${key.nonce}`;
   if (key.kind === "session_value") return `v${SEPARATOR}${key.agentId}${SEPARATOR}${key.digest}`;
@@ -67,6 +70,10 @@ export function parseStateKey(key: string): StateKey | undefined {
   }
   if ((kind === "v" || kind === "x") && agentId !== undefined && rest.length === 1) {
     return { kind: kind === "v" ? "session_value" : "session_action", agentId, digest: rest[0] as string };
+  }
+  // The second field is the partition here, not an agent.
+  if (kind === "o" && agentId !== undefined && /^\d+$/.test(agentId) && rest.length === 0) {
+    return { kind: "offset", partition: Number(agentId) };
   }
   return undefined;
 }
@@ -124,6 +131,19 @@ export function decodeSessionEntryRecord(bytes: Buffer): SessionEntryRecord {
     return { sessionId, actionId, tool };
   }
   throw new Error("validator-state session entry record with neither a value and source nor an action and tool");
+}
+
+/** The next action offset to decide, as committed with the decisions before it. */
+export function encodeOffsetRecord(next: number): Buffer {
+  return Buffer.from(JSON.stringify({ v: FORMAT_VERSION, next }));
+}
+
+export function decodeOffsetRecord(bytes: Buffer): number {
+  const { next } = parseVersioned(bytes);
+  if (typeof next !== "number" || !Number.isSafeInteger(next) || next < 0) {
+    throw new Error("validator-state offset record without a next offset");
+  }
+  return next;
 }
 
 /** Throws on a record this version cannot read: skipping it would forget what it holds, and reopen replays. */
