@@ -17,14 +17,34 @@ import { ensureTopics } from "@mandate/common/topics";
 import { GovernancePublisher, MandateAgent, VerdictTimeoutError } from "@mandate/sdk";
 import { testRegistration } from "../support/registrations.js";
 import { startValidatorProcess } from "../support/validator-process.js";
+import { freePort } from "../../infra/src/free-port.js";
+import { histogramsSince, scrapeSteps, stepFigures, type StepFigure, type StepHistograms } from "./validator-steps.js";
 import { atFixedRate } from "./latency-stats.js";
 import { cpuMs } from "./process-cpu.js";
 import type { ActionTimeline } from "./pipeline-hops.js";
 
 const AGENTS = 12;
 
-/** Wall-clock milliseconds with sub-millisecond resolution, comparable with the validator's Date.now(). */
-const now = () => performance.timeOrigin + performance.now();
+/**
+ * Wall-clock milliseconds with sub-millisecond resolution, comparable with the validator's Date.now():
+ * performance.now() plus its offset from Date.now(), taken where Date.now() ticks (calibrateClock).
+ * NOTE: not performance.timeOrigin + performance.now(), which was found 0.4–1.5 ms off Date.now() here,
+ * as much as some of the hops it would time.
+ */
+let clockOffset = calibrateClock();
+const now = () => performance.now() + clockOffset;
+
+/** The median over five ticks of Date.now() of (Date.now() − performance.now()) at the tick. */
+function calibrateClock(): number {
+  const offsets: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const before = Date.now();
+    let tick = before;
+    while (tick === before) tick = Date.now();
+    offsets.push(tick - performance.now());
+  }
+  return offsets.sort((a, b) => a - b)[2] as number;
+}
 
 export interface PipelineRun {
   /** propose() → verdict in the agent's hands, ms, warm-up left out; a timed-out proposal counts as its timeout. */
@@ -42,6 +62,11 @@ export interface PipelineRun {
    * broker, and this process (agents, their listeners, the generator and any hop observers).
    */
   cpuPer1k: { validator: number; broker: number; agentsAndLoad: number };
+  /**
+   * The validator's own steps over the measured proposals (its mandate_validator_step_seconds, read at
+   * the first measured proposal and at the end; a few warm-up actions committed after the first read count too).
+   */
+  validatorSteps: StepFigure[];
 }
 
 /**
@@ -59,6 +84,8 @@ export class PipelineBench {
     private readonly contracts: MandateContracts,
     /** The validator's process, for its CPU time. */
     readonly validator: ManagedProcess,
+    /** The validator's /metrics, for its step histograms. */
+    private readonly validatorMetricsUrl: string,
     private readonly agents: MandateAgent[],
     private readonly acked: Map<string, number>,
   ) {}
@@ -79,6 +106,7 @@ export class PipelineBench {
     for (const id of agentIds) await publisher.publish(testRegistration(id));
     await publisher.close();
     // Started after the registrations: a validator reads the registry to its end before it decides.
+    const httpPort = await freePort();
     const validator = startValidatorProcess({
       id: "bench",
       topics,
@@ -86,13 +114,18 @@ export class PipelineBench {
       logFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mandate-bench-pipeline-")), "validator.log"),
       kafkaBrokers: stack.kafkaBrokers,
       schemaRegistryUrl: stack.schemaRegistryUrl,
-      env: { MANDATE_LOG_LEVEL: "warn", MANDATE_ACTION_PARTITIONS: String(partitions) },
+      env: {
+        MANDATE_LOG_LEVEL: "warn",
+        MANDATE_ACTION_PARTITIONS: String(partitions),
+        MANDATE_HTTP_PORT: String(httpPort),
+      },
     });
     const agents = await Promise.all(agentIds.map((agentId) => MandateAgent.connect({ ...connection, agentId })));
     const acked = new Map<string, number>();
     for (const agent of agents) onActionAcknowledged(agent, (actionId, at) => acked.set(actionId, at));
     const contracts = await openContracts(connection, topics);
-    const bench = new PipelineBench(kafka, stack.broker.pid, topics, contracts, validator, agents, acked);
+    const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`;
+    const bench = new PipelineBench(kafka, stack.broker.pid, topics, contracts, validator, metricsUrl, agents, acked);
     await bench.drain();
     return bench;
   }
@@ -112,10 +145,13 @@ export class PipelineBench {
     const started = performance.now();
     const cpuBefore = this.cpuNow();
     this.acked.clear();
+    clockOffset = calibrateClock();
+    let stepsBefore: Promise<StepHistograms> | undefined;
     process.on("unhandledRejection", ignoreVerdictTimeout);
     try {
       await atFixedRate(rate, count + warmup, async (i) => {
         lastFired = performance.now();
+        if (i === warmup) stepsBefore = scrapeSteps(this.validatorMetricsUrl);
         const actionId = crypto.randomUUID();
         const timeline: ActionTimeline = { proposed: now() };
         if (i >= warmup) timelines.set(actionId, timeline);
@@ -144,13 +180,16 @@ export class PipelineBench {
       process.off("unhandledRejection", ignoreVerdictTimeout);
       await observers?.stop();
     }
+    const validatorSteps = stepFigures(
+      histogramsSince(await scrapeSteps(this.validatorMetricsUrl), await (stepsBefore as Promise<StepHistograms>)),
+    );
     const offeredPerSecond = (count + warmup - 1) / ((lastFired - started) / 1000);
     const cpuAfter = this.cpuNow();
     const per1k = (key: keyof typeof cpuAfter) =>
       Math.round(((cpuAfter[key] - cpuBefore[key]) / (count + warmup)) * 1000);
     const cpuPer1k = { validator: per1k("validator"), broker: per1k("broker"), agentsAndLoad: per1k("agentsAndLoad") };
     if (observers === undefined)
-      return { latencies, warmupLatencies, timeouts, offeredPerSecond, timelines: [], cpuPer1k };
+      return { latencies, warmupLatencies, timeouts, offeredPerSecond, timelines: [], cpuPer1k, validatorSteps };
     for (const [actionId, timeline] of timelines) timeline.acked = this.acked.get(actionId);
     return {
       latencies,
@@ -159,6 +198,7 @@ export class PipelineBench {
       offeredPerSecond,
       timelines: observers.complete(timelines),
       cpuPer1k,
+      validatorSteps,
     };
   }
 

@@ -17,6 +17,7 @@ import { benchValidatorScale } from "./scale-bench.js";
 import { benchRestore, formatRestoreRow } from "./restore-bench.js";
 import { benchSessionDecisions } from "./session-bench.js";
 import { benchTrail } from "./trail-bench.js";
+import type { ValidatorStep } from "./validator-steps.js";
 
 /**
  * `npm run bench`: the in-process decision cost; the pipeline's end-to-end latency (propose → verdict
@@ -69,6 +70,13 @@ const SCALE_SECONDS = Number(process.env.MANDATE_BENCH_SCALE_SECONDS ?? 10);
 const DECISIONS = Number(process.env.MANDATE_BENCH_DECISIONS ?? 100_000);
 const AGENTS = Number(process.env.MANDATE_BENCH_AGENTS ?? 1000);
 const RESTORE_ACTIONS = Number(process.env.MANDATE_BENCH_RESTORE_ACTIONS ?? 100_000);
+
+const STEP_MEANINGS: Record<ValidatorStep, string> = {
+  waited: "waited: handed over by kafkajs → its batch began (the lane's previous transaction, a free slot)",
+  decided: "decided: read, decided, signed, encoded, state records taken",
+  sent: "sent: the transaction's records written (AddPartitionsToTxn, produce)",
+  committed: "committed: the commit (EndTxn)",
+};
 
 const results = new BenchResults();
 
@@ -222,8 +230,8 @@ async function benchPipeline(stack: Awaited<ReturnType<typeof startLocalStack>>)
       hops.map((h) => ({
         hop: h.hop,
         n: h.n,
-        "from propose p50": h.fromProposeP50 ?? "not measurable",
-        "from propose p99": h.fromProposeP99 ?? "not measurable",
+        "from propose p50": h.fromProposeP50 ?? "in validator steps",
+        "from propose p99": h.fromProposeP99 ?? "in validator steps",
         "step p50": h.stepP50 ?? "-",
         "step p99": h.stepP99 ?? "-",
       })),
@@ -236,6 +244,7 @@ async function benchPipeline(stack: Awaited<ReturnType<typeof startLocalStack>>)
       results.set(`hop_${h.key}_step_p99_ms`, h.stepP99, why);
     }
     for (const h of hops.filter((h) => h.why !== undefined)) process.stdout.write(`${h.hop}: ${h.why}\n`);
+    reportValidatorSteps(RATE, measured);
 
     await searchRate(bench);
     await sustain(bench);
@@ -379,6 +388,29 @@ async function sustain(bench: PipelineBench): Promise<void> {
       "CPU ms/1k: agents + load": run.cpuPer1k.agentsAndLoad,
     },
   ]);
+  reportValidatorSteps(SUSTAINED_RATE, run);
+}
+
+/**
+ * The validator's own steps (validator-steps.ts) over a run's measured actions: where the hops the bench
+ * cannot time from outside (its fetch, its commit) go. Keys `validator_<rate>_<step>_p50_ms`/`_p99_ms`.
+ */
+function reportValidatorSteps(rate: number, run: PipelineRun): void {
+  process.stdout.write(
+    `\nInside the validator at ${rate}/s, ms per action (its mandate_validator_step_seconds; interpolated in buckets that double from 0.1 ms):\n`,
+  );
+  console.table(
+    run.validatorSteps.map((s) => ({
+      step: STEP_MEANINGS[s.step],
+      actions: s.actions,
+      p50: s.p50Ms === undefined ? "-" : Number(s.p50Ms.toFixed(2)),
+      p99: s.p99Ms === undefined ? "-" : Number(s.p99Ms.toFixed(2)),
+    })),
+  );
+  for (const s of run.validatorSteps) {
+    results.set(`validator_${rate}_${s.step}_p50_ms`, s.p50Ms, "no action counted");
+    results.set(`validator_${rate}_${s.step}_p99_ms`, s.p99Ms, "no action counted");
+  }
 }
 
 /** `seconds` at `rate`, the first tenth as warm-up. */

@@ -44,6 +44,15 @@ export class ValidatorMetrics extends ServiceMetrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
     registers: [this.registry],
   });
+  readonly steps = new Histogram({
+    name: "mandate_validator_step_seconds",
+    help:
+      "Per decided action, how long each step of its batch took: waited (kafkajs handed it over → its batch began), " +
+      "decided (read, decided, signed, encoded), sent (the transaction's records written), committed (the transaction's commit).",
+    labelNames: ["step"] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2, 5],
+    registers: [this.registry],
+  });
   readonly groupJoins = new Counter({
     name: "mandate_validator_group_joins_total",
     help: "Times this validator joined its group: once at start, again at each rebalance (a member came, left or let its session expire).",

@@ -46,13 +46,19 @@ interface DecidedBatch {
  */
 interface PartitionLane {
   partition: number;
-  queued: KafkaMessage[];
+  queued: QueuedAction[];
   /** The offset after the last one queued: where the partition's next batch must start. */
   nextOffset: number | undefined;
   highWatermark: string;
   deciding: Promise<void> | undefined;
   /** queueBatch calls waiting for the lane to take its queue (at most MAX_LANE_ACTIONS held). */
   onTaken: Array<() => void>;
+}
+
+/** A fetched action in its lane, and when kafkajs handed it over (performance.now()). */
+interface QueuedAction {
+  message: KafkaMessage;
+  handedOverAt: number;
 }
 
 /**
@@ -66,6 +72,8 @@ const GROUP_OFFSETS_INTERVAL_MS = 1000;
 
 interface CommittedBatch {
   lastOffset: string;
+  /** performance.now() when each action was handed over, its batch began, began sending, sent, committed. */
+  timings: { handedOver: number[]; began: number; sending: number; sent: number; committed: number };
   verdicts: string[];
   deadLetterCauses: DeadLetterCause[];
   observationsTaken: number;
@@ -350,6 +358,7 @@ export class ValidatorService {
       await this.prepareAssignment();
       const lane = this.laneOf(batch.partition);
       lane.highWatermark = batch.highWatermark;
+      const handedOverAt = performance.now();
       for (const message of batch.messages) {
         if (this.stopping || !isRunning() || isStale() || this.lanes.get(batch.partition) !== lane) break;
         const offset = Number(message.offset);
@@ -377,7 +386,7 @@ export class ValidatorService {
             break;
           }
         }
-        lane.queued.push(message);
+        lane.queued.push({ message, handedOverAt });
         lane.nextOffset = offset + 1;
         resolveOffset(message.offset);
       }
@@ -577,6 +586,13 @@ export class ValidatorService {
     const { lastOffset, verdicts, deadLetterCauses, observationsTaken } = committed;
     // Counted once committed: an aborted batch is decided again and must not count twice.
     for (const verdict of verdicts) this.metrics.decisions.inc({ verdict });
+    const { handedOver, began, sending, sent, committed: end } = committed.timings;
+    for (const at of handedOver) {
+      this.metrics.steps.observe({ step: "waited" }, (began - at) / 1000);
+      this.metrics.steps.observe({ step: "decided" }, (sending - began) / 1000);
+      this.metrics.steps.observe({ step: "sent" }, (sent - sending) / 1000);
+      this.metrics.steps.observe({ step: "committed" }, (end - sent) / 1000);
+    }
     for (const { step, reason } of deadLetterCauses) this.metrics.deadLetters.inc({ step, reason });
     this.metrics.observationsTaken.inc(observationsTaken);
     this.metrics.consumerLag.set(
@@ -600,15 +616,18 @@ export class ValidatorService {
    * transactions, then commits decisions, dead letters, state and the next offset in one transaction. The
    * journal is kept when the transaction commits and undone when it fails.
    */
-  private async decideAndCommit(partition: number, actions: KafkaMessage[]): Promise<CommittedBatch | undefined> {
+  private async decideAndCommit(partition: number, actions: QueuedAction[]): Promise<CommittedBatch | undefined> {
     const { config } = this;
+    const began = performance.now();
     const contracts = this.contracts as MandateContracts;
     const committedFrom = this.committedFrom.get(partition) ?? -1;
     const taken: Array<{ message: KafkaMessage; intake: IntakeResult }> = [];
-    for (const message of actions) {
+    const handedOver: number[] = [];
+    for (const { message, handedOverAt } of actions) {
       // Decided in a committed transaction already (the lane was filled before the offsets were read).
       if (Number(message.offset) < committedFrom) continue;
       taken.push({ message, intake: await takeInRecord(message, contracts, config) });
+      handedOver.push(handedOverAt);
     }
     const lastOffset = taken.at(-1)?.message.offset;
     if (lastOffset === undefined) return undefined;
@@ -626,10 +645,12 @@ export class ValidatorService {
     }
     this.engine.endBatch?.();
 
+    const timings = { handedOver, began, sending: 0, sent: 0, committed: 0 };
     const transaction = await (this.producers as PartitionProducers).of(partition).transaction();
     try {
       // The partition's next offset goes with the state, not to the consumer group (see StateChangelog).
       const state = [...decided.state, (this.changelog as StateChangelog).offsetRecord(partition, next)];
+      timings.sending = performance.now();
       await sendInTransaction(
         transaction,
         (
@@ -642,7 +663,9 @@ export class ValidatorService {
           messages.length === 0 ? [] : [{ topic, messages, partitions: this.partitionCounts.get(topic) as number }],
         ),
       );
+      timings.sent = performance.now();
       await transaction.commit();
+      timings.committed = performance.now();
       this.committedFrom.set(partition, next);
       this.groupOffsets.set(partition, next);
     } catch (error) {
@@ -667,6 +690,7 @@ export class ValidatorService {
       deadLetterCauses: decided.deadLetterCauses,
       observationsTaken: decided.observationsTaken,
       decisions: decided.decisions.length,
+      timings,
     };
   }
 
