@@ -32,6 +32,8 @@ export async function startDockerStack(options: StackOptions): Promise<InfraStac
       KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: "1",
       KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
       KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
+      KAFKA_NUM_IO_THREADS: "2",
+      KAFKA_NUM_NETWORK_THREADS: "2",
     })
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .start();
