@@ -621,13 +621,11 @@ export class ValidatorService {
     const began = performance.now();
     const contracts = this.contracts as MandateContracts;
     const committedFrom = this.committedFrom.get(partition) ?? -1;
-    const taken: Array<{ message: KafkaMessage; intake: IntakeResult }> = [];
-    const handedOver: number[] = [];
+    const taken: Array<QueuedAction & { intake: IntakeResult }> = [];
     for (const { message, handedOverAt } of actions) {
       // Decided in a committed transaction already (the lane was filled before the offsets were read).
       if (Number(message.offset) < committedFrom) continue;
-      taken.push({ message, intake: await takeInRecord(message, contracts, config) });
-      handedOver.push(handedOverAt);
+      taken.push({ message, handedOverAt, intake: await takeInRecord(message, contracts, config) });
     }
     const lastOffset = taken.at(-1)?.message.offset;
     if (lastOffset === undefined) return undefined;
@@ -645,7 +643,7 @@ export class ValidatorService {
     }
     this.engine.endBatch?.();
 
-    const timings = { handedOver, began, sending: 0, sent: 0, committed: 0 };
+    const timings = { handedOver: taken.map((t) => t.handedOverAt), began, sending: 0, sent: 0, committed: 0 };
     const transaction = await (this.producers as PartitionProducers).of(partition).transaction();
     try {
       // The partition's next offset goes with the state, not to the consumer group (see StateChangelog).
