@@ -14,6 +14,7 @@ export class ManagedProcess {
     readonly name: string,
     private readonly child: ChildProcess,
     readonly logFile: string,
+    private readonly stopGraceMs: number,
   ) {
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
@@ -29,7 +30,13 @@ export class ManagedProcess {
     name: string,
     command: string,
     args: readonly string[],
-    options: { cwd?: string; env?: NodeJS.ProcessEnv; logFile: string },
+    options: {
+      cwd?: string;
+      env?: NodeJS.ProcessEnv;
+      logFile: string;
+      /** How long stop() waits after SIGTERM before SIGKILL (10 s). */
+      stopGraceMs?: number;
+    },
   ): ManagedProcess {
     const log = fs.openSync(options.logFile, "a");
     const child = spawn(command, args, {
@@ -41,7 +48,7 @@ export class ManagedProcess {
     fs.closeSync(log);
     if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
     startWatchdog(child.pid);
-    return new ManagedProcess(name, child, options.logFile);
+    return new ManagedProcess(name, child, options.logFile, options.stopGraceMs ?? 10_000);
   }
 
   get pid(): number {
@@ -52,8 +59,8 @@ export class ManagedProcess {
     return this.exitCode === undefined;
   }
 
-  /** SIGTERM to the group, then SIGKILL if it has not exited within `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /** SIGTERM to the group, then SIGKILL if it has not exited within `graceMs` (the start's `stopGraceMs`). */
+  async stop(graceMs = this.stopGraceMs): Promise<void> {
     if (!this.running) return;
     signalGroup(this.pid, "SIGTERM");
     const timer = setTimeout(() => signalGroup(this.pid, "SIGKILL"), graceMs);

@@ -90,7 +90,11 @@ export class PipelineBench {
     private readonly acked: Map<string, number>,
   ) {}
 
-  static async start(stack: LocalStack, partitions: number): Promise<PipelineBench> {
+  static async start(
+    stack: LocalStack,
+    partitions: number,
+    options: { cpuProfileDir?: string | undefined } = {},
+  ): Promise<PipelineBench> {
     const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
     const topics = isolatedTopics("bench");
     const admin = kafka.admin();
@@ -112,6 +116,7 @@ export class PipelineBench {
       topics,
       groupId: `mandate-validator-${topics.actions}`,
       logFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mandate-bench-pipeline-")), "validator.log"),
+      cpuProfileDir: options.cpuProfileDir,
       kafkaBrokers: stack.kafkaBrokers,
       schemaRegistryUrl: stack.schemaRegistryUrl,
       env: {

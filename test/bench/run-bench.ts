@@ -1,4 +1,5 @@
 import os from "node:os";
+import path from "node:path";
 import { startLocalStack } from "../../infra/src/local-stack.js";
 import { SINGLE_BROKER_TOPIC_SETTINGS } from "../../infra/src/pipeline.js";
 import { progress } from "../../infra/src/progress.js";
@@ -66,6 +67,15 @@ const SCALE_COUNTS = (process.env.MANDATE_BENCH_SCALE_VALIDATORS ?? "1,2,3").spl
 const SCALE_BACKLOG = Number(process.env.MANDATE_BENCH_SCALE_BACKLOG ?? 20_000);
 const SCALE_RATE = Number(process.env.MANDATE_BENCH_SCALE_RATE ?? 500);
 const SCALE_SECONDS = Number(process.env.MANDATE_BENCH_SCALE_SECONDS ?? 10);
+
+/**
+ * Set: the pipeline's and the scale part's validator processes run with `--cpu-prof` and write their V8
+ * CPU profiles (`*.cpuprofile`, for Chrome DevTools or speedscope) to this folder when they stop.
+ * NOTE: a profiled process is slower; its figures are for finding where the time goes, not for comparing.
+ */
+const CPU_PROFILE_DIR = process.env.MANDATE_BENCH_CPU_PROFILE_DIR
+  ? path.resolve(process.env.MANDATE_BENCH_CPU_PROFILE_DIR)
+  : undefined;
 
 const DECISIONS = Number(process.env.MANDATE_BENCH_DECISIONS ?? 100_000);
 const AGENTS = Number(process.env.MANDATE_BENCH_AGENTS ?? 1000);
@@ -157,6 +167,7 @@ if (runs("pipeline") || runs("listeners") || runs("scale") || runs("trail") || r
   } finally {
     await stack.stop();
   }
+  if (CPU_PROFILE_DIR !== undefined) progress(`validator CPU profiles: ${CPU_PROFILE_DIR}`);
 }
 
 const notMeasured = results.notMeasuredLines();
@@ -195,7 +206,7 @@ async function benchPipeline(stack: Awaited<ReturnType<typeof startLocalStack>>)
     results.set(`echo_${settings.name}_${RATE}_p99_ms`, p.p99);
   }
 
-  const bench = await PipelineBench.start(stack, PARTITIONS);
+  const bench = await PipelineBench.start(stack, PARTITIONS, { cpuProfileDir: CPU_PROFILE_DIR });
   try {
     progress(`pipeline: propose → verdict at ${RATE}/s, ${COUNT} actions, each hop timed`);
     const measured = await bench.run(RATE, COUNT, WARMUP, { hops: true });
@@ -284,6 +295,7 @@ async function benchScale(stack: Awaited<ReturnType<typeof startLocalStack>>): P
     backlog: SCALE_BACKLOG,
     rate: SCALE_RATE,
     seconds: SCALE_SECONDS,
+    cpuProfileDir: CPU_PROFILE_DIR,
   });
   process.stdout.write(
     `\nScale-out: validator processes over 12 partitions, one broker, ${os.cpus().length} cores shared by all ` +

@@ -42,7 +42,7 @@ export interface ScaleRow {
  */
 export async function benchValidatorScale(
   stack: LocalStack,
-  options: { counts: number[]; backlog: number; rate: number; seconds: number },
+  options: { counts: number[]; backlog: number; rate: number; seconds: number; cpuProfileDir?: string | undefined },
 ): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
   for (const count of options.counts) rows.push(await benchCount(stack, count, options));
@@ -52,7 +52,7 @@ export async function benchValidatorScale(
 async function benchCount(
   stack: LocalStack,
   count: number,
-  options: { backlog: number; rate: number; seconds: number },
+  options: { backlog: number; rate: number; seconds: number; cpuProfileDir?: string | undefined },
 ): Promise<ScaleRow> {
   const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
   const topics = isolatedTopics(`bench-scale-${count}`);
@@ -83,6 +83,7 @@ async function benchCount(
           kafkaBrokers: stack.kafkaBrokers,
           schemaRegistryUrl: stack.schemaRegistryUrl,
           env: { MANDATE_LOG_LEVEL: "warn", MANDATE_ACTION_PARTITIONS: String(PARTITIONS) },
+          cpuProfileDir: options.cpuProfileDir,
         }),
       );
     }

@@ -6,6 +6,9 @@ import type { TopicNames } from "@mandate/contracts";
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
 /** The session and transaction timeouts a validator process gets here (see startValidatorProcess). */
+/** A profiled validator's time to stop and write its profile before it is killed. */
+const PROFILED_STOP_GRACE_MS = 120_000;
+
 export const VALIDATOR_PROCESS_TIMEOUTS = { sessionTimeoutMs: 6000, transactionTimeoutMs: 10_000 };
 
 /**
@@ -21,13 +24,24 @@ export function startValidatorProcess(options: {
   kafkaBrokers: string[];
   schemaRegistryUrl: string;
   env?: Record<string, string>;
+  /**
+   * Set: the process runs with `--cpu-prof` and writes its V8 CPU profile there when it exits, and
+   * stop() gives it PROFILED_STOP_GRACE_MS to do so (a large profile takes seconds to write).
+   */
+  cpuProfileDir?: string | undefined;
 }): ManagedProcess {
   return ManagedProcess.start(
     "validator",
     process.execPath,
-    ["--import", "@mandate/common/loader", "services/validator/src/main.ts"],
+    [
+      ...(options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]),
+      "--import",
+      "@mandate/common/loader",
+      "services/validator/src/main.ts",
+    ],
     {
       cwd: repoRoot,
+      stopGraceMs: options.cpuProfileDir === undefined ? undefined : PROFILED_STOP_GRACE_MS,
       logFile: options.logFile,
       env: {
         ...process.env,
