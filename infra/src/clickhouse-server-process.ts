@@ -43,7 +43,7 @@ export class ClickHouseServerProcess {
 
   /** Stops the server, keeping its data, so a fault test can bring it back with `restart`. */
   async stop(): Promise<void> {
-    await this.process?.stop(20_000);
+    await this.process?.stop();
   }
 
   async restart(): Promise<void> {
@@ -61,7 +61,7 @@ export class ClickHouseServerProcess {
       "clickhouse-server",
       this.binary,
       [`--config-file=${path.join(this.dir, "config.xml")}`],
-      { cwd: this.dir, logFile: path.join(this.dir, "stdout.log") },
+      { cwd: this.dir, logFile: path.join(this.dir, "stdout.log"), stopGraceMs: 20_000 },
     );
     this.process = process_;
     await waitUntil(`clickhouse-server on ${this.url}`, async () => {

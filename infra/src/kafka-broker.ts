@@ -90,7 +90,7 @@ export class KafkaBroker {
   }
 
   async stop(): Promise<void> {
-    await this.process?.stop(20_000);
+    await this.process?.stop();
   }
 
   /** Crash without a clean shutdown, for fault tests. */
@@ -154,7 +154,7 @@ export class KafkaBroker {
         "kafka.Kafka",
         this.propertiesFile,
       ],
-      { cwd: this.dir, logFile: path.join(this.dir, "stdout.log") },
+      { cwd: this.dir, logFile: path.join(this.dir, "stdout.log"), stopGraceMs: 20_000 },
     );
     // A short request timeout: whatever holds the port when the broker could not bind it may accept the
     // connection and never answer, and each probe must end for the next one to see the broker exited.

@@ -59,11 +59,11 @@ export class ManagedProcess {
     return this.exitCode === undefined;
   }
 
-  /** SIGTERM to the group, then SIGKILL if it has not exited within `graceMs` (the start's `stopGraceMs`). */
-  async stop(graceMs = this.stopGraceMs): Promise<void> {
+  /** SIGTERM to the group, then SIGKILL if it has not exited within the start's `stopGraceMs`. */
+  async stop(): Promise<void> {
     if (!this.running) return;
     signalGroup(this.pid, "SIGTERM");
-    const timer = setTimeout(() => signalGroup(this.pid, "SIGKILL"), graceMs);
+    const timer = setTimeout(() => signalGroup(this.pid, "SIGKILL"), this.stopGraceMs);
     await this.exited;
     clearTimeout(timer);
   }

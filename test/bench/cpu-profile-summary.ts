@@ -37,7 +37,7 @@ export function cpuGroupOf(functionName: string, url: string): CpuGroup {
     "/validator-state/",
     "action-intake.ts",
     "validator-config.ts",
-    "main.ts",
+    "/main.ts",
   ];
   if (url.includes("/services/validator/src/") && !ownService.some((part) => url.includes(part))) {
     return "decision checks";

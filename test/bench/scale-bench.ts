@@ -32,6 +32,14 @@ export interface ScaleRow {
   cpuPer1k: { validators: number; broker: number; loadAndReader: number };
 }
 
+/** What each validator count runs: the backlog, the fixed rate and how long, and where profiles go if anywhere. */
+interface ScaleOptions {
+  backlog: number;
+  rate: number;
+  seconds: number;
+  cpuProfileDir?: string | undefined;
+}
+
 /**
  * Throughput and latency with 1, 2, … validator processes over 12 partitions, each count on fresh
  * topics: the validators are separate processes started as a deployment starts them, so each has an
@@ -42,18 +50,14 @@ export interface ScaleRow {
  */
 export async function benchValidatorScale(
   stack: LocalStack,
-  options: { counts: number[]; backlog: number; rate: number; seconds: number; cpuProfileDir?: string | undefined },
+  options: ScaleOptions & { counts: number[] },
 ): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
   for (const count of options.counts) rows.push(await benchCount(stack, count, options));
   return rows;
 }
 
-async function benchCount(
-  stack: LocalStack,
-  count: number,
-  options: { backlog: number; rate: number; seconds: number; cpuProfileDir?: string | undefined },
-): Promise<ScaleRow> {
+async function benchCount(stack: LocalStack, count: number, options: ScaleOptions): Promise<ScaleRow> {
   const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
   const topics = isolatedTopics(`bench-scale-${count}`);
   const groupId = `validators-${topics.actions}`;

@@ -5,10 +5,10 @@ import type { TopicNames } from "@mandate/contracts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
-/** The session and transaction timeouts a validator process gets here (see startValidatorProcess). */
 /** A profiled validator's time to stop and write its profile before it is killed. */
 const PROFILED_STOP_GRACE_MS = 120_000;
 
+/** The session and transaction timeouts a validator process gets here (see startValidatorProcess). */
 export const VALIDATOR_PROCESS_TIMEOUTS = { sessionTimeoutMs: 6000, transactionTimeoutMs: 10_000 };
 
 /**
